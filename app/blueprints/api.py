@@ -1,0 +1,219 @@
+"""/api/v1: JSON in and out; translates HTTP to service calls and service errors to status codes."""
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request, send_file
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.extensions import csrf, db
+from app.services import attachments, auth, cases, events, processes, tasks
+from app.services.errors import Forbidden, Invalid, ServiceError, Unauthorized
+from app.uow import unit_of_work
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a cross-site form to ride on
+
+
+def error(status: int, code: str, message: str, errors=None):
+    return jsonify({"error": code, "message": message, "errors": errors or {}}), status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return error(exc.status, exc.code, exc.message, exc.errors)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    return error(413, "too_large", "the upload is larger than the limit")
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise Unauthorized("send Authorization: Bearer <token>")
+        user = auth.user_for_token(header[7:].strip())
+        if user is None:
+            raise Unauthorized("the token is unknown, expired or revoked")
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object", errors={"body": "a JSON object is required"})
+    return data
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except ValueError:
+        raise Invalid(f"{name} must be an integer", errors={name: "integer"}) from None
+
+
+@bp.post("/auth/token")
+def token():
+    data = body()
+    with unit_of_work():
+        user = auth.authenticate(str(data.get("username", "")), str(data.get("password", "")))
+        tok = auth.issue_token(user)
+    return jsonify({"token": tok})
+
+
+@bp.post("/auth/revoke")
+@token_required
+def revoke():
+    with unit_of_work():
+        auth.revoke_token(request.headers["Authorization"][7:].strip())
+    return jsonify({"revoked": True})
+
+
+@bp.get("/me")
+@token_required
+def me():
+    u = g.api_user
+    return jsonify({"id": u.id, "username": u.username, "role": u.role, "roles": [u.role], "scope": u.scope,
+                    "province": u.province_code, "soe_group": u.soe_group_key, "enterprise_id": u.enterprise_id,
+                    "department": u.department})
+
+
+@bp.post("/cases")
+@token_required
+def create_case():
+    data = body()
+    with unit_of_work():
+        case = cases.create_case(g.api_user, data.get("tier"), data.get("campaign"), data.get("enterprise_id"))
+        out = cases.case_json(case)
+    return jsonify(out), 201
+
+
+@bp.get("/cases")
+@token_required
+def list_cases():
+    page = _int_arg("page", 1)
+    rows, total = cases.list_cases(g.api_user, request.args.get("tier"), request.args.get("status"), page)
+    return jsonify({"items": [{"id": c.id, "tier": c.tier, "status": c.status, "enterprise_id": c.enterprise_id,
+                               "campaign_id": c.campaign_id, "province": c.province_code} for c in rows],
+                    "total": total, "page": page})
+
+
+@bp.get("/cases/<int:case_id>")
+@token_required
+def get_case(case_id):
+    return jsonify(cases.case_json(cases.get_case(g.api_user, case_id)))
+
+
+@bp.get("/cases/<int:case_id>/events")
+@token_required
+def case_events(case_id):
+    case = cases.get_case(g.api_user, case_id)
+    from sqlalchemy import select
+
+    from app.models import CaseEvent
+
+    rows = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+    return jsonify({"case_id": case.id, "events": [events.to_json(e) for e in rows]})
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@token_required
+def upload(case_id):
+    f = request.files.get("file")
+    if f is None:
+        raise Invalid("send the file as multipart field 'file'", errors={"file": "required"})
+    with unit_of_work():
+        att = attachments.upload(g.api_user, case_id, f.filename or "", f.stream)
+        out = {"id": att.id, "sha256": att.sha256, "size": att.size, "filename": att.filename}
+    return jsonify(out), 201
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@token_required
+def download(attachment_id):
+    att, path = attachments.get(g.api_user, attachment_id)
+    return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+
+
+@bp.get("/tasks")
+@token_required
+def inbox():
+    page = _int_arg("page", 1)
+    rows, total = tasks.inbox(g.api_user, page=page, tier=request.args.get("tier"))
+    return jsonify({"items": [cases.task_json(t) for t in rows], "total": total, "page": page})
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def get_task(task_id):
+    view = tasks.get_task(g.api_user, task_id)
+    out = cases.task_json(view["task"])
+    out.update({"form": view["form"], "data": view["data"], "case": {"id": view["case"].id,
+                                                                     "status": view["case"].status}})
+    return jsonify(out)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id):
+    with unit_of_work():
+        out = cases.task_json(tasks.claim(g.api_user, task_id))
+    return jsonify(out)
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@token_required
+def release(task_id):
+    with unit_of_work():
+        out = cases.task_json(tasks.release(g.api_user, task_id))
+    return jsonify(out)
+
+
+@bp.put("/tasks/<int:task_id>/draft")
+@token_required
+def draft(task_id):
+    data = body().get("data", {})
+    with unit_of_work():
+        out = cases.task_json(tasks.save_draft(g.api_user, task_id, data))
+    return jsonify(out)
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete(task_id):
+    data = body()
+    if "data" not in data:
+        raise Invalid("send {\"data\": {...}}", errors={"data": "required"})
+    with unit_of_work():
+        task = tasks.complete(g.api_user, task_id, data["data"])
+        out = cases.task_json(task)
+        out["case"] = {"id": task.case_id, "status": task.case.status}
+    return jsonify(out)
+
+
+@bp.post("/process-models/<key>/versions")
+@token_required
+def deploy(key):
+    if g.api_user.role != "admin":
+        raise Forbidden("only an administrator deploys diagrams")
+    with unit_of_work():
+        v = processes.deploy(key, request.get_data(), g.api_user.id, request.args.get("message"))
+        out = {"key": v.model_key, "version": v.version, "content_hash": v.content_hash,
+               "created_at": v.created_at.isoformat()}
+    return jsonify(out), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from app.blueprints.openapi import document
+
+    return jsonify(document())

@@ -1,0 +1,76 @@
+"""Between a JSON Schema form and an HTML form: the fields to render, and posted values back to JSON."""
+
+
+def fields(schema: dict, data: dict, lang: str, prefix: str = "") -> list[dict]:
+    """A flat description of every field for the template (objects become fieldsets)."""
+    out = []
+    required = set(schema.get("required", []))
+    for name, prop in (schema.get("properties") or {}).items():
+        path = f"{prefix}{name}"
+        value = (data or {}).get(name)
+        title = prop.get("x-title-en") if lang == "en" and prop.get("x-title-en") else prop.get("title", name)
+        help_ = prop.get("x-description-en") if lang == "en" and prop.get("x-description-en") else \
+            prop.get("description")
+        f = {"name": path, "id": "f_" + path.replace(".", "__"), "title": title, "help": help_,
+             "required": name in required, "value": value, "type": prop.get("type")}
+        if prop.get("type") == "object":
+            f["kind"] = "object"
+            f["children"] = fields(prop, value or {}, lang, prefix=f"{path}.")
+        elif prop.get("format") == "attachment":
+            f["kind"] = "attachments"
+            f["multiple"] = prop.get("type") == "array"
+        elif "enum" in prop:
+            labels = prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {})
+            f["kind"] = prop.get("x-widget", "select")
+            f["options"] = [(v, labels.get(v, v)) for v in prop["enum"]]
+        elif prop.get("type") == "boolean":
+            f["kind"] = "checkbox"
+        elif prop.get("type") in ("integer", "number"):
+            f["kind"] = "number"
+            f["min"], f["max"] = prop.get("minimum"), prop.get("maximum")
+        else:
+            f["kind"] = "textarea" if prop.get("x-widget") == "textarea" else "text"
+        out.append(f)
+    return out
+
+
+def parse(schema: dict, form, prefix: str = "") -> dict:
+    """Posted form values to JSON typed by the schema; a value that cannot be converted is kept as text so the
+    schema validation names the field."""
+    out = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        key = f"{prefix}{name}"
+        t = prop.get("type")
+        if t == "object":
+            out[name] = parse(prop, form, prefix=f"{key}.")
+            continue
+        if prop.get("format") == "attachment":
+            ids = [v for v in form.getlist(key) if v]
+            conv = []
+            for v in ids:
+                conv.append(int(v) if v.isdigit() else v)
+            if t == "array":
+                out[name] = conv
+            elif conv:
+                out[name] = conv[0]
+            continue
+        if t == "boolean":
+            if key in form or f"{key}__present" in form:
+                out[name] = form.get(key) in ("on", "true", "1", "yes")
+            continue
+        raw = form.get(key)
+        if raw is None or raw == "":
+            continue
+        if t == "integer":
+            try:
+                out[name] = int(raw)
+            except ValueError:
+                out[name] = raw
+        elif t == "number":
+            try:
+                out[name] = float(raw)
+            except ValueError:
+                out[name] = raw
+        else:
+            out[name] = raw
+    return out

@@ -1,0 +1,138 @@
+"""The minimal browser path: my tasks, a task's form, a case page, starting an application."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.blueprints import formdata
+from app.extensions import db
+from app.models import Attachment, Campaign, CaseEvent, Enterprise, User
+from app.services import attachments, cases, tasks
+from app.services.errors import Invalid, ServiceError
+from app.uow import unit_of_work
+
+bp = Blueprint("web", __name__)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return render_template("web/error.html", error=exc), exc.status
+
+
+@bp.get("/")
+@login_required
+def home():
+    user = current_user._get_current_object()
+    rows, total = tasks.inbox(user, page=int(request.args.get("page", 1) or 1))
+    ctx = {"tasks": rows, "total": total}
+    if user.role == "enterprise":
+        ctx["enterprise"] = db.session.get(Enterprise, user.enterprise_id)
+        ctx["my_cases"], _n = cases.list_cases(user)
+        ctx["campaigns"] = list(db.session.scalars(select(Campaign).order_by(Campaign.year.desc())))
+    return render_template("web/home.html", **ctx)
+
+
+@bp.post("/cases")
+@login_required
+def start_case():
+    user = current_user._get_current_object()
+    try:
+        with unit_of_work():
+            case = cases.create_case(user, request.form.get("tier"), request.form.get("campaign"))
+            first = cases.open_tasks(case)
+            target = url_for("web.task", task_id=first[0].id) if first else url_for("web.case", case_id=case.id)
+    except ServiceError as exc:
+        for rule in (exc.errors or {}).get("rules", []):
+            flash(rule["message"], "error")
+        if not (exc.errors or {}).get("rules"):
+            flash(exc.message, "error")
+        return redirect(url_for("web.home"))
+    return redirect(target)
+
+
+def _render_task(user, task_id, errors=None, data=None, status=200):
+    view = tasks.get_task(user, task_id)
+    lang = str(get_locale() or "zh")
+    case = view["case"]
+    form_fields = formdata.fields(view["form"] or {}, data if data is not None else view["data"], lang)
+    files = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
+    may_act = view["task"].role == user.role and view["task"].scope == user.scope
+    return render_template("web/task.html", task=view["task"], case=case, form=view["form"], fields=form_fields,
+                           errors=errors or {}, files=files, may_act=may_act, lang=lang), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id):
+    return _render_task(current_user._get_current_object(), task_id)
+
+
+@bp.post("/tasks/<int:task_id>")
+@login_required
+def task_action(task_id):
+    user = current_user._get_current_object()
+    action = request.form.get("action", "submit")
+    view = tasks.get_task(user, task_id)
+    data = formdata.parse(view["form"] or {}, request.form)
+    try:
+        with unit_of_work():
+            if action == "draft":
+                tasks.save_draft(user, task_id, data)
+            elif action == "claim":
+                tasks.claim(user, task_id)
+            elif action == "release":
+                tasks.release(user, task_id)
+            else:
+                done = tasks.complete(user, task_id, data)
+    except Invalid as exc:
+        return _render_task(user, task_id, errors=exc.errors or {"data": exc.message}, data=data, status=422)
+    if action == "draft":
+        flash(_("Draft saved."), "info")
+        return redirect(url_for("web.task", task_id=task_id))
+    if action in ("claim", "release"):
+        return redirect(url_for("web.task", task_id=task_id))
+    flash(_("Submitted."), "info")
+    return redirect(url_for("web.case", case_id=done.case_id))
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case(case_id):
+    user = current_user._get_current_object()
+    c = cases.get_case(user, case_id)
+    history = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == c.id).order_by(CaseEvent.seq)))
+    actors = {u.id: u.username for u in db.session.scalars(
+        select(User).where(User.id.in_({e.actor_id for e in history if e.actor_id})))}
+    files = list(db.session.scalars(select(Attachment).where(Attachment.case_id == c.id)))
+    return render_template("web/case.html", case=c, info=cases.case_json(c), history=history, actors=actors,
+                           files=files)
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@login_required
+def upload(case_id):
+    user = current_user._get_current_object()
+    f = request.files.get("file")
+    back = request.form.get("task_id")
+    if f is None or not f.filename:
+        flash(_("Choose a file first."), "error")
+    else:
+        try:
+            with unit_of_work():
+                att = attachments.upload(user, case_id, f.filename, f.stream)
+                flash(_("Uploaded %(name)s (SHA-256 %(sha)s).", name=att.filename, sha=att.sha256), "info")
+        except ServiceError as exc:
+            if exc.status == 404:
+                abort(404)
+            flash(exc.message, "error")
+    if back and back.isdigit():
+        return redirect(url_for("web.task", task_id=int(back)))
+    return redirect(url_for("web.case", case_id=case_id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id):
+    att, path = attachments.get(current_user._get_current_object(), attachment_id)
+    return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)

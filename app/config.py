@@ -1,0 +1,38 @@
+"""Every setting, read from the environment in one place, with its default.
+
+This file is also the documentation of the settings: see README.md for how to set them.
+"""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("TIERFLOW_INSTANCE", ROOT / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'tierflow.sqlite3'}")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # sqlite: NORMAL is durable in WAL mode across process crashes; FULL also survives power loss.
+    SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL")
+    MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 20)
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "attachments"))
+    ALLOWED_UPLOAD_TYPES = os.environ.get(
+        "ALLOWED_UPLOAD_TYPES", "pdf,png,jpg,jpeg,xlsx,docx"
+    ).split(",")
+    API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    MAX_REVISIONS = _int("MAX_REVISIONS", 20)  # return-for-revision rounds per case; bounds the task tree depth
+    BPMN_DIR = os.environ.get("BPMN_DIR", str(ROOT / "bpmn"))
+    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh")
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "0") == "1"

@@ -1,0 +1,117 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.processes import ProcessVersion
+from app.models.reference import Campaign, Enterprise
+from app.models.types import UTCDateTime, utcnow
+
+FINAL_STATUSES = ("certified", "rejected", "withdrawn", "expired", "accepted")
+
+
+class Case(db.Model):
+    """One factory's application for one tier in one campaign, with its engine state.
+
+    `lock_version` is SQLAlchemy's version counter: a stale write raises StaleDataError and is refused (409).
+    """
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    tier: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    province_code: Mapped[str] = mapped_column(String(6))  # the recommending province (cities mapped up)
+    soe_group_key: Mapped[str | None] = mapped_column(String(64))
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    state: Mapped[str] = mapped_column(Text)  # serialized workflow, spec excluded
+    revisions: Mapped[int] = mapped_column(Integer, default=0)
+    # head of the event chain, kept here so appending an event needs no extra query
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+    __table_args__ = (
+        Index("ix_cases_scope", "province_code", "tier", "status"),
+        Index("ix_cases_soe", "soe_group_key", "tier", "status"),
+        Index("ix_cases_campaign", "campaign_id", "tier", "status"),
+    )
+
+    enterprise: Mapped[Enterprise] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+    process_version: Mapped[ProcessVersion] = relationship()
+
+
+class HumanTask(db.Model):
+    """The inbox row of a waiting user task, written in the same transaction as the instance."""
+
+    __tablename__ = "human_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    element: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(200))
+    form: Mapped[str | None] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
+    tier: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    draft: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (Index("ix_human_tasks_inbox", "role", "scope", "state", "due_at"),)
+
+    case: Mapped[Case] = relationship()
+
+
+class CaseEvent(db.Model):
+    """Append-only, hash-chained history of a case: hash = SHA-256(canonical(event) + prev_hash)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    task_uuid: Mapped[str | None] = mapped_column(String(36))
+    element: Mapped[str | None] = mapped_column(String(128))
+    data: Mapped[dict | None] = mapped_column(JSON)
+    process_version_id: Mapped[int] = mapped_column(Integer)
+    state_hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class TimerRow(db.Model):
+    """A waiting timer event of an instance, with its due time, rewritten whenever the instance is saved."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    element: Mapped[str] = mapped_column(String(128))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,86 @@
+"""Attachments: stored once by SHA-256 outside the web root, served only to users who may see the case."""
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import Attachment, User
+from app.services import cases, clock, events
+from app.services.errors import NotFound, TooLarge, UnsupportedType
+
+# what the first bytes of each allowed type look like; the name's extension alone proves nothing
+MAGIC = {
+    "pdf": (b"%PDF-",), "png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
+    "xlsx": (b"PK\x03\x04",), "docx": (b"PK\x03\x04",),
+}
+CONTENT_TYPES = {
+    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename((name or "").replace("\\", "/")).strip().lstrip(".")
+    return base[:200] or "file"
+
+
+def store_path(sha: str) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / sha[:2] / sha
+
+
+def upload(actor: User, case_id: int, filename: str, stream) -> Attachment:
+    case = cases.get_case(actor, case_id)
+    name = _safe_name(filename)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = [t.strip().lower() for t in current_app.config["ALLOWED_UPLOAD_TYPES"]]
+    if ext not in allowed or ext not in MAGIC:
+        raise UnsupportedType(f"file type {ext or '(none)'!r} is not allowed; allowed: {', '.join(allowed)}")
+    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    digest, size = hashlib.sha256(), 0
+    root = Path(current_app.config["UPLOAD_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-")
+    try:
+        head = b""
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"file larger than {current_app.config['MAX_UPLOAD_MB']} MB")
+                if len(head) < 16:
+                    head += chunk[:16]
+                digest.update(chunk)
+                out.write(chunk)
+        if not any(head.startswith(m) for m in MAGIC[ext]):
+            raise UnsupportedType(f"the content is not a {ext.upper()} file")
+        sha = digest.hexdigest()
+        dest = store_path(sha)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    now = clock.now()
+    att = Attachment(case_id=case.id, sha256=sha, filename=name, content_type=CONTENT_TYPES[ext], size=size,
+                     uploaded_by=actor.id, uploaded_at=now)
+    db.session.add(att)
+    db.session.flush()
+    events.append(case, "attachment.uploaded", actor.id, now,
+                  data={"attachment": att.id, "sha256": sha, "filename": name, "size": size})
+    return att
+
+
+def get(actor: User, attachment_id: int) -> tuple[Attachment, Path]:
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:
+        raise NotFound("no such attachment")
+    cases.get_case(actor, att.case_id)  # NotFound outside scope
+    return att, store_path(att.sha256)

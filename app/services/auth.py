@@ -1,0 +1,57 @@
+"""Passwords (scrypt through Werkzeug) and bearer tokens (random, stored as SHA-256, expiring, revocable)."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import ApiToken, User
+from app.services import clock
+from app.services.errors import Invalid, Unauthorized
+
+_DUMMY = generate_password_hash("timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < 8:
+        raise Invalid("password too short", errors={"password": "at least 8 characters"})
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def authenticate(username: str, password: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == (username or "")))
+    if user is None:
+        check_password_hash(_DUMMY, password or "")  # same cost whether or not the user exists
+        raise Unauthorized("wrong username or password")
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        raise Unauthorized("wrong username or password")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now,
+                            expires_at=now + timedelta(hours=current_app.config["API_TOKEN_HOURS"])))
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+        return None
+    user = db.session.get(User, row.user_id)
+    return user if user and user.active else None
+
+
+def revoke_token(token: str) -> None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = clock.now()

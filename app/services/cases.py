@@ -1,0 +1,129 @@
+"""Use cases on cases: create (with eligibility), read within scope, list."""
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
+from app.services import clock, eligibility, events, instances, processes
+from app.services.clock import SHANGHAI
+from app.services.errors import Forbidden, Ineligible, Invalid, NotFound
+from app.services.scope import can_view_case, case_filter
+from workflows.errors import EngineError
+from workflows.instance import Instance
+
+OPEN_STATUSES_EXCLUDED = ("rejected", "withdrawn", "expired")
+
+
+def end_of_day(d) -> datetime:
+    """A deadline date ends at 24:00 Asia/Shanghai."""
+    return datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
+
+
+def _enterprise_for(actor: User, enterprise_id: int | None) -> Enterprise:
+    if actor.role == "enterprise":
+        if enterprise_id is not None and enterprise_id != actor.enterprise_id:
+            raise Forbidden("an enterprise may only apply for itself")
+        enterprise_id = actor.enterprise_id
+    elif actor.role != "admin":
+        raise Forbidden("only an enterprise (or an administrator on its behalf) starts a case")
+    if enterprise_id is None:
+        raise Invalid("enterprise_id is required", errors={"enterprise_id": "required"})
+    ent = db.session.get(Enterprise, enterprise_id)
+    if ent is None:
+        raise Invalid("unknown enterprise", errors={"enterprise_id": "unknown enterprise"})
+    return ent
+
+
+def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None = None) -> Case:
+    errors = {}
+    if tier not in TIERS:
+        errors["tier"] = f"unknown tier; one of {', '.join(TIERS)}"
+    campaign = None
+    try:
+        campaign = db.session.scalar(select(Campaign).where(Campaign.year == int(campaign_year)))
+    except (TypeError, ValueError):
+        pass
+    if campaign is None:
+        errors["campaign"] = "unknown campaign"
+    if errors:
+        raise Invalid("unknown tier or campaign", errors=errors)
+    ent = _enterprise_for(actor, enterprise_id)
+    now = clock.now()
+    unmet = eligibility.unmet_rules(ent, tier, campaign)
+    dup = db.session.scalar(select(Case.id).where(
+        Case.enterprise_id == ent.id, Case.campaign_id == campaign.id, Case.tier == tier,
+        Case.status.not_in(OPEN_STATUSES_EXCLUDED)).limit(1))
+    if dup is not None:
+        unmet.append({"rule": "one_case_per_campaign",
+                      "message": f"the factory already has case {dup} for {tier} in campaign {campaign.year}"})
+    deadline = campaign.deadline_for(tier)
+    if deadline and deadline.application_deadline and now >= end_of_day(deadline.application_deadline):
+        unmet.append({"rule": "application_deadline",
+                      "message": f"the application deadline {deadline.application_deadline} has passed"})
+    if unmet:
+        raise Ineligible("the factory is not eligible: " + "; ".join(u["message"] for u in unmet),
+                         errors={"rules": unmet})
+    version_row = processes.version_for_tier(tier)
+    info = processes.version_info(version_row.id)
+    region = db.session.get(Region, ent.province_code)
+    province = region.recommender_code if region else ent.province_code
+    case = Case(enterprise_id=ent.id, campaign_id=campaign.id, tier=tier, status="new", province_code=province,
+                soe_group_key=ent.soe_group_key, process_version_id=info.id, state="", revisions=0,
+                created_by=actor.id, created_at=now, updated_at=now)
+    db.session.add(case)
+    db.session.flush()
+    try:
+        inst = Instance.start(info.bundle, {"tier": tier, "campaign_year": campaign.year}, now)
+    except EngineError as exc:
+        raise Invalid(f"the process could not start: {exc}") from None
+    instances.save(case, inst, now)
+    events.append(case, "case.created", actor.id, now, data={"tier": tier, "campaign": campaign.year,
+                                                             "enterprise": ent.credit_code}, state=case.state)
+    if inst.completed:
+        instances.record_outcome(case, actor.id, now)
+    instances.flush()
+    return case
+
+
+def get_case(actor: User, case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or not can_view_case(actor, case):
+        raise NotFound("no such case")  # outside scope looks the same as absent
+    return case
+
+
+def list_cases(actor: User, tier: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50):
+    q = select(Case).where(case_filter(actor))
+    if tier:
+        q = q.where(Case.tier == tier)
+    if status:
+        q = q.where(Case.status == status)
+    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = db.session.scalars(q.order_by(Case.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page))
+    return list(rows), total
+
+
+def open_tasks(case: Case) -> list[HumanTask]:
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
+                                   .order_by(HumanTask.id)))
+
+
+def case_json(case: Case) -> dict:
+    info = processes.version_info(case.process_version_id)
+    ent = case.enterprise
+    return {
+        "id": case.id, "tier": case.tier, "status": case.status, "campaign": case.campaign.year,
+        "enterprise": {"id": ent.id, "name": ent.name, "credit_code": ent.credit_code},
+        "province": case.province_code, "soe_group": case.soe_group_key, "revisions": case.revisions,
+        "process": {"key": info.model_key, "version": info.version},
+        "open_tasks": [task_json(t) for t in open_tasks(case)],
+        "created_at": case.created_at.isoformat(), "updated_at": case.updated_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+    }
+
+
+def task_json(t: HumanTask) -> dict:
+    return {"id": t.id, "case_id": t.case_id, "name": t.element, "title": t.title, "role": t.role,
+            "scope": t.scope, "state": t.state, "tier": t.tier, "form": t.form,
+            "due_at": t.due_at.isoformat() if t.due_at else None, "claimed_by": t.claimed_by}

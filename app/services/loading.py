@@ -1,0 +1,224 @@
+"""Bulk onboarding from YAML (`flask load FILE.yaml`): all or nothing, every bad row named by its position."""
+import re
+from datetime import date
+
+import yaml
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import DEPARTMENTS, ROLES, TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, \
+    TierRecord, User
+from app.services.auth import hash_password
+from app.services.credit_code import credit_code_error
+from app.services.errors import Invalid
+
+MAX_BYTES = 50 * 1024 * 1024
+NOTICE_DEADLINE_TIERS = ("excellent", "lighthouse")  # the tiers the notice sets application dates for
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Anchors and aliases are refused: they are how YAML bombs expand."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+class LoadError(Invalid):
+    pass
+
+
+def parse_yaml(text: str | bytes) -> dict:
+    if len(text) > MAX_BYTES:
+        raise LoadError("file too large", errors={"file": f"more than {MAX_BYTES} bytes"})
+    try:
+        doc = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise LoadError(f"malformed YAML: {exc}", errors={"file": str(exc)}) from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise LoadError("the file must be a mapping with campaigns/soe_groups/enterprises/users",
+                        errors={"file": "not a mapping"})
+    unknown = set(doc) - {"campaigns", "soe_groups", "enterprises", "users"}
+    if unknown:
+        raise LoadError(f"unknown sections: {', '.join(sorted(unknown))}", errors={"file": "unknown sections"})
+    return doc
+
+
+def _date(value, where, field, errors):
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors.append(f"{where}: {field} {value!r} is not a date (YYYY-MM-DD)")
+        return None
+
+
+def load(text: str | bytes) -> dict:
+    """Load a document into the session (flushed, not committed). Raises LoadError listing every bad row."""
+    doc = parse_yaml(text)
+    errors: list[str] = []
+    counts = {"campaigns": 0, "soe_groups": 0, "enterprises": 0, "users": 0}
+    for i, row in enumerate(doc.get("campaigns") or []):
+        _campaign(row, f"campaigns[{i}]", errors) and counts.__setitem__("campaigns", counts["campaigns"] + 1)
+    for i, row in enumerate(doc.get("soe_groups") or []):
+        where = f"soe_groups[{i}]"
+        if not isinstance(row, dict) or not row.get("key") or not row.get("name"):
+            errors.append(f"{where}: needs key and name")
+            continue
+        grp = db.session.get(SoeGroup, str(row["key"])) or SoeGroup(key=str(row["key"]))
+        grp.name = str(row["name"])
+        db.session.add(grp)
+        counts["soe_groups"] += 1
+    db.session.flush()
+    for i, row in enumerate(doc.get("enterprises") or []):
+        if _enterprise(row, f"enterprises[{i}]", errors):
+            counts["enterprises"] += 1
+    db.session.flush()
+    for i, row in enumerate(doc.get("users") or []):
+        if _user(row, f"users[{i}]", errors):
+            counts["users"] += 1
+    if errors:
+        raise LoadError(f"{len(errors)} bad row(s); nothing was written: " + "; ".join(errors[:20]),
+                        errors={"rows": errors})
+    db.session.flush()
+    return counts
+
+
+def _campaign(row, where, errors) -> bool:
+    if not isinstance(row, dict) or not isinstance(row.get("year"), int):
+        errors.append(f"{where}: needs an integer year")
+        return False
+    camp = db.session.scalar(select(Campaign).where(Campaign.year == row["year"]))
+    if camp is None:
+        camp = Campaign(year=row["year"], deadlines=[])
+        db.session.add(camp)
+    camp.name = row.get("name", camp.name)
+    camp.branch_industries = list(row.get("branch_industries", camp.branch_industries or
+                                          ["petrochemicals", "non_ferrous_metals"]))
+    per_tier = {t: {} for t in TIERS}
+    for tier in NOTICE_DEADLINE_TIERS:
+        for field in ("application_deadline", "recommendation_deadline"):
+            if field in row:
+                per_tier[tier][field] = row[field]
+    for tier, values in (row.get("deadlines") or {}).items():
+        if tier not in TIERS or not isinstance(values, dict):
+            errors.append(f"{where}: deadlines for unknown tier {tier!r}")
+            continue
+        per_tier[tier].update(values)
+    for tier, values in per_tier.items():
+        if not values:
+            continue
+        dl = camp.deadline_for(tier) or CampaignDeadline(tier=tier)
+        if dl not in camp.deadlines:
+            camp.deadlines.append(dl)
+        for field in ("application_deadline", "recommendation_deadline"):
+            if field in values:
+                setattr(dl, field, _date(values[field], where, field, errors))
+    return True
+
+
+def _enterprise(row, where, errors) -> bool:
+    if not isinstance(row, dict):
+        errors.append(f"{where}: not a mapping")
+        return False
+    code = str(row.get("credit_code") or "")
+    where = f"{where} ({code or 'no credit_code'})"
+    err = credit_code_error(code)
+    if err:
+        errors.append(f"{where}: invalid unified social credit code: {err}")
+        return False
+    province = db.session.get(Region, str(row.get("province") or ""))
+    if province is None or province.kind not in ("province", "xpcc"):
+        errors.append(f"{where}: unknown province {row.get('province')!r} (a GB/T 2260 province code)")
+        return False
+    city = row.get("city")
+    if city is not None:
+        city = str(city)
+        if not re.fullmatch(r"\d{6}", city) or city[:2] != province.code[:2]:
+            errors.append(f"{where}: city {city!r} is not in province {province.code}")
+            return False
+    group = row.get("soe_group")
+    if group is not None and db.session.get(SoeGroup, str(group)) is None:
+        errors.append(f"{where}: unknown soe_group {group!r}")
+        return False
+    if not row.get("name") or not row.get("industry"):
+        errors.append(f"{where}: needs name and industry")
+        return False
+    ent = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code.upper()))
+    if ent is None:
+        ent = Enterprise(credit_code=code.upper(), tiers=[])
+        db.session.add(ent)
+    ent.name, ent.industry = str(row["name"]), str(row["industry"])
+    ent.province_code, ent.city_code, ent.soe_group_key = province.code, city, group
+    ent.legal_person = bool(row.get("legal_person", True))
+    ent.declarations = dict(row.get("declarations") or {})
+    for j, t in enumerate(row.get("tiers") or []):
+        if not isinstance(t, dict) or t.get("tier") not in TIERS or not isinstance(t.get("year"), int):
+            errors.append(f"{where}: tiers[{j}] needs a known tier and an integer year")
+            continue
+        if not any(r.tier == t["tier"] and r.year == t["year"] for r in ent.tiers):
+            ent.tiers.append(TierRecord(tier=t["tier"], year=t["year"], source=t.get("source", "imported")))
+    return True
+
+
+def _user(row, where, errors) -> bool:
+    if not isinstance(row, dict) or not row.get("username"):
+        errors.append(f"{where}: needs a username")
+        return False
+    where = f"{where} ({row['username']})"
+    role = row.get("role")
+    if role not in ROLES:
+        errors.append(f"{where}: unknown role {role!r}")
+        return False
+    user = db.session.scalar(select(User).where(User.username == str(row["username"])))
+    if user is None:
+        if not row.get("password"):
+            errors.append(f"{where}: a new user needs a password")
+            return False
+        user = User(username=str(row["username"]))
+        db.session.add(user)
+    if row.get("password"):
+        try:
+            user.password_hash = hash_password(str(row["password"]))
+        except Invalid:
+            errors.append(f"{where}: password shorter than 8 characters")
+            return False
+    user.role = role
+    user.province_code = user.soe_group_key = user.enterprise_id = user.department = None
+    if role in ("provincial_reviewer", "co_department_reviewer"):
+        region = db.session.get(Region, str(row.get("province") or ""))
+        if region is None or region.kind not in ("province", "xpcc"):
+            errors.append(f"{where}: {role} needs a known province")
+            return False
+        user.province_code = region.code
+        if role == "co_department_reviewer":
+            if row.get("department") not in DEPARTMENTS:
+                errors.append(f"{where}: department must be one of {', '.join(DEPARTMENTS)}")
+                return False
+            user.department = row["department"]
+    elif role == "soe_reviewer":
+        if db.session.get(SoeGroup, str(row.get("soe_group") or "")) is None:
+            errors.append(f"{where}: soe_reviewer needs a known soe_group")
+            return False
+        user.soe_group_key = str(row["soe_group"])
+    elif role == "enterprise":
+        ent = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == str(row.get("enterprise", ""))
+                                                         .upper()))
+        if ent is None:
+            errors.append(f"{where}: unknown enterprise {row.get('enterprise')!r}")
+            return False
+        user.enterprise_id = ent.id
+    elif role == "expert" and row.get("province"):
+        if db.session.get(Region, str(row["province"])) is None:
+            errors.append(f"{where}: unknown province {row['province']!r}")
+            return False
+        user.province_code = str(row["province"])
+    user.expertise = list(row.get("expertise") or [])
+    return True

@@ -1,0 +1,141 @@
+"""Process models and their immutable versions; the spec of a version is parsed once per process."""
+import hashlib
+import json
+from pathlib import Path
+
+from flask import current_app
+from jsonschema import Draft202012Validator
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ProcessModel, ProcessVersion
+from app.services import clock
+from app.services.errors import Invalid, NotFound
+from app.services.scope import KNOWN_LANES
+from workflows.errors import DiagramError
+from workflows.parsing import SPEC_CACHE, SpecBundle, check_bundle, is_human, parse_bpmn, task_properties
+
+# the built-in diagrams: file stem -> (tier, name)
+BUILTIN = {
+    "basic_self_assessment": ("basic", "基础级自评自建 Basic self-assessment"),
+}
+_validators: dict = {}
+
+
+def forms_dir() -> Path:
+    return Path(current_app.config["BPMN_DIR"]) / "forms"
+
+
+def _referenced_forms(bundle: SpecBundle) -> set[str]:
+    return {task_properties(ts).get("form") for ts in bundle.all_task_specs() if is_human(ts)} - {None}
+
+
+def _collect_forms(names: set[str], fallback: dict) -> dict:
+    forms = {}
+    for name in names:
+        path = forms_dir() / name
+        if name in fallback:
+            forms[name] = fallback[name]
+        elif "/" not in name and path.is_file():
+            forms[name] = json.loads(path.read_text(encoding="utf-8"))
+    return forms
+
+
+def validate_diagram(bpmn_xml: bytes, forms: dict | None = None) -> tuple[SpecBundle, dict]:
+    """Parse and check a diagram; raise Invalid with [{element, message}] on any problem."""
+    try:
+        bundle = parse_bpmn(bpmn_xml, max_bytes=current_app.config.get("MAX_DIAGRAM_BYTES", 5 * 1024 * 1024))
+    except DiagramError as exc:
+        raise Invalid("the diagram was refused", errors=exc.errors) from None
+    forms = _collect_forms(_referenced_forms(bundle), forms or {})
+    problems = check_bundle(bundle, known_roles=KNOWN_LANES, forms=forms)
+    for name, schema in forms.items():
+        try:
+            Draft202012Validator.check_schema(schema)
+        except Exception as exc:
+            problems.append({"element": name, "message": f"form is not a valid JSON Schema: {exc}"})
+    if problems:
+        raise Invalid("the diagram was refused", errors=problems)
+    return bundle, forms
+
+
+def deploy(key: str, bpmn_xml: bytes, author_id: int | None, message: str | None = None,
+           tier: str | None = None, name: str | None = None) -> ProcessVersion:
+    """A new immutable version, unless the content is identical to the latest (then that one is returned)."""
+    model = db.session.get(ProcessModel, key)
+    latest = latest_version(key) if model else None
+    bundle, forms = validate_diagram(bpmn_xml, latest.forms if latest else None)
+    digest = hashlib.sha256(bpmn_xml + json.dumps(forms, sort_keys=True).encode()).hexdigest()
+    if latest is not None and latest.content_hash == digest:
+        return latest
+    if model is None:
+        model = ProcessModel(key=key, name=name or key, tier=tier)
+        db.session.add(model)
+    number = (db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.model_key == key))
+              or 0) + 1
+    version = ProcessVersion(model_key=key, version=number, process_id=bundle.process_id, content_hash=digest,
+                             bpmn_xml=bpmn_xml, spec_json=bundle.to_json(), forms=forms, author_id=author_id,
+                             message=message, created_at=clock.now())
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def sync_builtin(author_id: int | None = None) -> list[ProcessVersion]:
+    """Deploy the diagrams shipped in bpmn/ when they changed (idempotent)."""
+    out = []
+    for stem, (tier, name) in BUILTIN.items():
+        xml = (Path(current_app.config["BPMN_DIR"]) / f"{stem}.bpmn").read_bytes()
+        out.append(deploy(stem, xml, author_id, message="built-in diagram", tier=tier, name=name))
+    return out
+
+
+def latest_version(key: str) -> ProcessVersion | None:
+    return db.session.scalar(select(ProcessVersion).where(ProcessVersion.model_key == key)
+                             .order_by(ProcessVersion.version.desc()).limit(1))
+
+
+def version_for_tier(tier: str) -> ProcessVersion:
+    model = db.session.scalar(select(ProcessModel).where(ProcessModel.tier == tier).limit(1))
+    version = latest_version(model.key) if model else None
+    if version is None:
+        raise Invalid(f"no process is deployed for tier {tier!r}", errors={"tier": "no deployed process"})
+    return version
+
+
+def bundle(version: ProcessVersion) -> SpecBundle:
+    return SPEC_CACHE.get(version.id, lambda: SpecBundle.from_json(version.spec_json))
+
+
+def form_validator(version, form: str) -> Draft202012Validator:
+    key = (version.id, form)
+    v = _validators.get(key)
+    if v is None:
+        schema = version.forms.get(form)
+        if schema is None:
+            raise NotFound(f"form {form!r} is not part of version {version.version}")
+        v = _validators[key] = Draft202012Validator(schema)
+    return v
+
+
+class VersionInfo:
+    """What a request needs of an immutable version, cached per process (rows never change once written)."""
+
+    __slots__ = ("id", "model_key", "version", "forms", "bundle")
+
+    def __init__(self, row: ProcessVersion):
+        self.id, self.model_key, self.version, self.forms = row.id, row.model_key, row.version, dict(row.forms)
+        self.bundle = bundle(row)
+
+
+_infos: dict[int, VersionInfo] = {}
+
+
+def version_info(version_id: int) -> VersionInfo:
+    info = _infos.get(version_id)
+    if info is None:
+        row = db.session.get(ProcessVersion, version_id)
+        if row is None:
+            raise NotFound(f"process version {version_id} does not exist")
+        info = _infos[version_id] = VersionInfo(row)
+    return info

@@ -1,0 +1,182 @@
+"""Use cases on human tasks: inbox, read with form, claim/release, drafts, completion.
+
+A completion is one transaction: the task row is taken with a conditional UPDATE (so two completions cannot both
+win), the instance advances, and state, inbox rows and a chained event are written together; the case row's
+version counter refuses a stale write.
+"""
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import Attachment, Case, HumanTask, User
+from app.services import clock, events, instances, processes
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.scope import can_view_case
+from workflows.errors import EngineError, TaskNotReady
+from workflows.instance import Instance
+
+
+def inbox_query(actor: User, state: str = "open"):
+    return select(HumanTask).where(HumanTask.role == actor.role, HumanTask.scope == actor.scope,
+                                   HumanTask.state == state)
+
+
+def inbox(actor: User, page: int = 1, per_page: int = 50, tier: str | None = None):
+    """The caller's tasks, due first. Reads only human_tasks (indexed on role, scope, state, due_at)."""
+    q = inbox_query(actor)
+    if tier:
+        q = q.where(HumanTask.tier == tier)
+    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = db.session.scalars(q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page))
+    return list(rows), total
+
+
+def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("no such task")
+    case = db.session.get(Case, task.case_id)
+    if not can_view_case(actor, case):
+        raise NotFound("no such task")  # another scope's task looks absent
+    return task, case
+
+
+def _may_act(actor: User, task: HumanTask) -> None:
+    if task.role != actor.role or task.scope != actor.scope:
+        raise Forbidden("this task belongs to another role or scope")
+
+
+def get_task(actor: User, task_id: int) -> dict:
+    task, case = _load(actor, task_id)
+    info = processes.version_info(case.process_version_id)
+    data = {}
+    if task.state == "open":
+        data = Instance.load(case.state, info.bundle).task_data(task.task_uuid)
+    if task.draft:
+        data.update(task.draft)
+    return {"task": task, "case": case, "form": info.forms.get(task.form) if task.form else None, "data": data}
+
+
+def claim(actor: User, task_id: int) -> HumanTask:
+    task, case = _load(actor, task_id)
+    _may_act(actor, task)
+    res = db.session.execute(update(HumanTask).where(
+        HumanTask.id == task_id, HumanTask.state == "open",
+        (HumanTask.claimed_by.is_(None)) | (HumanTask.claimed_by == actor.id)).values(claimed_by=actor.id))
+    if res.rowcount != 1:
+        raise Conflict("the task is held by someone else or no longer open")
+    db.session.refresh(task)
+    events.append(case, "task.claimed", actor.id, clock.now(), task_uuid=task.task_uuid, element=task.element)
+    instances.flush()
+    return task
+
+
+def release(actor: User, task_id: int) -> HumanTask:
+    task, case = _load(actor, task_id)
+    _may_act(actor, task)
+    res = db.session.execute(update(HumanTask).where(
+        HumanTask.id == task_id, HumanTask.state == "open", HumanTask.claimed_by == actor.id
+    ).values(claimed_by=None))
+    if res.rowcount != 1:
+        raise Conflict("you do not hold this task")
+    db.session.refresh(task)
+    events.append(case, "task.released", actor.id, clock.now(), task_uuid=task.task_uuid, element=task.element)
+    instances.flush()
+    return task
+
+
+def _form_fields(schema: dict | None) -> dict:
+    return (schema or {}).get("properties", {})
+
+
+def _clean(schema: dict | None, data) -> dict:
+    if not isinstance(data, dict):
+        raise Invalid("data must be an object", errors={"data": "must be an object"})
+    fields = _form_fields(schema)
+    return {k: v for k, v in data.items() if k in fields}  # undeclared keys never reach the process
+
+
+def save_draft(actor: User, task_id: int, data) -> HumanTask:
+    task, case = _load(actor, task_id)
+    _may_act(actor, task)
+    if task.state != "open":
+        raise Conflict("the task is no longer open")
+    info = processes.version_info(case.process_version_id)
+    task.draft = _clean(info.forms.get(task.form), data)
+    return task
+
+
+def _validation_errors(validator, data: dict) -> dict:
+    errors = {}
+    for err in validator.iter_errors(data):
+        path = list(err.absolute_path)
+        if err.validator == "required":
+            missing = err.message.split("'")[1] if "'" in err.message else ""
+            path = path + [missing]
+            msg = "required"
+        elif err.validator == "const":
+            msg = "must be confirmed" if err.validator_value is True else f"must be {err.validator_value!r}"
+        else:
+            msg = err.message
+        errors.setdefault(".".join(str(p) for p in path) or "data", msg)
+    return errors
+
+
+def _check_attachments(schema: dict, data: dict, case: Case) -> dict:
+    errors = {}
+    for name, prop in _form_fields(schema).items():
+        if prop.get("format") != "attachment" or name not in data:
+            continue
+        ids = data[name] if isinstance(data[name], list) else [data[name]]
+        if not ids:
+            continue
+        found = set(db.session.scalars(select(Attachment.id).where(Attachment.id.in_(ids),
+                                                                    Attachment.case_id == case.id)))
+        if found != set(ids):
+            errors[name] = "unknown attachment for this case"
+    return errors
+
+
+def complete(actor: User, task_id: int, data) -> HumanTask:
+    task, case = _load(actor, task_id)
+    _may_act(actor, task)
+    if task.state != "open":
+        raise Conflict("the task was already completed")
+    if task.claimed_by not in (None, actor.id):
+        raise Conflict("the task is claimed by someone else")
+    info = processes.version_info(case.process_version_id)
+    schema = info.forms.get(task.form) if task.form else None
+    data = _clean(schema, data) if schema is not None else (data or {})
+    if schema is not None:
+        errors = _validation_errors(processes.form_validator(info, task.form), data)
+        errors.update(_check_attachments(schema, data, case))
+        if errors:
+            raise Invalid("the form has errors", errors=errors)
+    returning = data.get("decision") == "return"
+    if returning and case.revisions >= current_app.config["MAX_REVISIONS"]:
+        raise Invalid("this case was returned too often", errors={
+            "decision": f"returned {case.revisions} times already; approve or reject"})
+    now = clock.now()
+    # the conditional update is the guard against two completions of one task
+    res = db.session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "open").values(
+        state="completed", completed_at=now, completed_by=actor.id), execution_options={"synchronize_session": False})
+    if res.rowcount != 1:
+        raise Conflict("the task was already completed")
+    try:
+        inst = Instance.load(case.state, info.bundle)
+        inst.complete(task.task_uuid, data, now)
+    except TaskNotReady:
+        raise Conflict("the task is not waiting any more") from None
+    except EngineError as exc:
+        raise Invalid(f"the process refused this step: {exc}") from None
+    if returning:
+        case.revisions += 1
+    instances.save(case, inst, now)
+    events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
+                  data=data, state=case.state)
+    if inst.completed:
+        instances.record_outcome(case, actor.id, now)
+    instances.flush()
+    task.state, task.completed_at, task.completed_by = "completed", now, actor.id
+    return task

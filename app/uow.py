@@ -1,0 +1,26 @@
+"""The one place that commits: a unit of work around each request handler, CLI command and scheduler job."""
+from contextlib import contextmanager
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.services.errors import Conflict, Unavailable
+
+
+@contextmanager
+def unit_of_work():
+    try:
+        yield db.session
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("the case was changed by someone else at the same time; reload and try again") from None
+    except OperationalError as exc:
+        db.session.rollback()
+        if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+            raise Conflict("the database was busy with a concurrent change; try again") from None
+        raise Unavailable("the database refused the change: " + str(exc.orig)[:200]) from None
+    except BaseException:
+        db.session.rollback()
+        raise

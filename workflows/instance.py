@@ -1,0 +1,181 @@
+"""One process instance: start, advance, complete a human task, fire timers, deliver messages, save.
+
+Every engine call runs under `engine_clock(now)` so timer fire times come from the caller's clock, and under a
+step budget so a process that calls itself cannot hang a request.
+"""
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import TaskState
+
+from workflows.clock import engine_clock
+from workflows.errors import EngineError, TaskNotReady
+from workflows.parsing import SpecBundle, is_human, task_properties
+from workflows.sandbox import restricted_engine
+from workflows.serialization import dump_instance, load_instance
+
+MAX_ENGINE_STEPS = 5000
+
+
+@dataclass(frozen=True)
+class HumanTaskInfo:
+    uuid: str
+    element: str
+    title: str
+    lane: str | None
+    form: str | None
+    due: str | None  # ISO-8601 duration from the task's `due` property, e.g. "P15D"
+    properties: dict
+
+
+class _StepBudget(Exception):
+    pass
+
+
+def _describe(exc: Exception) -> str:
+    spec = getattr(exc, "task_spec", None)
+    where = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+    text = str(exc).split("\n")[0]
+    return f"{where}: {text}" if where else text
+
+
+class Instance:
+    def __init__(self, workflow: BpmnWorkflow, bundle: SpecBundle):
+        self.wf = workflow
+        self.bundle = bundle
+
+    # -- life cycle -------------------------------------------------------------------------------------------
+    @classmethod
+    def start(cls, bundle: SpecBundle, data: dict | None, now: datetime) -> "Instance":
+        wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=restricted_engine())
+        if data:
+            wf.task_tree.data.update(copy.deepcopy(data))
+            for t in wf.get_tasks():
+                t.data.update(copy.deepcopy(data))
+        inst = cls(wf, bundle)
+        inst.advance(now)
+        return inst
+
+    @classmethod
+    def load(cls, state: str, bundle: SpecBundle) -> "Instance":
+        return cls(load_instance(state, bundle, restricted_engine()), bundle)
+
+    def dump(self) -> str:
+        return dump_instance(self.wf)
+
+    # -- engine -----------------------------------------------------------------------------------------------
+    def advance(self, now: datetime) -> None:
+        steps = 0
+
+        def budget(_task):
+            nonlocal steps
+            steps += 1
+            if steps > MAX_ENGINE_STEPS:
+                raise _StepBudget()
+
+        with engine_clock(now):
+            try:
+                self.wf.refresh_timers()
+                self.wf.do_engine_steps(will_complete_task=budget)
+            except _StepBudget:
+                raise EngineError(f"the process ran more than {MAX_ENGINE_STEPS} engine steps without waiting "
+                                  "(a loop or a process that calls itself)") from None
+            except SpiffWorkflowException as exc:
+                raise EngineError(_describe(exc)) from None
+        self._guard_silent_completion()
+
+    def _guard_silent_completion(self) -> None:
+        """SpiffWorkflow can report completion without reaching an end event when the tree gets too deep."""
+        if self.wf.is_completed() and self.end_event() is None:
+            raise EngineError("the process reports completion without reaching an end event")
+
+    def end_event(self) -> str | None:
+        for t in self.wf.get_tasks(state=TaskState.COMPLETED):
+            if isinstance(t.task_spec, EndEvent) and t.workflow is self.wf:
+                return t.task_spec.bpmn_id or t.task_spec.name
+        return None
+
+    @property
+    def completed(self) -> bool:
+        return self.wf.is_completed()
+
+    def depth(self) -> int:
+        return max((t.depth for t in self.wf.get_tasks()), default=0)
+
+    # -- human tasks ------------------------------------------------------------------------------------------
+    def human_tasks(self) -> list[HumanTaskInfo]:
+        out = []
+        for t in self.wf.get_tasks(state=TaskState.READY, manual=True):
+            ts = t.task_spec
+            if not is_human(ts):
+                continue
+            props = task_properties(ts)
+            out.append(HumanTaskInfo(
+                uuid=str(t.id), element=ts.bpmn_id or ts.name, title=ts.bpmn_name or ts.bpmn_id or ts.name,
+                lane=ts.lane, form=props.get("form"), due=props.get("due"), properties=props,
+            ))
+        return out
+
+    def task_data(self, task_uuid: str) -> dict:
+        task = self.wf.get_task_from_id(UUID(task_uuid))
+        return copy.deepcopy(task.data) if task else {}
+
+    def complete(self, task_uuid: str, data: dict, now: datetime) -> None:
+        try:
+            task = self.wf.get_task_from_id(UUID(task_uuid))
+        except Exception:
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_uuid)
+        # deep copy: SpiffWorkflow shares nested data between task snapshots
+        task.set_data(**copy.deepcopy(data))
+        with engine_clock(now):
+            try:
+                task.run()
+            except SpiffWorkflowException as exc:
+                raise EngineError(_describe(exc)) from None
+        self.advance(now)
+
+    # -- timers and messages ----------------------------------------------------------------------------------
+    def waiting_timers(self) -> list[tuple[str, datetime]]:
+        out = []
+        for t in self.wf.event_manager.tasks.values():
+            ev = t.task_spec.event_definition
+            if isinstance(ev, TimerEventDefinition):
+                details = ev.details(t)
+                if isinstance(details.value, str):
+                    out.append((t.task_spec.bpmn_id or t.task_spec.name, datetime.fromisoformat(details.value)))
+        for sub in self.wf.subprocesses.values():
+            for t in sub.get_tasks(state=TaskState.WAITING):
+                ev = getattr(t.task_spec, "event_definition", None)
+                if isinstance(ev, TimerEventDefinition) and t.id not in self.wf.event_manager.tasks:
+                    value = t._get_internal_data("event_value")
+                    if isinstance(value, str):
+                        out.append((t.task_spec.bpmn_id or t.task_spec.name, datetime.fromisoformat(value)))
+        return out
+
+    def fire_timers(self, now: datetime) -> None:
+        self.advance(now)
+
+    def send_message(self, name: str, payload: dict | None, correlations: dict | None, now: datetime) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations or {})
+        with engine_clock(now):
+            try:
+                self.wf.send_event(event)
+            except SpiffWorkflowException as exc:
+                raise EngineError(_describe(exc)) from None
+        self.advance(now)
+
+    @property
+    def correlations(self) -> dict:
+        return dict(self.wf.correlations)
+
+    def final_data(self) -> dict:
+        return copy.deepcopy(self.wf.data)
