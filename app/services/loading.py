@@ -63,6 +63,11 @@ def _date(value, where, field, errors):
 def load(text: str | bytes) -> dict:
     """Load a document into the session (flushed, not committed). Raises LoadError listing every bad row."""
     doc = parse_yaml(text)
+    with db.session.no_autoflush:
+        return _load(doc)
+
+
+def _load(doc: dict) -> dict:
     errors: list[str] = []
     counts = {"campaigns": 0, "soe_groups": 0, "enterprises": 0, "users": 0}
     for i, row in enumerate(doc.get("campaigns") or []):
@@ -177,48 +182,49 @@ def _user(row, where, errors) -> bool:
     if role not in ROLES:
         errors.append(f"{where}: unknown role {role!r}")
         return False
-    user = db.session.scalar(select(User).where(User.username == str(row["username"])))
-    if user is None:
-        if not row.get("password"):
-            errors.append(f"{where}: a new user needs a password")
-            return False
-        user = User(username=str(row["username"]))
-        db.session.add(user)
-    if row.get("password"):
-        try:
-            user.password_hash = hash_password(str(row["password"]))
-        except Invalid:
-            errors.append(f"{where}: password shorter than 8 characters")
-            return False
-    user.role = role
-    user.province_code = user.soe_group_key = user.enterprise_id = user.department = None
+    fields = {"role": role, "province_code": None, "soe_group_key": None, "enterprise_id": None,
+              "department": None, "expertise": list(row.get("expertise") or [])}
     if role in ("provincial_reviewer", "co_department_reviewer"):
         region = db.session.get(Region, str(row.get("province") or ""))
         if region is None or region.kind not in ("province", "xpcc"):
             errors.append(f"{where}: {role} needs a known province")
             return False
-        user.province_code = region.code
+        fields["province_code"] = region.code
         if role == "co_department_reviewer":
             if row.get("department") not in DEPARTMENTS:
                 errors.append(f"{where}: department must be one of {', '.join(DEPARTMENTS)}")
                 return False
-            user.department = row["department"]
+            fields["department"] = row["department"]
     elif role == "soe_reviewer":
         if db.session.get(SoeGroup, str(row.get("soe_group") or "")) is None:
             errors.append(f"{where}: soe_reviewer needs a known soe_group")
             return False
-        user.soe_group_key = str(row["soe_group"])
+        fields["soe_group_key"] = str(row["soe_group"])
     elif role == "enterprise":
-        ent = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == str(row.get("enterprise", ""))
-                                                         .upper()))
+        code = str(row.get("enterprise") or "").upper()
+        ent = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code))
         if ent is None:
             errors.append(f"{where}: unknown enterprise {row.get('enterprise')!r}")
             return False
-        user.enterprise_id = ent.id
+        fields["enterprise_id"] = ent.id
     elif role == "expert" and row.get("province"):
         if db.session.get(Region, str(row["province"])) is None:
             errors.append(f"{where}: unknown province {row['province']!r}")
             return False
-        user.province_code = str(row["province"])
-    user.expertise = list(row.get("expertise") or [])
+        fields["province_code"] = str(row["province"])
+    user = db.session.scalar(select(User).where(User.username == str(row["username"])))
+    if row.get("password"):
+        try:
+            fields["password_hash"] = hash_password(str(row["password"]))
+        except Invalid:
+            errors.append(f"{where}: password shorter than 8 characters")
+            return False
+    elif user is None:
+        errors.append(f"{where}: a new user needs a password")
+        return False
+    if user is None:
+        user = User(username=str(row["username"]))
+        db.session.add(user)
+    for k, v in fields.items():
+        setattr(user, k, v)
     return True
