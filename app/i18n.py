@@ -12,6 +12,9 @@ def select_locale() -> str:
 def init_i18n(app, babel) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.filters["shanghai"] = shanghai
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
 
 
 def shanghai(value) -> str:

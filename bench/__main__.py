@@ -1,0 +1,141 @@
+"""Benchmarks, each figure beside a floor measured in the same run (shared, noisy machines).
+
+    .venv/bin/python -m bench [--n 300]
+
+1. One task completion through the service layer (SQLite file, WAL, one committed transaction: inbox rows,
+   state, chained event, JSON Schema validation, authorization) vs the raw SpiffWorkflow step with a serializer
+   round trip and the spec stored separately (the floor). Target: ratio <= 2.
+"""
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def raw_floor(n: int) -> list[float]:
+    """Deserialize, complete the self-assessment, run engine steps, serialize: SpiffWorkflow alone."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+    from SpiffWorkflow.task import TaskState
+
+    from tests.factories import GOOD_ASSESSMENT
+    from workflows.parsing import parse_bpmn
+    from workflows.serialization import dump_instance, load_instance
+
+    bundle = parse_bpmn((ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes())
+    engine = PythonScriptEngine()
+    wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
+    wf.do_engine_steps()
+    state = dump_instance(wf)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        w = load_instance(state, bundle, engine)
+        (task,) = w.get_tasks(state=TaskState.READY, manual=True)
+        task.set_data(**GOOD_ASSESSMENT)
+        task.run()
+        w.do_engine_steps()
+        dump_instance(w)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def service_completion(n: int, profile: bool = False) -> list[float]:
+    tmp = tempfile.mkdtemp(prefix="tierflow-bench-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Campaign, Enterprise, HumanTask, User
+    from app.services import cases, demo, tasks
+    from app.services.clock import FixedClock, set_clock
+    from app.uow import unit_of_work
+    from tests.factories import GOOD_ASSESSMENT
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "UPLOAD_DIR": f"{tmp}/files"})
+    set_clock(FixedClock(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)))
+    with app.app_context():
+        upgrade()
+        with unit_of_work():
+            demo.load_demo()
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        zj = "330000"
+        # one enterprise and one user per case: an enterprise may hold one basic case per campaign
+        with unit_of_work():
+            for i in range(n):
+                from app.services.credit_code import with_check_char
+
+                code = with_check_char(f"9133010{i:010d}")
+                e = Enterprise(credit_code=code, name=f"bench {i}", industry="equipment", province_code=zj,
+                               legal_person=True, declarations={})
+                db.session.add(e)
+            db.session.flush()
+            camp = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
+            ents = list(db.session.scalars(select(Enterprise).where(Enterprise.name.like("bench %"))))
+            users = []
+            for e in ents:
+                u = User(username=f"bench-{e.id}", password_hash="x", role="enterprise", enterprise_id=e.id)
+                db.session.add(u)
+                users.append(u)
+        with unit_of_work():
+            for u in users:
+                cases.create_case(u, "basic", camp.year)
+        todo = []
+        for u in users:
+            (t,) = db.session.scalars(select(HumanTask.id).where(HumanTask.scope == u.scope,
+                                                                 HumanTask.state == "open"))
+            todo.append((u.id, t))
+        db.session.remove()
+        assert admin is not None
+        times = []
+        prof = None
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+        for user_id, task_id in todo:
+            t0 = time.perf_counter()
+            # as a request does: a fresh session, the user loaded by id, one unit of work
+            with unit_of_work():
+                tasks.complete(db.session.get(User, user_id), task_id, GOOD_ASSESSMENT)
+            db.session.remove()
+            times.append(time.perf_counter() - t0)
+        if prof is not None:
+            import pstats
+
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        return times
+
+
+def fmt(times: list[float]) -> str:
+    ms = sorted(t * 1000 for t in times)
+    return f"median {statistics.median(ms):.3f} ms, p95 {ms[int(len(ms) * 0.95) - 1]:.3f} ms"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--profile", action="store_true", help="print a cProfile of the service completions")
+    args = p.parse_args()
+    raw_floor(50)  # warm up
+    raw = raw_floor(args.n)
+    svc = service_completion(args.n, args.profile)
+    raw_m, svc_m = statistics.median(raw), statistics.median(svc)
+    print(f"{'figure':<58} {'value':<34} floor")
+    print(f"{'task completion, service layer (SQLite WAL, committed)':<58} {fmt(svc):<34} "
+          f"raw SpiffWorkflow step + serializer round trip: {fmt(raw)}")
+    print(f"{'ratio service / raw (median), target <= 2':<58} {svc_m / raw_m:.2f}")
+
+
+if __name__ == "__main__":
+    main()
