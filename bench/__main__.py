@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def raw_floor(n: int) -> list[float]:
-    """Deserialize, complete the self-assessment, run engine steps, serialize: SpiffWorkflow alone."""
+def raw_step_factory():
+    """One raw SpiffWorkflow step: deserialize, complete the self-assessment, run engine steps, serialize."""
     from SpiffWorkflow.bpmn import BpmnWorkflow
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
     from SpiffWorkflow.task import TaskState
@@ -32,8 +32,8 @@ def raw_floor(n: int) -> list[float]:
     wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
     wf.do_engine_steps()
     state = dump_instance(wf)
-    times = []
-    for _ in range(n):
+
+    def step() -> float:
         t0 = time.perf_counter()
         w = load_instance(state, bundle, engine)
         (task,) = w.get_tasks(state=TaskState.READY, manual=True)
@@ -41,11 +41,16 @@ def raw_floor(n: int) -> list[float]:
         task.run()
         w.do_engine_steps()
         dump_instance(w)
-        times.append(time.perf_counter() - t0)
-    return times
+        return time.perf_counter() - t0
+
+    return step
 
 
-def service_completion(n: int, profile: bool = False) -> list[float]:
+def service_completion(n: int, profile: bool = False) -> tuple[list[float], list[float]]:
+    """Service completions, each paired with a raw step measured right before it (same noise for both)."""
+    raw_step = raw_step_factory()
+    for _ in range(50):
+        raw_step()  # warm up
     tmp = tempfile.mkdtemp(prefix="tierflow-bench-")
     os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
     from flask_migrate import upgrade
@@ -59,8 +64,8 @@ def service_completion(n: int, profile: bool = False) -> list[float]:
     from app.uow import unit_of_work
     from tests.factories import GOOD_ASSESSMENT
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "UPLOAD_DIR": f"{tmp}/files"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"],
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "UPLOAD_DIR": f"{tmp}/files"})
     set_clock(FixedClock(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)))
     with app.app_context():
         upgrade()
@@ -95,7 +100,7 @@ def service_completion(n: int, profile: bool = False) -> list[float]:
             todo.append((u.id, t))
         db.session.remove()
         assert admin is not None
-        times = []
+        times, raw = [], []
         prof = None
         if profile:
             import cProfile
@@ -103,18 +108,20 @@ def service_completion(n: int, profile: bool = False) -> list[float]:
             prof = cProfile.Profile()
             prof.enable()
         for user_id, task_id in todo:
+            # as a request does: a fresh session, the actor already authenticated, one unit of work
+            actor = db.session.get(User, user_id)
+            raw.append(raw_step())
             t0 = time.perf_counter()
-            # as a request does: a fresh session, the user loaded by id, one unit of work
             with unit_of_work():
-                tasks.complete(db.session.get(User, user_id), task_id, GOOD_ASSESSMENT)
-            db.session.remove()
+                tasks.complete(actor, task_id, GOOD_ASSESSMENT)
             times.append(time.perf_counter() - t0)
+            db.session.remove()
         if prof is not None:
             import pstats
 
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-        return times
+        return times, raw
 
 
 def fmt(times: list[float]) -> str:
@@ -127,9 +134,7 @@ def main():
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--profile", action="store_true", help="print a cProfile of the service completions")
     args = p.parse_args()
-    raw_floor(50)  # warm up
-    raw = raw_floor(args.n)
-    svc = service_completion(args.n, args.profile)
+    svc, raw = service_completion(args.n, args.profile)
     raw_m, svc_m = statistics.median(raw), statistics.median(svc)
     print(f"{'figure':<58} {'value':<34} floor")
     print(f"{'task completion, service layer (SQLite WAL, committed)':<58} {fmt(svc):<34} "

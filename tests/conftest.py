@@ -94,8 +94,9 @@ def users():
 
 
 def token(client, username: str, password: str | None = None) -> dict:
-    from app.services.demo import DEMO_FILE
     import yaml
+
+    from app.services.demo import DEMO_FILE
 
     if password is None:
         password = {u["username"]: u["password"] for u in yaml.safe_load(DEMO_FILE.read_text())["users"]}[username]

@@ -194,9 +194,9 @@ def complete(task_id):
     if "data" not in data:
         raise Invalid("send {\"data\": {...}}", errors={"data": "required"})
     with unit_of_work():
-        task = tasks.complete(g.api_user, task_id, data["data"])
-        out = cases.task_json(task)
-        out["case"] = {"id": task.case_id, "status": task.case.status}
+        done = tasks.complete(g.api_user, task_id, data["data"])
+    out = cases.task_json(done["task"])
+    out["case"] = done["case"]
     return jsonify(out)
 
 

@@ -1,8 +1,9 @@
 """Browser login (Flask-Login session), logout and the language switch."""
+from urllib.parse import urlparse
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
-from urllib.parse import urlparse
 
 from app.extensions import db, login_manager
 from app.models import User

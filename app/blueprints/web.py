@@ -93,7 +93,7 @@ def task_action(task_id):
     if action in ("claim", "release"):
         return redirect(url_for("web.task", task_id=task_id))
     flash(_("Submitted."), "info")
-    return redirect(url_for("web.case", case_id=done.case_id))
+    return redirect(url_for("web.case", case_id=done["case"]["id"]))
 
 
 @bp.get("/cases/<int:case_id>")

@@ -31,6 +31,7 @@ class Case(db.Model):
     # head of the event chain, kept here so appending an event needs no extra query
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest waiting timer, if any
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -58,6 +59,7 @@ class HumanTask(db.Model):
     task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     element: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
     form: Mapped[str | None] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(64))

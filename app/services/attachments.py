@@ -8,7 +8,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Attachment, User
-from app.services import cases, clock, events
+from app.services import cases, clock, events, instances
 from app.services.errors import NotFound, TooLarge, UnsupportedType
 
 # what the first bytes of each allowed type look like; the name's extension alone proves nothing
@@ -75,6 +75,7 @@ def upload(actor: User, case_id: int, filename: str, stream) -> Attachment:
     db.session.flush()
     events.append(case, "attachment.uploaded", actor.id, now,
                   data={"attachment": att.id, "sha256": sha, "filename": name, "size": size})
+    instances.flush_orm()
     return att
 
 

@@ -68,22 +68,23 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     info = processes.version_info(version_row.id)
     region = db.session.get(Region, ent.province_code)
     province = region.recommender_code if region else ent.province_code
-    case = Case(enterprise_id=ent.id, campaign_id=campaign.id, tier=tier, status="new", province_code=province,
-                soe_group_key=ent.soe_group_key, process_version_id=info.id, state="", revisions=0,
-                created_by=actor.id, created_at=now, updated_at=now)
-    db.session.add(case)
-    db.session.flush()
+    rec = instances.CaseRecord(
+        id=None, enterprise_id=ent.id, campaign_id=campaign.id, tier=tier, status="new", province_code=province,
+        soe_group_key=ent.soe_group_key, process_version_id=info.id, state="", revisions=0, lock_version=1,
+        event_seq=0, last_hash=events.GENESIS, next_timer_at=None, created_by=actor.id, created_at=now,
+        updated_at=now, closed_at=None)
+    instances.insert_case(rec)
     try:
         inst = Instance.start(info.bundle, {"tier": tier, "campaign_year": campaign.year}, now)
     except EngineError as exc:
         raise Invalid(f"the process could not start: {exc}") from None
-    instances.save(case, inst, now)
-    events.append(case, "case.created", actor.id, now, data={"tier": tier, "campaign": campaign.year,
-                                                             "enterprise": ent.credit_code}, state=case.state)
+    instances.save(rec, inst, now)
+    events.append(rec, "case.created", actor.id, now, data={"tier": tier, "campaign": campaign.year,
+                                                            "enterprise": ent.credit_code}, state=rec.state)
     if inst.completed:
-        instances.record_outcome(case, actor.id, now)
-    instances.flush()
-    return case
+        instances.record_outcome(rec, actor.id, now, campaign.year)
+    instances.commit_case(rec)
+    return db.session.get(Case, rec.id)
 
 
 def get_case(actor: User, case_id: int) -> Case:
@@ -123,7 +124,11 @@ def case_json(case: Case) -> dict:
     }
 
 
-def task_json(t: HumanTask) -> dict:
-    return {"id": t.id, "case_id": t.case_id, "name": t.element, "title": t.title, "role": t.role,
-            "scope": t.scope, "state": t.state, "tier": t.tier, "form": t.form,
-            "due_at": t.due_at.isoformat() if t.due_at else None, "claimed_by": t.claimed_by}
+def task_json(t) -> dict:
+    """A HumanTask (ORM) or its row as a dict."""
+    g = t.get if isinstance(t, dict) else (lambda k: getattr(t, k))
+    due = g("due_at")
+    return {"id": g("id"), "case_id": g("case_id"), "name": g("element"), "title": g("title"),
+            "title_en": g("title_en"), "role": g("role"), "scope": g("scope"), "state": g("state"),
+            "tier": g("tier"), "form": g("form"), "due_at": due.isoformat() if due else None,
+            "claimed_by": g("claimed_by")}

@@ -7,7 +7,7 @@ _SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
 def check_char(first17: str) -> str:
-    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS))
+    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 

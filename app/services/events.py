@@ -6,12 +6,13 @@ ISO-8601 UTC with microseconds. The procedure to verify offline is in docs/ARCHI
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import Case, CaseEvent
 
 GENESIS = "0" * 64
+_INSERT = insert(CaseEvent.__table__)
 
 
 def canonical(fields: dict) -> bytes:
@@ -34,9 +35,10 @@ def state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def append(case: Case, action: str, actor_id: int | None, at, *, task_uuid=None, element=None, data=None,
-           state: str | None = None) -> CaseEvent:
-    """Append one event; the case row carries the chain head so no query is needed."""
+def append(case, action: str, actor_id: int | None, at, *, task_uuid=None, element=None, data=None,
+           state: str | None = None) -> dict:
+    """Append one event to a case (an ORM Case or a CaseRecord): the case carries the chain head, so no query is
+    needed; the caller writes the case row (ORM flush or `instances.commit_case`) in the same transaction."""
     seq = (case.event_seq or 0) + 1
     prev = case.last_hash or GENESIS
     sh = state_hash(state) if state is not None else None
@@ -44,10 +46,10 @@ def append(case: Case, action: str, actor_id: int | None, at, *, task_uuid=None,
     data = json.loads(json.dumps(data, ensure_ascii=False, default=str)) if data is not None else None
     fields = event_fields(case.id, seq, at, actor_id, action, task_uuid, element, data, case.process_version_id, sh)
     h = chain_hash(prev, fields)
-    ev = CaseEvent(case_id=case.id, seq=seq, at=at, actor_id=actor_id, action=action, task_uuid=task_uuid,
-                   element=element, data=data, process_version_id=case.process_version_id, state_hash=sh,
-                   prev_hash=prev, hash=h)
-    db.session.add(ev)
+    ev = {"case_id": case.id, "seq": seq, "at": at, "actor_id": actor_id, "action": action, "task_uuid": task_uuid,
+          "element": element, "data": data, "process_version_id": case.process_version_id, "state_hash": sh,
+          "prev_hash": prev, "hash": h}
+    db.session.execute(_INSERT, ev)  # parameters apart from the statement: compiled once, cached
     case.event_seq = seq
     case.last_hash = h
     return ev

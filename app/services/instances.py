@@ -1,8 +1,14 @@
-"""Writing an instance back: state, case status, inbox rows and timer rows, in the caller's transaction."""
+"""The write path of a case, in SQLAlchemy Core: the hot path of every completion.
+
+A case is read into a plain `CaseRecord`, the instance advances, and `save` writes inbox rows, timer rows and the
+case row in as few statements as it can; the case UPDATE carries the version check (`WHERE lock_version = n`), so
+a stale or concurrent write changes zero rows and is refused. The ORM is kept for everything else; a session that
+mixes both must not hold an ORM Case for the same row (the write path never loads one).
+"""
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from app.extensions import db
 from app.models import Case, HumanTask, TierRecord, TimerRow
@@ -13,6 +19,47 @@ from app.services.scope import resolve_role, task_scope
 from workflows.instance import Instance
 
 TIER_SOURCE = {"basic": "self_assessment"}
+CASES, TASKS, TIMERS = Case.__table__, HumanTask.__table__, TimerRow.__table__
+
+
+@dataclass
+class CaseRecord:
+    id: int | None
+    enterprise_id: int
+    campaign_id: int
+    tier: str
+    status: str
+    province_code: str
+    soe_group_key: str | None
+    process_version_id: int
+    state: str
+    revisions: int
+    lock_version: int
+    event_seq: int
+    last_hash: str
+    next_timer_at: datetime | None
+    created_by: int | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+_COLUMNS = [CASES.c[f.name] for f in fields(CaseRecord)]
+
+
+_CASE_BY_ID = select(*_COLUMNS).where(CASES.c.id == bindparam("_id"))
+_OPEN_TASKS = select(TASKS.c.task_uuid, TASKS.c.id).where(TASKS.c.case_id == bindparam("_case"),
+                                                          TASKS.c.state == "open")
+
+
+def load(case_id: int) -> CaseRecord | None:
+    row = db.session.execute(_CASE_BY_ID, {"_id": case_id}).first()
+    return CaseRecord(*row) if row else None
+
+
+def insert_case(rec: CaseRecord) -> None:
+    values = {f.name: getattr(rec, f.name) for f in fields(CaseRecord) if f.name != "id"}
+    rec.id = db.session.execute(insert(CASES).values(**values)).inserted_primary_key[0]
 
 
 def _duration(text: str | None) -> timedelta | None:
@@ -27,7 +74,7 @@ def _duration(text: str | None) -> timedelta | None:
         return None
 
 
-def status_of(case: Case, inst: Instance, open_props: list[dict]) -> str:
+def status_of(rec: CaseRecord, inst: Instance, open_props: list[dict]) -> str:
     if inst.completed:
         end = inst.end_event() or ""
         status = end[4:] if end.startswith("end_") else ""
@@ -35,62 +82,76 @@ def status_of(case: Case, inst: Instance, open_props: list[dict]) -> str:
     for props in open_props:
         if props.get("status"):
             status = props["status"]
-            return "returned" if status == "draft" and case.revisions else status
+            return "returned" if status == "draft" and rec.revisions else status
     return "in_progress"
 
 
-def save(case: Case, inst: Instance, now: datetime) -> list[HumanTask]:
-    """Persist the instance and mirror its waiting human tasks and timers; returns the new inbox rows."""
-    case.state = inst.dump()
-    case.updated_at = now
+def save(rec: CaseRecord, inst: Instance, now: datetime) -> None:
+    """Mirror the instance's waiting human tasks and timers; the case row itself is written by `commit_case`."""
+    rec.state = inst.dump()
+    rec.updated_at = now
     ready = inst.human_tasks()
-    existing = {t.task_uuid: t for t in db.session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))} if case.id else {}
-    ready_ids = {t.uuid for t in ready}
-    for uuid, row in existing.items():
-        if uuid not in ready_ids:
-            row.state = "cancelled"
-            row.completed_at = now
-    created = []
+    existing = dict(db.session.execute(_OPEN_TASKS, {"_case": rec.id}).all())
+    gone = [tid for uuid, tid in existing.items() if uuid not in {t.uuid for t in ready}]
+    if gone:
+        db.session.execute(update(TASKS).where(TASKS.c.id.in_(gone)).values(state="cancelled", completed_at=now))
+    new_rows = []
     for info in ready:
         if info.uuid in existing:
             continue
-        role = resolve_role(info.lane or "", case)
+        role = resolve_role(info.lane or "", rec)
         due = _duration(info.due)
-        row = HumanTask(case_id=case.id, task_uuid=info.uuid, element=info.element, title=info.title,
-                        form=info.form, role=role, scope=task_scope(role, case), state="open", tier=case.tier,
-                        due_at=(now + due) if due else None, created_at=now)
-        db.session.add(row)
-        created.append(row)
-    case.status = status_of(case, inst, [t.properties for t in ready])
-    if inst.completed and case.closed_at is None:
-        case.closed_at = now
-    _sync_timers(case, inst)
-    return created
+        new_rows.append({
+            "case_id": rec.id, "task_uuid": info.uuid, "element": info.element, "title": info.title,
+            "title_en": info.properties.get("title_en"), "form": info.form, "role": role,
+            "scope": task_scope(role, rec), "state": "open", "tier": rec.tier,
+            "due_at": (now + due) if due else None, "created_at": now, "claimed_by": None, "draft": None,
+            "completed_at": None, "completed_by": None,
+        })
+    if new_rows:
+        db.session.execute(insert(TASKS), new_rows)
+    rec.status = status_of(rec, inst, [t.properties for t in ready])
+    if inst.completed and rec.closed_at is None:
+        rec.closed_at = now
+    waiting = inst.waiting_timers()
+    if waiting or rec.next_timer_at is not None:
+        db.session.execute(delete(TIMERS).where(TIMERS.c.case_id == rec.id))
+        if waiting:
+            db.session.execute(insert(TIMERS), [{"case_id": rec.id, "element": el, "due_at": due}
+                                                for el, due in waiting])
+        rec.next_timer_at = min((due for _el, due in waiting), default=None)
 
 
-def _sync_timers(case: Case, inst: Instance) -> None:
-    waiting = sorted(inst.waiting_timers())
-    if case.id is None:
-        return
-    rows = list(db.session.scalars(select(TimerRow).where(TimerRow.case_id == case.id)))
-    if sorted((r.element, r.due_at) for r in rows) == waiting:
-        return
-    db.session.execute(delete(TimerRow).where(TimerRow.case_id == case.id))
-    for element, due in waiting:
-        db.session.add(TimerRow(case_id=case.id, element=element, due_at=due))
+_WRITTEN = ("state", "status", "revisions", "event_seq", "last_hash", "next_timer_at", "updated_at", "closed_at")
+_UPDATE_CASE = (update(CASES).where(CASES.c.id == bindparam("_id"), CASES.c.lock_version == bindparam("_seen"))
+                .values({**{c: bindparam(c) for c in _WRITTEN}, "lock_version": bindparam("_next")}))
 
 
-def flush() -> None:
+def commit_case(rec: CaseRecord) -> None:
+    """Write the case row if nobody else did since we read it; else refuse (409) and let the unit of work roll
+    back everything this step wrote."""
+    params = {c: getattr(rec, c) for c in _WRITTEN}
+    params.update(_id=rec.id, _seen=rec.lock_version, _next=rec.lock_version + 1)
+    res = db.session.execute(_UPDATE_CASE, params)
+    if res.rowcount != 1:
+        raise Conflict("the case was changed by someone else at the same time; reload and try again")
+    rec.lock_version += 1
+
+
+def record_outcome(rec: CaseRecord, actor_id: int | None, now: datetime, year: int) -> None:
+    """When a case closes: the tier history for a certified tier, and the closing event."""
+    if rec.status == "certified":
+        db.session.execute(insert(TierRecord.__table__).values(
+            enterprise_id=rec.enterprise_id, tier=rec.tier, year=year,
+            source=TIER_SOURCE.get(rec.tier, "certified"), case_id=rec.id))
+    events.append(rec, "case.closed", actor_id, now, data={"status": rec.status}, state=rec.state)
+
+
+def flush_orm() -> None:
+    """Flush ORM changes (claim, release, uploads change a Case through the ORM and its version counter)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
     try:
         db.session.flush()
     except StaleDataError:
         raise Conflict("the case was changed by someone else at the same time; reload and try again") from None
-
-
-def record_outcome(case: Case, actor_id: int | None, now: datetime) -> None:
-    """When a case closes: its final event, and the tier history for a certified tier."""
-    if case.status == "certified":
-        db.session.add(TierRecord(enterprise_id=case.enterprise_id, tier=case.tier, year=case.campaign.year,
-                                  source=TIER_SOURCE.get(case.tier, "certified"), case_id=case.id))
-    events.append(case, "case.closed", actor_id, now, data={"status": case.status}, state=case.state)

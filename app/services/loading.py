@@ -6,8 +6,18 @@ import yaml
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import DEPARTMENTS, ROLES, TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, \
-    TierRecord, User
+from app.models import (
+    DEPARTMENTS,
+    ROLES,
+    TIERS,
+    Campaign,
+    CampaignDeadline,
+    Enterprise,
+    Region,
+    SoeGroup,
+    TierRecord,
+    User,
+)
 from app.services.auth import hash_password
 from app.services.credit_code import credit_code_error
 from app.services.errors import Invalid

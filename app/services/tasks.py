@@ -5,10 +5,10 @@ win), the instance advances, and state, inbox rows and a chained event are writt
 version counter refuses a stale write.
 """
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.extensions import db
-from app.models import Attachment, Case, HumanTask, User
+from app.models import Attachment, Campaign, Case, HumanTask, User
 from app.services import clock, events, instances, processes
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.scope import can_view_case
@@ -68,7 +68,7 @@ def claim(actor: User, task_id: int) -> HumanTask:
         raise Conflict("the task is held by someone else or no longer open")
     db.session.refresh(task)
     events.append(case, "task.claimed", actor.id, clock.now(), task_uuid=task.task_uuid, element=task.element)
-    instances.flush()
+    instances.flush_orm()
     return task
 
 
@@ -82,7 +82,7 @@ def release(actor: User, task_id: int) -> HumanTask:
         raise Conflict("you do not hold this task")
     db.session.refresh(task)
     events.append(case, "task.released", actor.id, clock.now(), task_uuid=task.task_uuid, element=task.element)
-    instances.flush()
+    instances.flush_orm()
     return task
 
 
@@ -138,8 +138,23 @@ def _check_attachments(schema: dict, data: dict, case: Case) -> dict:
     return errors
 
 
-def complete(actor: User, task_id: int, data) -> HumanTask:
-    task, case = _load(actor, task_id)
+_TASK_BY_ID = select(HumanTask.__table__).where(HumanTask.id == bindparam("_id"))
+_TAKE_TASK = (update(HumanTask.__table__).where(HumanTask.id == bindparam("_id"), HumanTask.state == "open")
+              .values(state="completed", completed_at=bindparam("_at"), completed_by=bindparam("_by")))
+
+
+def _load_for_write(actor: User, task_id: int):
+    """The task row and its case as plain records (Core): no ORM objects on the hot path."""
+    task = db.session.execute(_TASK_BY_ID, {"_id": task_id}).first()
+    case = instances.load(task.case_id) if task else None
+    if task is None or case is None or not can_view_case(actor, case):
+        raise NotFound("no such task")
+    return task, case
+
+
+def complete(actor: User, task_id: int, data) -> dict:
+    """Complete a task; returns {"task": {...}, "case": {"id", "status"}}."""
+    task, case = _load_for_write(actor, task_id)
     _may_act(actor, task)
     if task.state != "open":
         raise Conflict("the task was already completed")
@@ -159,8 +174,7 @@ def complete(actor: User, task_id: int, data) -> HumanTask:
             "decision": f"returned {case.revisions} times already; approve or reject"})
     now = clock.now()
     # the conditional update is the guard against two completions of one task
-    res = db.session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "open").values(
-        state="completed", completed_at=now, completed_by=actor.id), execution_options={"synchronize_session": False})
+    res = db.session.execute(_TAKE_TASK, {"_id": task_id, "_at": now, "_by": actor.id})
     if res.rowcount != 1:
         raise Conflict("the task was already completed")
     try:
@@ -176,7 +190,9 @@ def complete(actor: User, task_id: int, data) -> HumanTask:
     events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
                   data=data, state=case.state)
     if inst.completed:
-        instances.record_outcome(case, actor.id, now)
-    instances.flush()
-    task.state, task.completed_at, task.completed_by = "completed", now, actor.id
-    return task
+        year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
+        instances.record_outcome(case, actor.id, now, year)
+    instances.commit_case(case)
+    out = dict(task._mapping)
+    out.update(state="completed", completed_at=now, completed_by=actor.id)
+    return {"task": out, "case": {"id": case.id, "status": case.status}}

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Case, TimerRow
+from app.models import Campaign, TimerRow
 from app.services import events, instances, processes
 from workflows.instance import Instance
 
@@ -17,7 +17,7 @@ def due_cases(now: datetime, limit: int = 500) -> list[int]:
 def fire_case(case_id: int, now: datetime) -> list[str]:
     """Advance one case's due timers at `now`; returns the elements that fired. Idempotent: a timer that has
     already fired is no longer a row, so running twice fires nothing the second time."""
-    case = db.session.get(Case, case_id)
+    case = instances.load(case_id)
     fired = [r.element for r in db.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id,
                                                                           TimerRow.due_at <= now))]
     if case is None or not fired:
@@ -30,6 +30,7 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
     events.append(case, "timer.fired", None, now, element=",".join(fired), data={"now": now.isoformat()},
                   state=case.state)
     if inst.completed:
-        instances.record_outcome(case, None, now)
-    instances.flush()
+        year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
+        instances.record_outcome(case, None, now, year)
+    instances.commit_case(case)
     return fired

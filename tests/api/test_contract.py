@@ -75,7 +75,7 @@ def test_basic_tier_through_the_api(client, auth_headers):
     history = client.get(f"/api/v1/cases/{case['id']}/events", headers=ent).get_json()["events"]
     assert [e["action"] for e in history] == ["case.created", "attachment.uploaded", "task.completed",
                                               "task.claimed", "task.completed", "case.closed"]
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(history, history[1:]))
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(history, history[1:], strict=False))
 
     dl = client.get(f"/api/v1/attachments/{att['id']}", headers=rev)
     assert dl.status_code == 200 and dl.data == b"%PDF-1.4 evidence"
@@ -144,7 +144,8 @@ def test_deploy_is_admin_only_and_names_bad_elements(client, auth_headers):
       <bpmn:scriptTask id="evil"><bpmn:incoming>f</bpmn:incoming><bpmn:outgoing>g</bpmn:outgoing>
         <bpmn:script>import os</bpmn:script></bpmn:scriptTask>
       <bpmn:endEvent id="e"><bpmn:incoming>g</bpmn:incoming></bpmn:endEvent>
-      <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="evil"/><bpmn:sequenceFlow id="g" sourceRef="evil" targetRef="e"/>
+      <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="evil"/>
+      <bpmn:sequenceFlow id="g" sourceRef="evil" targetRef="e"/>
       </bpmn:process></bpmn:definitions>"""
     assert client.post("/api/v1/process-models/x/versions", data=xml,
                        headers=auth_headers("zj-reviewer")).status_code == 403

@@ -1,6 +1,6 @@
 """The basic tier end to end through the services, on a real database reached through the migrations."""
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask, TierRecord, TimerRow
@@ -154,19 +154,28 @@ def test_second_completion_is_a_conflict_and_changes_nothing():
     assert db.session.get(Case, case.id).event_seq == seq
 
 
-def test_stale_write_is_refused():
-    """Someone else advanced the case between our read and our write: the version counter refuses ours."""
+def test_stale_write_is_refused(monkeypatch):
+    """Someone else advances the case between our read and our write: the version check refuses ours."""
+    from app.services import instances
+
     case = start()
     t = open_task(case)
-    db.session.get(Case, case.id)  # loaded at lock_version 1
-    other = db.engine.connect()
-    other.execute(text("UPDATE cases SET lock_version = lock_version + 1 WHERE id = :id"), {"id": case.id})
-    other.commit()
-    other.close()
+    real_load = instances.load
+
+    def load_then_concurrent_writer(case_id):
+        rec = real_load(case_id)
+        with db.engine.connect() as other:
+            other.execute(text("UPDATE cases SET lock_version = lock_version + 1 WHERE id = :id"), {"id": case_id})
+            other.commit()
+        return rec
+
+    monkeypatch.setattr(instances, "load", load_then_concurrent_writer)
     with pytest.raises(Conflict):
         complete("acme", t.id, GOOD_ASSESSMENT)
+    monkeypatch.undo()
     db.session.expire_all()
     assert db.session.get(HumanTask, t.id).state == "open"
+    assert db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)) == 1
 
 
 def test_claim_blocks_other_reviewers_until_released():
