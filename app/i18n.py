@@ -15,6 +15,7 @@ def init_i18n(app, babel) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["task_title"] = task_title
 
 
 def shanghai(value) -> str:
@@ -29,3 +30,13 @@ def shanghai(value) -> str:
     if str(get_locale() or "zh") == "zh":
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+def task_title(task) -> str:
+    """A task's title in the UI language (the diagram's name is Chinese; `title_en` comes from its properties)."""
+    from flask_babel import get_locale
+
+    get = task.get if isinstance(task, dict) else (lambda k: getattr(task, k, None))
+    if str(get_locale() or "zh") == "en" and get("title_en"):
+        return get("title_en")
+    return get("title")

@@ -177,5 +177,14 @@ class Instance:
     def correlations(self) -> dict:
         return dict(self.wf.correlations)
 
+    def case_data(self) -> dict:
+        """What the case holds now: the end data when finished, else the data of the waiting human tasks."""
+        if self.completed:
+            return self.final_data()
+        merged: dict = {}
+        for t in self.wf.get_tasks(state=TaskState.READY, manual=True):
+            merged.update(copy.deepcopy(t.data))
+        return merged
+
     def final_data(self) -> dict:
         return copy.deepcopy(self.wf.data)

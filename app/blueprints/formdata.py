@@ -74,3 +74,37 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
         else:
             out[name] = raw
     return out
+
+
+def _title(prop: dict, name: str, lang: str) -> str:
+    return prop.get("x-title-en") if lang == "en" and prop.get("x-title-en") else prop.get("title", name)
+
+
+def _display(prop: dict, value, lang: str, files: dict):
+    if prop.get("format") == "attachment":
+        ids = value if isinstance(value, list) else [value]
+        return {"files": [files[i] for i in ids if i in files]}
+    if prop.get("type") == "object" and isinstance(value, dict):
+        return {"children": [(_title(p, k, lang), _display(p, value[k], lang, files))
+                          for k, p in (prop.get("properties") or {}).items() if k in value]}
+    if "enum" in prop:
+        labels = prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {})
+        return {"text": labels.get(value, value)}
+    if isinstance(value, bool):
+        return {"bool": value}
+    return {"text": value}
+
+
+def readonly(forms: dict, data: dict, current: str | None, lang: str, files: dict) -> list[dict]:
+    """What the case already holds, grouped by the form that asked for it (the current form excluded)."""
+    sections = []
+    for name, schema in forms.items():
+        if name == current:
+            continue
+        props = schema.get("properties") or {}
+        items = [(_title(p, k, lang), _display(p, data[k], lang, files)) for k, p in props.items()
+                 if k in data and data[k] not in (None, "", [])]
+        if items:
+            title = schema.get("x-title-en") if lang == "en" and schema.get("x-title-en") else schema.get("title")
+            sections.append({"title": title or name, "items": items})
+    return sections

@@ -1,5 +1,5 @@
 """The minimal browser path: my tasks, a task's form, a case page, starting an application."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.blueprints import formdata
 from app.extensions import db
-from app.models import Attachment, Campaign, CaseEvent, Enterprise, User
-from app.services import attachments, cases, tasks
+from app.models import Attachment, Campaign, CaseEvent, Enterprise, HumanTask, User
+from app.services import attachments, cases, processes, tasks
 from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
 
@@ -51,15 +51,28 @@ def start_case():
     return redirect(target)
 
 
+def _translated(exc: Invalid) -> dict:
+    details = getattr(exc, "details", None) or {}
+    out = {}
+    for field, msg in (exc.errors or {}).items():
+        if field in details:
+            template, params = details[field]
+            out[field] = _(template, **params)
+        else:
+            out[field] = msg if isinstance(msg, str) else exc.message
+    return out or {"data": exc.message}
+
+
 def _render_task(user, task_id, errors=None, data=None, status=200):
     view = tasks.get_task(user, task_id)
     lang = str(get_locale() or "zh")
     case = view["case"]
     form_fields = formdata.fields(view["form"] or {}, data if data is not None else view["data"], lang)
     files = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
+    held = formdata.readonly(view["forms"], view["case_data"], view["task"].form, lang, {f.id: f for f in files})
     may_act = view["task"].role == user.role and view["task"].scope == user.scope
     return render_template("web/task.html", task=view["task"], case=case, form=view["form"], fields=form_fields,
-                           errors=errors or {}, files=files, may_act=may_act, lang=lang), status
+                           errors=errors or {}, files=files, may_act=may_act, lang=lang, held=held), status
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -75,6 +88,8 @@ def task_action(task_id):
     action = request.form.get("action", "submit")
     view = tasks.get_task(user, task_id)
     data = formdata.parse(view["form"] or {}, request.form)
+    if action == "upload":
+        return _upload(user, task_id, view, data)
     try:
         with unit_of_work():
             if action == "draft":
@@ -86,7 +101,7 @@ def task_action(task_id):
             else:
                 done = tasks.complete(user, task_id, data)
     except Invalid as exc:
-        return _render_task(user, task_id, errors=exc.errors or {"data": exc.message}, data=data, status=422)
+        return _render_task(user, task_id, errors=_translated(exc), data=data, status=422)
     if action == "draft":
         flash(_("Draft saved."), "info")
         return redirect(url_for("web.task", task_id=task_id))
@@ -94,6 +109,30 @@ def task_action(task_id):
         return redirect(url_for("web.task", task_id=task_id))
     flash(_("Submitted."), "info")
     return redirect(url_for("web.case", case_id=done["case"]["id"]))
+
+
+def _upload(user, task_id, view, data):
+    """Upload from the task form: what was typed is kept as a draft first, and the new file is ticked."""
+    with unit_of_work():
+        tasks.save_draft(user, task_id, data)
+    f = request.files.get("file")
+    if f is None or not f.filename:
+        flash(_("Choose a file first."), "error")
+        return redirect(url_for("web.task", task_id=task_id))
+    slots = [k for k, p in ((view["form"] or {}).get("properties") or {}).items()
+             if p.get("format") == "attachment" and p.get("type") == "array"]
+    try:
+        with unit_of_work():
+            att = attachments.upload(user, view["case"].id, f.filename, f.stream)
+            if len(slots) == 1:
+                tasks.save_draft(user, task_id, dict(data, **{slots[0]: [*data.get(slots[0], []), att.id]}))
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("web.task", task_id=task_id))
+    flash(_("Uploaded %(name)s (SHA-256 %(sha)s).", name=att.filename, sha=att.sha256), "info")
+    return redirect(url_for("web.task", task_id=task_id))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -105,30 +144,15 @@ def case(case_id):
     actors = {u.id: u.username for u in db.session.scalars(
         select(User).where(User.id.in_({e.actor_id for e in history if e.actor_id})))}
     files = list(db.session.scalars(select(Attachment).where(Attachment.case_id == c.id)))
+    lang = str(get_locale() or "zh")
+    titles = {t.element: (t.title_en if lang == "en" and t.title_en else t.title)
+              for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == c.id))}
+    decisions = {}
+    for schema in processes.version_info(c.process_version_id).forms.values():
+        prop = (schema.get("properties") or {}).get("decision") or {}
+        decisions.update(prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {}))
     return render_template("web/case.html", case=c, info=cases.case_json(c), history=history, actors=actors,
-                           files=files)
-
-
-@bp.post("/cases/<int:case_id>/attachments")
-@login_required
-def upload(case_id):
-    user = current_user._get_current_object()
-    f = request.files.get("file")
-    back = request.form.get("task_id")
-    if f is None or not f.filename:
-        flash(_("Choose a file first."), "error")
-    else:
-        try:
-            with unit_of_work():
-                att = attachments.upload(user, case_id, f.filename, f.stream)
-                flash(_("Uploaded %(name)s (SHA-256 %(sha)s).", name=att.filename, sha=att.sha256), "info")
-        except ServiceError as exc:
-            if exc.status == 404:
-                abort(404)
-            flash(exc.message, "error")
-    if back and back.isdigit():
-        return redirect(url_for("web.task", task_id=int(back)))
-    return redirect(url_for("web.case", case_id=case_id))
+                           files=files, titles=titles, decisions=decisions)
 
 
 @bp.get("/attachments/<int:attachment_id>")

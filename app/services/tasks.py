@@ -48,14 +48,20 @@ def _may_act(actor: User, task: HumanTask) -> None:
 
 
 def get_task(actor: User, task_id: int) -> dict:
+    """The task, its form, the data to prefill it with, and everything the case holds so far (read-only).
+
+    Fields marked `"x-fresh": true` (a reviewer's decision and comment) are not prefilled from an earlier round.
+    """
     task, case = _load(actor, task_id)
     info = processes.version_info(case.process_version_id)
-    data = {}
-    if task.state == "open":
-        data = Instance.load(case.state, info.bundle).task_data(task.task_uuid)
+    form = info.forms.get(task.form) if task.form else None
+    inst = Instance.load(case.state, info.bundle)
+    case_data = inst.task_data(task.task_uuid) if task.state == "open" else inst.case_data()
+    fresh = {k for k, p in _form_fields(form).items() if p.get("x-fresh")}
+    data = {k: v for k, v in case_data.items() if k in _form_fields(form) and k not in fresh}
     if task.draft:
         data.update(task.draft)
-    return {"task": task, "case": case, "form": info.forms.get(task.form) if task.form else None, "data": data}
+    return {"task": task, "case": case, "form": form, "data": data, "case_data": case_data, "forms": info.forms}
 
 
 def claim(actor: User, task_id: int) -> HumanTask:
@@ -107,20 +113,35 @@ def save_draft(actor: User, task_id: int, data) -> HumanTask:
     return task
 
 
-def _validation_errors(validator, data: dict) -> dict:
-    errors = {}
+# validator keyword -> (message template, what fills %(limit)s); the browser translates the template
+MESSAGES = {
+    "required": ("required", None),
+    "const": ("must be confirmed", None),
+    "minimum": ("must be at least %(limit)s", "validator_value"),
+    "maximum": ("must be at most %(limit)s", "validator_value"),
+    "minLength": ("must have at least %(limit)s characters", "validator_value"),
+    "maxLength": ("must have at most %(limit)s characters", "validator_value"),
+    "maxItems": ("at most %(limit)s items", "validator_value"),
+    "enum": ("not one of the allowed values", None),
+    "type": ("has the wrong type (expected %(limit)s)", "validator_value"),
+}
+
+
+def _validation_errors(validator, data: dict) -> tuple[dict, dict]:
+    """({field: English message}, {field: (template, params)}), one per field, fields as dotted paths."""
+    errors, details = {}, {}
     for err in validator.iter_errors(data):
-        path = list(err.absolute_path)
+        path = [str(p) for p in err.absolute_path]
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else ""
-            path = path + [missing]
-            msg = "required"
-        elif err.validator == "const":
-            msg = "must be confirmed" if err.validator_value is True else f"must be {err.validator_value!r}"
-        else:
-            msg = err.message
-        errors.setdefault(".".join(str(p) for p in path) or "data", msg)
-    return errors
+            path.append(missing)
+        template, source = MESSAGES.get(err.validator, ("is not valid", None))
+        params = {"limit": getattr(err, source)} if source else {}
+        field = ".".join(path) or "data"
+        if field not in errors:
+            errors[field] = template % params
+            details[field] = (template, params)
+    return errors, details
 
 
 def _check_attachments(schema: dict, data: dict, case: Case) -> dict:
@@ -134,7 +155,7 @@ def _check_attachments(schema: dict, data: dict, case: Case) -> dict:
         found = set(db.session.scalars(select(Attachment.id).where(Attachment.id.in_(ids),
                                                                     Attachment.case_id == case.id)))
         if found != set(ids):
-            errors[name] = "unknown attachment for this case"
+            errors[name] = "not a file of this case"
     return errors
 
 
@@ -164,10 +185,13 @@ def complete(actor: User, task_id: int, data) -> dict:
     schema = info.forms.get(task.form) if task.form else None
     data = _clean(schema, data) if schema is not None else (data or {})
     if schema is not None:
-        errors = _validation_errors(processes.form_validator(info, task.form), data)
-        errors.update(_check_attachments(schema, data, case))
+        errors, details = _validation_errors(processes.form_validator(info, task.form), data)
+        for field, msg in _check_attachments(schema, data, case).items():
+            errors[field], details[field] = msg, (msg, {})
         if errors:
-            raise Invalid("the form has errors", errors=errors)
+            exc = Invalid("the form has errors", errors=errors)
+            exc.details = details
+            raise exc
     returning = data.get("decision") == "return"
     if returning and case.revisions >= current_app.config["MAX_REVISIONS"]:
         raise Invalid("this case was returned too often", errors={

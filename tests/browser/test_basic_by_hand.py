@@ -78,15 +78,17 @@ def test_basic_tier_by_hand(page):
     assert page.locator("#task-form").count() == 1
     assert page.locator(".meta .status-draft").count() == 1
 
-    # --- upload one PDF from the task page ------------------------------------------------------------------------
+    # --- upload one PDF from the task form: what was typed before survives, the new file is ticked ----------------
+    page.fill("#f_construction__rd_design", CONSTRUCTION["rd_design"])
     page.set_input_files("#upload-file", files=[{"name": "自评佐证.pdf", "mimeType": "application/pdf",
                                                  "buffer": PDF}])
     with page.expect_navigation():
-        page.click("form:has(#upload-file) button[type=submit]")
+        page.click("button[name=action][value=upload]")
     assert page.url.endswith(first_task)
     assert page.locator(".flash.info").count() == 1
+    assert page.input_value("#f_construction__rd_design") == CONSTRUCTION["rd_design"]
     evidence = page.locator('input[name="evidence"]')
-    assert evidence.count() == 1
+    assert evidence.count() == 1 and evidence.is_checked()
     assert page.locator('#f_evidence code[title="SHA-256"]').inner_text().startswith(PDF_SHA[:16])
 
     # --- the basic requirements by keyboard: focus the first box, then Space / Tab through the rest ---------------
@@ -133,6 +135,9 @@ def test_basic_tier_by_hand(page):
     with page.expect_navigation():
         link.click()
     assert page.url.endswith(review_task)
+    held = page.locator("section.held")
+    assert held.locator("dd", has_text=CONSTRUCTION["rd_design"]).count() >= 1  # the enterprise's answers
+    assert held.locator("a[href^='/attachments/']").count() == 1
     page.check("#f_decision_return")
     page.fill("#f_review_comment", RETURN_COMMENT)
     submit_task(page)
@@ -153,8 +158,8 @@ def test_basic_tier_by_hand(page):
     assert page.input_value("#f_construction__factory_construction") == CONSTRUCTION["factory_construction"]
     assert all(page.is_checked(f"#f_{n}") for n in BASIC_REQUIREMENTS + ["accept_responsibility"])
     assert page.locator('input[name="evidence"]').first.is_checked()
-    # The reviewer's comment is in the task data, but the self-assessment form has no field for it, so the
-    # enterprise does not see why it was returned (reported; not asserted here).
+    # why it was returned, read-only beside the form
+    assert page.locator("section.held dd", has_text=RETURN_COMMENT).count() == 1
     page.fill("#f_construction__production_operations", CONSTRUCTION["production_operations"] + "统计口径见附件。")
     submit_task(page)
     assert case_id_from(page) == case_id
@@ -169,6 +174,8 @@ def test_basic_tier_by_hand(page):
     assert link.count() == 1
     with page.expect_navigation():
         link.click()
+    assert not page.is_checked("#f_decision_return")  # the last round's decision is not prefilled
+    assert page.input_value("#f_review_comment") == ""
     page.check("#f_decision_approve")
     page.fill("#f_review_comment", "符合基础级要求。")
     submit_task(page)
@@ -182,6 +189,9 @@ def test_basic_tier_by_hand(page):
     # created, uploaded, submitted, returned, resubmitted, approved, closed
     assert timeline.count() == 7
     assert timeline.locator("code.hash").count() == 7
+    assert timeline.locator("strong.decision-return").count() == 1
+    assert timeline.locator("li", has_text=RETURN_COMMENT).count() == 1 or \
+        page.locator("ol.timeline li", has_text=RETURN_COMMENT).count() == 1
     assert page.locator("main a[href^='/attachments/']").count() == 1
     assert page.locator("main code", has_text=PDF_SHA).count() == 1
     page.screenshot(path="/tmp/tierflow-case.png", full_page=True)
