@@ -13,9 +13,23 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else a random key kept in instance/ (never a key written in the code)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    import secrets
+
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'tierflow.sqlite3'}")
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = _secret_key()
     # sqlite: NORMAL is durable in WAL mode across process crashes; FULL also survives power loss.
     SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL")
     MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 20)
