@@ -24,6 +24,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(Config)
+    app.json.ensure_ascii = False  # Chinese names stay readable in API responses
     if overrides:
         app.config.update(overrides)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
