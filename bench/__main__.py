@@ -68,7 +68,7 @@ def service_completion(n: int, profile: bool = False) -> tuple[list[float], list
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "UPLOAD_DIR": f"{tmp}/files"})
     set_clock(FixedClock(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         with unit_of_work():
             demo.load_demo()
         admin = db.session.scalar(select(User).where(User.username == "admin"))

@@ -45,7 +45,7 @@ def app(tmp_path_factory):
     from app.services import demo
 
     with application.app_context():
-        upgrade()  # the product's migrations, never create_all
+        upgrade(revision="heads")  # the product's migrations, never create_all
         demo.load_demo()
         db.session.commit()
     yield application
