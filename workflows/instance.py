@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -135,7 +136,11 @@ class Instance:
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_uuid)
         # deep copy: SpiffWorkflow shares nested data between task snapshots
-        task.set_data(**copy.deepcopy(data))
+        data = copy.deepcopy(data)
+        result_key = task_properties(task.task_spec).get("result_key")
+        if result_key:  # parallel reviewers each answer under their own key instead of overwriting one another
+            data = {result_key: data}
+        task.set_data(**data)
         with engine_clock(now):
             try:
                 task.run()
@@ -159,6 +164,15 @@ class Instance:
                     value = t._get_internal_data("event_value")
                     if isinstance(value, str):
                         out.append((t.task_spec.bpmn_id or t.task_spec.name, datetime.fromisoformat(value)))
+        return out
+
+    def waiting_messages(self) -> list[tuple[str, str]]:
+        """(element id, message name) of every message catch event waiting now."""
+        out = []
+        for t in self.wf.event_manager.tasks.values():
+            ev = t.task_spec.event_definition
+            if isinstance(ev, BaseMessageEventDefinition):
+                out.append((t.task_spec.bpmn_id or t.task_spec.name, ev.name))
         return out
 
     def fire_timers(self, now: datetime) -> None:

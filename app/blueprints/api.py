@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import csrf, db
-from app.services import attachments, auth, cases, events, processes, tasks
+from app.services import attachments, auth, cases, events, lists, processes, tasks
 from app.services.errors import Forbidden, Invalid, ServiceError, Unauthorized
 from app.uow import unit_of_work
 
@@ -198,6 +198,30 @@ def complete(task_id):
     out = cases.task_json(done["task"])
     out["case"] = done["case"]
     return jsonify(out)
+
+
+@bp.post("/lists")
+@token_required
+def publish_list():
+    data = body()
+    if data.get("kind", "certified") != "certified":
+        raise Invalid("only certified lists are published here", errors={"kind": "must be certified"})
+    with unit_of_work():
+        lst = lists.publish_certified(g.api_user, data.get("tier"), data.get("campaign"), data.get("case_ids"))
+        out = lists.list_json(lst)
+    return jsonify(out), 201
+
+
+@bp.get("/lists")
+@token_required
+def get_lists():
+    return jsonify({"items": [lists.list_json(x) for x in lists.visible_lists(g.api_user, request.args.get("tier"))]})
+
+
+@bp.get("/lists/<int:list_id>")
+@token_required
+def get_list(list_id):
+    return jsonify(lists.list_json(lists.get_list(g.api_user, list_id)))
 
 
 @bp.post("/process-models/<key>/versions")

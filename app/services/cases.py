@@ -35,6 +35,18 @@ def _enterprise_for(actor: User, enterprise_id: int | None) -> Enterprise:
     return ent
 
 
+def start_data(rec, campaign: Campaign, ent: Enterprise) -> dict:
+    """What a new instance knows: who and when, and the campaign's deadlines for its timers (ISO-8601, the end of
+    the deadline day in Asia/Shanghai)."""
+    deadline = campaign.deadline_for(rec.tier)
+    data = {"tier": rec.tier, "campaign_year": campaign.year, "case_id": rec.id, "is_soe": bool(ent.soe_group_key),
+            "legal_person": ent.legal_person, "industry": ent.industry}
+    for field in ("application_deadline", "recommendation_deadline"):
+        day = getattr(deadline, field, None) if deadline else None
+        data[f"{field}_at"] = end_of_day(day).isoformat() if day else None
+    return data
+
+
 def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None = None) -> Case:
     errors = {}
     if tier not in TIERS:
@@ -75,7 +87,7 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
         updated_at=now, closed_at=None)
     instances.insert_case(rec)
     try:
-        inst = Instance.start(info.bundle, {"tier": tier, "campaign_year": campaign.year}, now)
+        inst = Instance.start(info.bundle, start_data(rec, campaign, ent), now)
     except EngineError as exc:
         raise Invalid(f"the process could not start: {exc}") from None
     instances.save(rec, inst, now)

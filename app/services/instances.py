@@ -83,6 +83,10 @@ def status_of(rec: CaseRecord, inst: Instance, open_props: list[dict]) -> str:
         if props.get("status"):
             status = props["status"]
             return "returned" if status == "draft" and rec.revisions else status
+    # waiting for a message: a catch event with id `wait_<status>` names the status (e.g. wait_approved)
+    for element, _name in inst.waiting_messages():
+        if element.startswith("wait_"):
+            return element[5:]
     return "in_progress"
 
 
@@ -104,7 +108,7 @@ def save(rec: CaseRecord, inst: Instance, now: datetime) -> None:
         new_rows.append({
             "case_id": rec.id, "task_uuid": info.uuid, "element": info.element, "title": info.title,
             "title_en": info.properties.get("title_en"), "form": info.form, "role": role,
-            "scope": task_scope(role, rec), "state": "open", "tier": rec.tier,
+            "scope": task_scope(role, rec, info.properties), "state": "open", "tier": rec.tier,
             "due_at": (now + due) if due else None, "created_at": now, "claimed_by": None, "draft": None,
             "completed_at": None, "completed_by": None,
         })

@@ -18,6 +18,7 @@ from workflows.parsing import SPEC_CACHE, SpecBundle, check_bundle, is_human, pa
 # the built-in diagrams: file stem -> (tier, name)
 BUILTIN = {
     "basic_self_assessment": ("basic", "基础级自评自建 Basic self-assessment"),
+    "advanced_certification": ("advanced", "先进级认定 Advanced certification"),
 }
 _validators: dict = {}
 

@@ -20,13 +20,16 @@ def resolve_role(lane: str, case: Case) -> str:
     return lane
 
 
-def task_scope(role: str, case: Case) -> str:
+def task_scope(role: str, case: Case, properties: dict | None = None) -> str:
+    """A co-department task names its department in the diagram (property `department`)."""
     if role == "enterprise":
         return f"enterprise:{case.enterprise_id}"
     if role == "soe_reviewer":
         return f"soe:{case.soe_group_key}"
-    if role in ("provincial_reviewer", "co_department_reviewer"):
+    if role == "provincial_reviewer":
         return f"province:{case.province_code}"
+    if role == "co_department_reviewer":
+        return f"province:{case.province_code}:{(properties or {}).get('department', '')}"
     return "national"
 
 

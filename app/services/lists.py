@@ -1,0 +1,87 @@
+"""Lists across cases. A certifier publishes its certified list in one batch: every case on it learns the outcome
+through a BPMN message, in the same transaction that records the list (all or nothing)."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Campaign, CaseList, CaseListEntry, User
+from app.services import clock, instances, messages
+from app.services.errors import Forbidden, Invalid, NotFound
+from app.services.scope import can_view_case
+
+CERTIFIERS = ("provincial_reviewer", "soe_reviewer")
+
+
+def _campaign(year) -> Campaign:
+    try:
+        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
+    except (TypeError, ValueError):
+        camp = None
+    if camp is None:
+        raise Invalid("unknown campaign", errors={"campaign": "unknown campaign"})
+    return camp
+
+
+def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
+    if actor.role not in CERTIFIERS:
+        raise Forbidden("only a certifier (provincial department or central SOE group) publishes a certified list")
+    if tier != "advanced":
+        raise Invalid("certified lists are published for the advanced tier", errors={"tier": "must be advanced"})
+    camp = _campaign(campaign_year)
+    if not isinstance(case_ids, list) or not case_ids or len(set(case_ids)) != len(case_ids) \
+            or not all(isinstance(c, int) for c in case_ids):
+        raise Invalid("case_ids must be a non-empty list of distinct case ids", errors={"case_ids": "invalid"})
+    now = clock.now()
+    records, errors = [], {}
+    for cid in case_ids:
+        rec = instances.load(cid)
+        if rec is None or not can_view_case(actor, rec):
+            errors[str(cid)] = "no such case in your scope"
+        elif rec.tier != tier or rec.campaign_id != camp.id:
+            errors[str(cid)] = f"not an {tier} case of campaign {camp.year}"
+        elif rec.status != "approved":
+            errors[str(cid)] = f"not approved and waiting for publication (status {rec.status})"
+        else:
+            records.append(rec)
+    if errors:
+        raise Invalid("the list was not published: " + "; ".join(f"case {k}: {v}" for k, v in errors.items()),
+                      errors=errors)
+    lst = CaseList(kind="certified", tier=tier, campaign_id=camp.id, scope=actor.scope, created_by=actor.id,
+                   created_at=now, details={"count": len(records)})
+    lst.entries = [CaseListEntry(case_id=rec.id, position=i + 1) for i, rec in enumerate(records)]
+    db.session.add(lst)
+    db.session.flush()
+    for rec in records:
+        messages.deliver(rec, "certified_list_published", {"list_id": lst.id}, actor.id, now)
+    return lst
+
+
+def visible_lists(actor: User, tier: str | None = None):
+    q = select(CaseList).order_by(CaseList.id.desc())
+    if tier:
+        q = q.where(CaseList.tier == tier)
+    if actor.role in ("national_reviewer", "admin", "auditor"):
+        pass  # reported to the national reviewers
+    elif actor.role == "sasac_reviewer":
+        q = q.where(CaseList.scope.like("soe:%"))  # a central SOE's list also goes to SASAC
+    elif actor.role in CERTIFIERS:
+        q = q.where(CaseList.scope == actor.scope)
+    else:
+        raise Forbidden("lists are for reviewers")
+    return list(db.session.scalars(q.limit(200)))
+
+
+def get_list(actor: User, list_id: int) -> CaseList:
+    lst = db.session.get(CaseList, list_id)
+    visible = lst is not None and (
+        actor.role in ("national_reviewer", "admin", "auditor")
+        or (actor.role == "sasac_reviewer" and lst.scope.startswith("soe:"))
+        or (actor.role in CERTIFIERS and lst.scope == actor.scope))
+    if not visible:
+        raise NotFound("no such list")
+    return lst
+
+
+def list_json(lst: CaseList) -> dict:
+    return {"id": lst.id, "kind": lst.kind, "tier": lst.tier, "campaign": lst.campaign.year, "scope": lst.scope,
+            "created_by": lst.created_by, "created_at": lst.created_at.isoformat(), "details": lst.details,
+            "cases": [{"position": e.position, "case_id": e.case_id} for e in lst.entries]}

@@ -1,0 +1,52 @@
+"""case lists: certified lists and ranked recommendation lists
+
+Revision ID: 0005
+Revises: 0002
+Create Date: 2026-11-25
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "case_lists",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name=op.f("fk_case_lists_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_case_lists_created_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_lists")),
+    )
+    op.create_index(op.f("ix_case_lists_scope"), "case_lists", ["scope"], unique=False)
+    op.create_table(
+        "case_list_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("list_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_list_entries_case_id_cases")),
+        sa.ForeignKeyConstraint(["list_id"], ["case_lists.id"], name=op.f("fk_case_list_entries_list_id_case_lists")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_list_entries")),
+        sa.UniqueConstraint("list_id", "case_id", name="uq_case_list_entries_case"),
+        sa.UniqueConstraint("list_id", "position", name="uq_case_list_entries_position"),
+    )
+    op.create_index(op.f("ix_case_list_entries_case_id"), "case_list_entries", ["case_id"], unique=False)
+
+
+def downgrade():
+    op.drop_index(op.f("ix_case_list_entries_case_id"), table_name="case_list_entries")
+    op.drop_table("case_list_entries")
+    op.drop_index(op.f("ix_case_lists_scope"), table_name="case_lists")
+    op.drop_table("case_lists")
