@@ -47,6 +47,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.blueprints import register
 
     register(app)
+    from app.security import init_security
+
+    init_security(app)
     from app.cli import register_cli
 
     register_cli(app)

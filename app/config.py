@@ -3,6 +3,7 @@
 This file is also the documentation of the settings: see README.md for how to set them.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"  # set to 1 behind TLS
+    # a browser session ends this many hours after login, however active (app/security.py)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_HOURS", 8))
+    # login throttling (services/accounts.py): failures in a sliding window, per account and per client address
+    LOGIN_WINDOW_MINUTES = _int("LOGIN_WINDOW_MINUTES", 15)
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+    # number of reverse proxies in front that set X-Forwarded-For/-Proto (0: trust none; the client address is
+    # the socket's, which behind a proxy would throttle everybody as one address)
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "0") == "1"

@@ -7,6 +7,7 @@ from flask_login import login_user, logout_user
 
 from app.extensions import db, login_manager
 from app.models import User
+from app.security import mark_login
 from app.services import auth
 from app.services.errors import Unauthorized
 
@@ -34,6 +35,7 @@ def login():
             return render_template("auth/login.html"), 401
         session.clear()
         login_user(user)
+        mark_login()
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html")
 

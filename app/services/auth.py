@@ -1,4 +1,5 @@
-"""Passwords (scrypt through Werkzeug) and bearer tokens (random, stored as SHA-256, expiring, revocable)."""
+"""Passwords (scrypt through Werkzeug; the policy is in services.accounts) and bearer tokens (random, stored as
+SHA-256, expiring, revocable)."""
 import hashlib
 import secrets
 from datetime import timedelta
@@ -9,15 +10,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import ApiToken, User
-from app.services import clock
-from app.services.errors import Invalid, Unauthorized
+from app.services import accounts, clock
+from app.services.errors import Unauthorized
 
 _DUMMY = generate_password_hash("timing-equaliser")
 
 
-def hash_password(password: str) -> str:
-    if not isinstance(password, str) or len(password) < 8:
-        raise Invalid("password too short", errors={"password": "at least 8 characters"})
+def hash_password(password: str, username: str | None = None) -> str:
+    """Hash a new password after checking it against the policy (services.accounts): Invalid when it fails."""
+    accounts.check_password(password, username)
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 

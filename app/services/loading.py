@@ -225,9 +225,9 @@ def _user(row, where, errors) -> bool:
     user = db.session.scalar(select(User).where(User.username == str(row["username"])))
     if row.get("password"):
         try:
-            fields["password_hash"] = hash_password(str(row["password"]))
-        except Invalid:
-            errors.append(f"{where}: password shorter than 8 characters")
+            fields["password_hash"] = hash_password(str(row["password"]), str(row["username"]))
+        except Invalid as exc:
+            errors.append(f"{where}: {exc.errors.get('password') or exc.message}")
             return False
     elif user is None:
         errors.append(f"{where}: a new user needs a password")

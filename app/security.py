@@ -1,0 +1,125 @@
+"""Cross-cutting HTTP security: response headers, login throttling around the two login endpoints, the absolute
+session lifetime, and a database that refuses writes answering 503.
+
+Registered by the application factory (`init_security`); the rules themselves live in `services.accounts`.
+"""
+from flask import Flask, flash, g, jsonify, make_response, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from sqlalchemy.exc import OperationalError
+
+from app.extensions import db
+from app.services import accounts, clock
+from app.services.errors import ServiceError
+from app.uow import unit_of_work
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+LOGIN_ENDPOINTS = ("api.token", "auth.login")
+LOGIN_AT = "_login_at"
+
+
+def _login_username() -> str:
+    if request.endpoint == "api.token":
+        data = request.get_json(silent=True)
+        return str(data.get("username", "")) if isinstance(data, dict) else ""
+    return request.form.get("username", "")
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _throttled_response(exc: accounts.Throttled):
+    if request.endpoint == "api.token":
+        resp = jsonify({"error": exc.code, "message": exc.message, "errors": exc.errors})
+    else:
+        minutes = max(1, (exc.retry_after + 59) // 60)
+        flash(_("Too many failed logins. Try again in %(minutes)s minutes.", minutes=minutes), "error")
+        resp = render_template("auth/login.html")
+    resp = _make(resp, 429)
+    resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
+
+
+def _make(body, status):
+    resp = make_response(body)
+    resp.status_code = status
+    return resp
+
+
+def _before():
+    if request.method == "POST" and request.endpoint in LOGIN_ENDPOINTS:
+        try:
+            accounts.check_throttle(_login_username(), _address())
+        except accounts.Throttled as exc:
+            db.session.rollback()
+            return _throttled_response(exc)
+        db.session.rollback()  # end the read transaction before the view starts its own
+        return None
+    if current_user.is_authenticated and LOGIN_AT in session:
+        limit = g._session_limit
+        if clock.now().timestamp() - float(session[LOGIN_AT]) > limit:
+            logout_user()
+            session.clear()
+    return None
+
+
+def _after(resp):
+    for name, value in HEADERS.items():
+        resp.headers.setdefault(name, value)
+    if g.get("_secure_cookies"):
+        resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint != "static":
+        resp.headers.setdefault("Cache-Control", "no-store")
+    if request.method == "POST" and request.endpoint in LOGIN_ENDPOINTS and resp.status_code != 429:
+        username = _login_username()
+        try:
+            with unit_of_work():
+                if resp.status_code == 401:
+                    accounts.record_failure(username, _address())
+                elif resp.status_code < 400:
+                    accounts.record_success(username)
+        except ServiceError:
+            pass  # a database refusing writes must not turn a login answer into an error
+    return resp
+
+
+def mark_login() -> None:
+    """Called by the login view after login_user: the session's absolute lifetime starts now."""
+    session.permanent = True
+    session[LOGIN_AT] = clock.now().timestamp()
+
+
+def _database_unavailable(exc: OperationalError):
+    db.session.rollback()
+    message = "the database is not available: " + str(exc.orig)[:200]
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "unavailable", "message": message, "errors": {}}), 503
+    return render_template("web/error.html", error=ServiceError(message)), 503
+
+
+def init_security(app: Flask) -> None:
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    limit = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    secure = app.config["SESSION_COOKIE_SECURE"]
+
+    @app.before_request
+    def _security_before():
+        g._session_limit = limit
+        g._secure_cookies = secure
+        return _before()
+
+    app.after_request(_after)
+    app.register_error_handler(OperationalError, _database_unavailable)

@@ -1,0 +1,109 @@
+"""Accounts: the password policy and login throttling (per account and per address).
+
+Throttling counts failed logins in a sliding window (`LOGIN_WINDOW_MINUTES`): at `LOGIN_MAX_FAILURES` failures for
+one username, or `LOGIN_MAX_FAILURES_PER_ADDRESS` from one address, further attempts are refused with 429 until the
+oldest failure in the window ages out, even with the right password (otherwise the lock would not slow a guesser).
+A successful login clears its account's failures; an address's failures only age out. Failures are rows, so every
+worker process and every restart sees the same counts. Time comes from the injectable clock.
+"""
+import math
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models.security import LoginFailure
+from app.services import clock
+from app.services.errors import Invalid, ServiceError
+
+MIN_LENGTH = 10
+
+# Widely published most-used passwords that pass the length rule (shorter ones fail it anyway); compared lowercased.
+COMMON = frozenset("""
+0123456789 1234567890 0987654321 9876543210 1111111111 0000000000 1234512345 1122334455 1234554321 123456789a
+a123456789 123456789q 1q2w3e4r5t 1qaz2wsx3edc zaq12wsxcde3 qwertyuiop qwertyuiop123 qwerty1234 qwerty12345
+qwerty123456 asdfghjkl; asdfghjkl1 zxcvbnm123 password12 password123 password1234 password! passw0rd123
+p@ssw0rd123 p@ssword123 iloveyou12 iloveyou123 woaini1314 woaini520 woaini123456 5201314520 1314520520
+administrator admin12345 admin123456 admin@1234 root123456 changeme123 welcome123 welcome1234 letmein123
+football123 baseball123 superman123 princess123 sunshine123 trustno1234 abcdefghij abcd123456 abc1234567
+aaaaaaaaaa qqqqqqqqqq 1234qwerasdf 1q2w3e4r5t6y q1w2e3r4t5 qazwsxedcrfv tierflow123 tierflow2026 zhangwei123
+wangwei123 huawei12345 88888888888 6666666666 147258369a 1472583690 3141592653 qweasdzxc123 qweasdzxc1
+""".split())
+
+
+class Throttled(ServiceError):
+    status, code = 429, "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, errors={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+def password_problems(password, username: str | None = None) -> list[str]:
+    """What is wrong with a new password (empty when it is acceptable)."""
+    if not isinstance(password, str):
+        return ["the password must be text"]
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"at least {MIN_LENGTH} characters")
+    low = password.lower()
+    if low in COMMON or len(set(low)) <= 2:
+        problems.append("too common or too simple")
+    if username and low in (username.lower(), username.lower()[::-1]):
+        problems.append("must not be the username")
+    return problems
+
+
+def check_password(password, username: str | None = None) -> None:
+    problems = password_problems(password, username)
+    if problems:
+        raise Invalid("the password does not meet the policy: " + "; ".join(problems),
+                      errors={"password": "; ".join(problems)})
+
+
+# --- throttling -------------------------------------------------------------------------------------------------
+
+def _window() -> timedelta:
+    return timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+
+
+def _retry_after(oldest: datetime | None, now: datetime) -> int:
+    if oldest is None:
+        return 1
+    return max(1, math.ceil((oldest + _window() - now).total_seconds()))
+
+
+def _key(username: str) -> str:
+    return (username or "")[:64]
+
+
+def check_throttle(username: str, address: str) -> None:
+    """Raise Throttled when this account or this address has too many recent failures."""
+    now = clock.now()
+    since = now - _window()
+    limits = ((LoginFailure.username, _key(username), current_app.config["LOGIN_MAX_FAILURES"], "account"),
+              (LoginFailure.address, address[:64], current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"], "address"))
+    for column, value, limit, what in limits:
+        if limit <= 0:
+            continue
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)).one()
+        if count >= limit:
+            if oldest is not None and oldest.tzinfo is None:  # aggregate results bypass the column type
+                from datetime import timezone
+
+                oldest = oldest.replace(tzinfo=timezone.utc)
+            wait = _retry_after(oldest, now)
+            raise Throttled(f"too many failed logins for this {what}; try again in {wait} seconds", wait)
+
+
+def record_failure(username: str, address: str) -> None:
+    now = clock.now()
+    db.session.add(LoginFailure(username=_key(username), address=address[:64], at=now))
+    # old rows are useless once out of the window; keep the table small
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at <= now - 2 * _window()))
+
+
+def record_success(username: str) -> None:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))
