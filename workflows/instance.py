@@ -10,6 +10,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -149,6 +150,14 @@ class Instance:
         self.advance(now)
 
     # -- timers and messages ----------------------------------------------------------------------------------
+    @staticmethod
+    def _gateway_branches(t):
+        """An event-based gateway waits with one MultipleEventDefinition; its children follow its outputs' order."""
+        ev = t.task_spec.event_definition
+        if isinstance(ev, MultipleEventDefinition):
+            return list(zip(ev.event_definitions, t.task_spec.outputs, strict=False))
+        return []
+
     def waiting_timers(self) -> list[tuple[str, datetime]]:
         out = []
         for t in self.wf.event_manager.tasks.values():
@@ -157,6 +166,10 @@ class Instance:
                 details = ev.details(t)
                 if isinstance(details.value, str):
                     out.append((t.task_spec.bpmn_id or t.task_spec.name, datetime.fromisoformat(details.value)))
+            value = t.internal_data.get("event_value")
+            for child, target in self._gateway_branches(t):
+                if isinstance(child, TimerEventDefinition) and isinstance(value, str):
+                    out.append((target.bpmn_id or target.name, datetime.fromisoformat(value)))
         for sub in self.wf.subprocesses.values():
             for t in sub.get_tasks(state=TaskState.WAITING):
                 ev = getattr(t.task_spec, "event_definition", None)
@@ -173,6 +186,9 @@ class Instance:
             ev = t.task_spec.event_definition
             if isinstance(ev, BaseMessageEventDefinition):
                 out.append((t.task_spec.bpmn_id or t.task_spec.name, ev.name))
+            for child, target in self._gateway_branches(t):
+                if isinstance(child, BaseMessageEventDefinition):
+                    out.append((target.bpmn_id or target.name, child.name))
         return out
 
     def fire_timers(self, now: datetime) -> None:
@@ -202,3 +218,14 @@ class Instance:
 
     def final_data(self) -> dict:
         return copy.deepcopy(self.wf.data)
+
+    def active_elements(self) -> list[str]:
+        """The BPMN elements holding a token now (ready, waiting or started), in tree order, each once: what a
+        diagram viewer highlights."""
+        out: list[str] = []
+        live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        for t in self.wf.get_tasks(state=live):
+            bpmn_id = getattr(t.task_spec, "bpmn_id", None)
+            if bpmn_id and bpmn_id not in out:
+                out.append(bpmn_id)
+        return out

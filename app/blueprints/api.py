@@ -204,10 +204,12 @@ def complete(task_id):
 @token_required
 def publish_list():
     data = body()
-    if data.get("kind", "certified") != "certified":
-        raise Invalid("only certified lists are published here", errors={"kind": "must be certified"})
+    kind = data.get("kind", "certified")
+    if kind not in ("certified", "recommendation"):
+        raise Invalid("kind is certified or recommendation", errors={"kind": "invalid"})
+    publish = lists.publish_certified if kind == "certified" else lists.recommend
     with unit_of_work():
-        lst = lists.publish_certified(g.api_user, data.get("tier"), data.get("campaign"), data.get("case_ids"))
+        lst = publish(g.api_user, data.get("tier"), data.get("campaign"), data.get("case_ids"))
         out = lists.list_json(lst)
     return jsonify(out), 201
 

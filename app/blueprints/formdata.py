@@ -19,6 +19,10 @@ def fields(schema: dict, data: dict, lang: str, prefix: str = "") -> list[dict]:
         elif prop.get("format") == "attachment":
             f["kind"] = "attachments"
             f["multiple"] = prop.get("type") == "array"
+        elif prop.get("type") == "array" and "enum" in (prop.get("items") or {}):
+            f["kind"] = "checkboxes"
+            f["options"] = [(v, v) for v in prop["items"]["enum"]]
+            f["value"] = value or []
         elif "enum" in prop:
             labels = prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {})
             f["kind"] = prop.get("x-widget", "select")
@@ -53,6 +57,10 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
                 out[name] = conv
             elif conv:
                 out[name] = conv[0]
+            continue
+        if t == "array" and "enum" in (prop.get("items") or {}):
+            if key in form or f"{key}__present" in form:
+                out[name] = [v for v in form.getlist(key) if v]
             continue
         if t == "boolean":
             if key in form or f"{key}__present" in form:
@@ -92,6 +100,8 @@ def _display(prop: dict, value, lang: str, files: dict):
         return {"text": labels.get(value, value)}
     if isinstance(value, bool):
         return {"bool": value}
+    if isinstance(value, list):
+        return {"text": "、".join(str(v) for v in value)}
     return {"text": value}
 
 

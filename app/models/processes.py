@@ -36,3 +36,18 @@ class ProcessVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     model: Mapped[ProcessModel] = relationship(back_populates="versions")
+
+
+class DecisionTable(db.Model):
+    """An immutable version of a DMN decision table (e.g. the recommendation quotas), editable by deploying anew."""
+
+    __tablename__ = "decision_tables"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))  # the DMN decision id
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    dmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -48,6 +48,8 @@ class User(UserMixin, db.Model):
             return f"province:{self.province_code}"
         if self.role == "co_department_reviewer":
             return f"province:{self.province_code}:{self.department}"
+        if self.role == "expert":
+            return f"expert:{self.id}"  # experts act only on tasks drawn for them
         return "national"
 
 

@@ -13,6 +13,7 @@ from workflows.errors import EngineError
 from workflows.instance import Instance
 
 OPEN_STATUSES_EXCLUDED = ("rejected", "withdrawn", "expired")
+DEADLINE_TIERS = ("excellent", "lighthouse")  # their diagrams run timers on the campaign's dates
 
 
 def end_of_day(d) -> datetime:
@@ -70,6 +71,9 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
         unmet.append({"rule": "one_case_per_campaign",
                       "message": f"the factory already has case {dup} for {tier} in campaign {campaign.year}"})
     deadline = campaign.deadline_for(tier)
+    if tier in DEADLINE_TIERS and not (deadline and deadline.application_deadline and deadline.recommendation_deadline):
+        raise Invalid(f"campaign {campaign.year} has no application and recommendation deadlines for {tier}; "
+                      "an administrator must set them first", errors={"campaign": "deadlines missing"})
     if deadline and deadline.application_deadline and now >= end_of_day(deadline.application_deadline):
         unmet.append({"rule": "application_deadline",
                       "message": f"the application deadline {deadline.application_deadline} has passed"})

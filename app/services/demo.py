@@ -3,7 +3,7 @@ from pathlib import Path
 
 import yaml
 
-from app.services import loading, processes
+from app.services import loading, processes, quotas
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo.yaml"
 
@@ -13,5 +13,6 @@ def load_demo() -> list[dict]:
     text = DEMO_FILE.read_text(encoding="utf-8")
     loading.load(text)
     processes.sync_builtin()
+    quotas.sync_builtin()
     doc = yaml.safe_load(text)
     return [{"username": u["username"], "password": u["password"], "role": u["role"]} for u in doc["users"]]

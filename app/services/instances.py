@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from app.extensions import db
 from app.models import Case, HumanTask, TierRecord, TimerRow
 from app.models.cases import FINAL_STATUSES
-from app.services import events
+from app.services import events, experts
 from app.services.errors import Conflict
 from app.services.scope import resolve_role, task_scope
 from workflows.instance import Instance
@@ -76,15 +76,15 @@ def _duration(text: str | None) -> timedelta | None:
 
 def status_of(rec: CaseRecord, inst: Instance, open_props: list[dict]) -> str:
     if inst.completed:
+        # end event id `end_<status>[_<detail>]`: end_certified, end_expired_application, end_rejected_quota
         end = inst.end_event() or ""
-        status = end[4:] if end.startswith("end_") else ""
-        return status if status in FINAL_STATUSES else "closed"
+        return next((s for s in FINAL_STATUSES if end == f"end_{s}" or end.startswith(f"end_{s}_")), "closed")
     for props in open_props:
         if props.get("status"):
             status = props["status"]
             return "returned" if status == "draft" and rec.revisions else status
-    # waiting for a message: a catch event with id `wait_<status>` names the status (e.g. wait_approved)
-    for element, _name in inst.waiting_messages():
+    # waiting for a message or a timer: a catch event with id `wait_<status>` names the status (wait_approved)
+    for element in [el for el, _n in inst.waiting_messages()] + [el for el, _d in inst.waiting_timers()]:
         if element.startswith("wait_"):
             return element[5:]
     return "in_progress"
@@ -105,10 +105,15 @@ def save(rec: CaseRecord, inst: Instance, now: datetime) -> None:
             continue
         role = resolve_role(info.lane or "", rec)
         due = _duration(info.due)
+        scope = task_scope(role, rec, info.properties)
+        if role == "expert":
+            drawn = experts.draw(rec, info.element)
+            scope = f"expert:{drawn['expert']}" if drawn["expert"] else "expert:none"
+            events.append(rec, "expert.drawn", None, now, element=info.element, data=drawn)
         new_rows.append({
             "case_id": rec.id, "task_uuid": info.uuid, "element": info.element, "title": info.title,
             "title_en": info.properties.get("title_en"), "form": info.form, "role": role,
-            "scope": task_scope(role, rec, info.properties), "state": "open", "tier": rec.tier,
+            "scope": scope, "state": "open", "tier": rec.tier,
             "due_at": (now + due) if due else None, "created_at": now, "claimed_by": None, "draft": None,
             "completed_at": None, "completed_by": None,
         })

@@ -3,10 +3,11 @@ through a BPMN message, in the same transaction that records the list (all or no
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Campaign, CaseList, CaseListEntry, User
-from app.services import clock, instances, messages
+from app.models import Campaign, Case, CaseList, CaseListEntry, User
+from app.services import clock, instances, messages, quotas
+from app.services.cases import end_of_day
 from app.services.errors import Forbidden, Invalid, NotFound
-from app.services.scope import can_view_case
+from app.services.scope import can_view_case, case_filter
 
 CERTIFIERS = ("provincial_reviewer", "soe_reviewer")
 
@@ -52,6 +53,55 @@ def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseLi
     db.session.flush()
     for rec in records:
         messages.deliver(rec, "certified_list_published", {"list_id": lst.id}, actor.id, now)
+    return lst
+
+
+RECOMMENDERS = {"excellent": ("provincial_reviewer", "soe_reviewer"), "lighthouse": ("provincial_reviewer",)}
+
+
+def recommend(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
+    """The recommender's ranked list (first = highest priority), within the quota, by the recommendation deadline.
+
+    Every case of the recommender waiting for the list learns its outcome by message: listed cases go on with
+    their priority, the others are not recommended. Nothing is recorded if any check fails."""
+    if tier not in RECOMMENDERS:
+        raise Invalid("recommendation lists are for the excellent and lighthouse tiers", errors={"tier": "invalid"})
+    if actor.role not in RECOMMENDERS[tier]:
+        raise Forbidden(f"only {' or '.join(RECOMMENDERS[tier])} recommend for {tier}")
+    camp = _campaign(campaign_year)
+    if not isinstance(case_ids, list) or len(set(case_ids)) != len(case_ids) \
+            or not all(isinstance(c, int) for c in case_ids):
+        raise Invalid("case_ids must be a list of distinct case ids in priority order", errors={"case_ids": "invalid"})
+    now = clock.now()
+    deadline = camp.deadline_for(tier)
+    if deadline and deadline.recommendation_deadline and now >= end_of_day(deadline.recommendation_deadline):
+        raise Invalid(f"the recommendation deadline {deadline.recommendation_deadline} has passed",
+                      errors={"campaign": "recommendation deadline passed"})
+    if db.session.scalar(select(CaseList.id).where(CaseList.kind == "recommendation", CaseList.tier == tier,
+                                                   CaseList.campaign_id == camp.id, CaseList.scope == actor.scope)):
+        raise Invalid("this recommender already submitted its list for the campaign", errors={"case_ids": "submitted"})
+    quota, basis = quotas.quota_for(tier, actor.scope)
+    if len(case_ids) > quota:
+        raise Invalid(f"{len(case_ids)} cases exceed the quota of {quota} ({basis['table']} v{basis['version']}, "
+                      f"inputs {basis['inputs']})", errors={"case_ids": {"quota": quota, **basis}})
+    waiting = {c for c in db.session.scalars(select(Case.id).where(
+        case_filter(actor), Case.tier == tier, Case.campaign_id == camp.id, Case.status == "recommendation"))}
+    errors = {str(c): "not a case of yours waiting for this list" for c in case_ids if c not in waiting}
+    if errors:
+        raise Invalid("the list was not recorded: " + "; ".join(f"case {k}: {v}" for k, v in errors.items()),
+                      errors=errors)
+    left_out = sorted(waiting - set(case_ids))
+    lst = CaseList(kind="recommendation", tier=tier, campaign_id=camp.id, scope=actor.scope, created_by=actor.id,
+                   created_at=now, details={"quota": quota, **basis, "not_recommended": left_out})
+    lst.entries = [CaseListEntry(case_id=cid, position=i + 1) for i, cid in enumerate(case_ids)]
+    db.session.add(lst)
+    db.session.flush()
+    for i, cid in enumerate(case_ids):
+        messages.deliver(instances.load(cid), "recommendation_result",
+                         {"recommended": True, "priority": i + 1, "list_id": lst.id}, actor.id, now)
+    for cid in left_out:
+        messages.deliver(instances.load(cid), "recommendation_result",
+                         {"recommended": False, "list_id": lst.id}, actor.id, now)
     return lst
 
 

@@ -52,7 +52,7 @@ def parse_yaml(text: str | bytes) -> dict:
     if not isinstance(doc, dict):
         raise LoadError("the file must be a mapping with campaigns/soe_groups/enterprises/users",
                         errors={"file": "not a mapping"})
-    unknown = set(doc) - {"campaigns", "soe_groups", "enterprises", "users"}
+    unknown = set(doc) - {"campaigns", "regions", "soe_groups", "enterprises", "users"}
     if unknown:
         raise LoadError(f"unknown sections: {', '.join(sorted(unknown))}", errors={"file": "unknown sections"})
     return doc
@@ -82,6 +82,8 @@ def _load(doc: dict) -> dict:
     counts = {"campaigns": 0, "soe_groups": 0, "enterprises": 0, "users": 0}
     for i, row in enumerate(doc.get("campaigns") or []):
         _campaign(row, f"campaigns[{i}]", errors) and counts.__setitem__("campaigns", counts["campaigns"] + 1)
+    for i, row in enumerate(doc.get("regions") or []):
+        _region(row, f"regions[{i}]", errors)
     for i, row in enumerate(doc.get("soe_groups") or []):
         where = f"soe_groups[{i}]"
         if not isinstance(row, dict) or not row.get("key") or not row.get("name"):
@@ -137,6 +139,21 @@ def _campaign(row, where, errors) -> bool:
             if field in values:
                 setattr(dl, field, _date(values[field], where, field, errors))
     return True
+
+
+def _region(row, where, errors) -> None:
+    """Quota inputs of a province: its 2024 rank by industrial value added, its 2024 excellent-factory count."""
+    region = db.session.get(Region, str(row.get("code") or "")) if isinstance(row, dict) else None
+    if region is None:
+        errors.append(f"{where}: unknown region code {row.get('code') if isinstance(row, dict) else row!r}")
+        return
+    for field in ("iva_rank_2024", "excellent_2024"):
+        if field in row:
+            value = row[field]
+            if value is not None and (not isinstance(value, int) or value < 0):
+                errors.append(f"{where} ({region.code}): {field} must be a non-negative integer or null")
+                continue
+            setattr(region, field, value)
 
 
 def _enterprise(row, where, errors) -> bool:

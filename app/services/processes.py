@@ -19,6 +19,7 @@ from workflows.parsing import SPEC_CACHE, SpecBundle, check_bundle, is_human, pa
 BUILTIN = {
     "basic_self_assessment": ("basic", "基础级自评自建 Basic self-assessment"),
     "advanced_certification": ("advanced", "先进级认定 Advanced certification"),
+    "excellent_national_review": ("excellent", "卓越级国家评审 Excellent national review"),
 }
 _validators: dict = {}
 
@@ -122,11 +123,14 @@ def form_validator(version, form: str) -> Draft202012Validator:
 class VersionInfo:
     """What a request needs of an immutable version, cached per process (rows never change once written)."""
 
-    __slots__ = ("id", "model_key", "version", "forms", "bundle")
+    __slots__ = ("id", "model_key", "version", "forms", "bundle", "properties")
 
     def __init__(self, row: ProcessVersion):
         self.id, self.model_key, self.version, self.forms = row.id, row.model_key, row.version, dict(row.forms)
         self.bundle = bundle(row)
+        # element id -> spiffworkflow:properties of each human task
+        self.properties = {(ts.bpmn_id or ts.name): task_properties(ts) for ts in self.bundle.all_task_specs()
+                           if is_human(ts)}
 
 
 _infos: dict[int, VersionInfo] = {}

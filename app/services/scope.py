@@ -45,7 +45,9 @@ def can_view_case(user: User, case: Case) -> bool:
         return case.province_code == user.province_code and (case.soe_group_key is None or case.tier == "lighthouse")
     if user.role == "sasac_reviewer":
         return case.soe_group_key is not None
-    return False  # experts: only cases assigned to them (later issue)
+    if user.role == "expert":
+        return _assigned(user, case.id)
+    return False
 
 
 def case_filter(user: User):
@@ -62,4 +64,21 @@ def case_filter(user: User):
         return (Case.province_code == user.province_code) & (Case.soe_group_key.is_(None) | (Case.tier == "lighthouse"))
     if user.role == "sasac_reviewer":
         return Case.soe_group_key.is_not(None)
+    if user.role == "expert":
+        from sqlalchemy import select
+
+        from app.models import HumanTask
+
+        return Case.id.in_(select(HumanTask.case_id).where(HumanTask.scope == user.scope))
     return false()
+
+
+def _assigned(user: User, case_id: int) -> bool:
+    """An expert sees a case only while a task of it was drawn for them (recused experts are never drawn)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import HumanTask
+
+    return db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == case_id,
+                                                        HumanTask.scope == user.scope).limit(1)) is not None

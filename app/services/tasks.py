@@ -4,13 +4,16 @@ A completion is one transaction: the task row is taken with a conditional UPDATE
 win), the instance advances, and state, inbox rows and a chained event are written together; the case row's
 version counter refuses a stale write.
 """
+import hashlib
+import json
+
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from app.extensions import db
-from app.models import Attachment, Campaign, Case, HumanTask, User
-from app.services import clock, events, instances, processes
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
+from app.services import clock, eligibility, events, instances, processes
+from app.services.errors import Conflict, Forbidden, Ineligible, Invalid, NotFound
 from app.services.scope import can_view_case
 from workflows.errors import EngineError, TaskNotReady
 from workflows.instance import Instance
@@ -164,6 +167,43 @@ _TAKE_TASK = (update(HumanTask.__table__).where(HumanTask.id == bindparam("_id")
               .values(state="completed", completed_at=bindparam("_at"), completed_by=bindparam("_by")))
 
 
+def _recheck_eligibility(case) -> None:
+    """Eligibility is checked again at submission: the tier history may have changed since the case began."""
+    ent = db.session.get(Enterprise, case.enterprise_id)
+    camp = db.session.get(Campaign, case.campaign_id)
+    unmet = eligibility.unmet_rules(ent, case.tier, camp)
+    if unmet:
+        raise Ineligible("the factory is no longer eligible: " + "; ".join(u["message"] for u in unmet),
+                         errors={"rules": unmet})
+
+
+def declared_hash(data: dict, schema: dict, case) -> str:
+    """SHA-256 over the submitted form (canonical JSON) and the SHA-256 of every attached file, in field order:
+    what the sealed paper copy must match."""
+    files = {}
+    for name, prop in _form_fields(schema).items():
+        if prop.get("format") == "attachment" and data.get(name):
+            ids = data[name] if isinstance(data[name], list) else [data[name]]
+            rows = dict(db.session.execute(
+                select(Attachment.id, Attachment.sha256).where(Attachment.id.in_(ids))).all())
+            files[name] = [rows.get(i) for i in ids]
+    body = {k: v for k, v in data.items() if k != "declared_hash"}
+    return hashlib.sha256(json.dumps({"form": body, "files": files}, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode()).hexdigest()
+
+
+def _check_rules(schema: dict, data: dict) -> dict:
+    """Cross-field rules a JSON Schema cannot say (`x-rules` in the form): subset and minimum share."""
+    errors = {}
+    for rule in schema.get("x-rules", []):
+        part, whole = data.get(rule["part"]) or [], data.get(rule["whole"]) or []
+        if rule["kind"] == "subset" and not set(part) <= set(whole):
+            errors[rule["part"]] = rule["message"]
+        elif rule["kind"] == "share" and whole and len(part) / len(whole) < rule["min"]:
+            errors[rule["part"]] = rule["message"]
+    return errors
+
+
 def _load_for_write(actor: User, task_id: int):
     """The task row and its case as plain records (Core): no ORM objects on the hot path."""
     task = db.session.execute(_TASK_BY_ID, {"_id": task_id}).first()
@@ -186,12 +226,19 @@ def complete(actor: User, task_id: int, data) -> dict:
     data = _clean(schema, data) if schema is not None else (data or {})
     if schema is not None:
         errors, details = _validation_errors(processes.form_validator(info, task.form), data)
-        for field, msg in _check_attachments(schema, data, case).items():
+        extra = _check_attachments(schema, data, case)
+        extra.update(_check_rules(schema, data) if not errors else {})
+        for field, msg in extra.items():
             errors[field], details[field] = msg, (msg, {})
         if errors:
             exc = Invalid("the form has errors", errors=errors)
             exc.details = details
             raise exc
+    props = info.properties.get(task.element, {})
+    if props.get("recheck_eligibility") == "true":
+        _recheck_eligibility(case)
+    if props.get("declare_hash") == "true":
+        data["declared_hash"] = declared_hash(data, schema or {}, case)
     returning = data.get("decision") == "return"
     if returning and case.revisions >= current_app.config["MAX_REVISIONS"]:
         raise Invalid("this case was returned too often", errors={

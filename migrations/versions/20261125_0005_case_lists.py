@@ -1,4 +1,4 @@
-"""case lists: certified lists and ranked recommendation lists
+"""case lists (certified lists, ranked recommendation lists) and DMN decision tables
 
 Revision ID: 0005
 Revises: 0002
@@ -43,9 +43,24 @@ def upgrade():
         sa.UniqueConstraint("list_id", "position", name="uq_case_list_entries_position"),
     )
     op.create_index(op.f("ix_case_list_entries_case_id"), "case_list_entries", ["case_id"], unique=False)
+    op.create_table(
+        "decision_tables",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("dmn_xml", sa.LargeBinary(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("message", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_decision_tables_author_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decision_tables")),
+        sa.UniqueConstraint("key", "version", name=op.f("uq_decision_tables_key")),
+    )
 
 
 def downgrade():
+    op.drop_table("decision_tables")
     op.drop_index(op.f("ix_case_list_entries_case_id"), table_name="case_list_entries")
     op.drop_table("case_list_entries")
     op.drop_index(op.f("ix_case_lists_scope"), table_name="case_lists")

@@ -1,0 +1,77 @@
+"""Recommendation quotas: DMN decision tables (deployed versions, editable by an administrator) fed with the
+recommender's inputs from the regions table. A quota that cannot be computed is refused, never guessed."""
+import hashlib
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import DecisionTable, Region
+from app.services import clock
+from app.services.errors import Invalid
+from workflows.decisions import decide, load_decision
+from workflows.errors import DiagramError, EngineError
+
+TABLES = {"excellent": "excellent_quota", "lighthouse": "lighthouse_quota"}
+_engines: dict = {}
+
+
+def deploy(key: str, dmn_xml: bytes, author_id: int | None, message: str | None = None) -> DecisionTable:
+    try:
+        load_decision(dmn_xml, key)
+    except DiagramError as exc:
+        raise Invalid("the decision table was refused", errors=exc.errors) from None
+    digest = hashlib.sha256(dmn_xml).hexdigest()
+    latest = latest_table(key)
+    if latest is not None and latest.content_hash == digest:
+        return latest
+    number = (db.session.scalar(select(func.max(DecisionTable.version)).where(DecisionTable.key == key)) or 0) + 1
+    row = DecisionTable(key=key, version=number, content_hash=digest, dmn_xml=dmn_xml, author_id=author_id,
+                        message=message, created_at=clock.now())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def sync_builtin() -> None:
+    for key in TABLES.values():
+        deploy(key, (Path(current_app.config["BPMN_DIR"]) / f"{key}.dmn").read_bytes(), None, "built-in table")
+
+
+def latest_table(key: str) -> DecisionTable | None:
+    return db.session.scalar(select(DecisionTable).where(DecisionTable.key == key)
+                             .order_by(DecisionTable.version.desc()).limit(1))
+
+
+def recommender_inputs(scope: str) -> dict:
+    """scope: province:<code> (a province or the XPCC) or soe:<group>."""
+    if scope.startswith("soe:"):
+        return {"recommender_kind": "soe", "iva_rank_2024": None, "excellent_2024": None}
+    region = db.session.get(Region, scope.split(":")[1])
+    kind = "xpcc" if region is not None and region.kind == "xpcc" else "province"
+    return {"recommender_kind": kind, "iva_rank_2024": region.iva_rank_2024 if region else None,
+            "excellent_2024": region.excellent_2024 if region else None}
+
+
+def quota_for(tier: str, scope: str) -> tuple[int, dict]:
+    """(quota, {table, version, inputs}); Invalid when no table applies or an input is missing."""
+    key = TABLES.get(tier)
+    table = latest_table(key) if key else None
+    if table is None:
+        raise Invalid(f"no quota table is deployed for {tier}", errors={"quota": "no decision table"})
+    engine = _engines.get(table.id)
+    if engine is None:
+        engine = _engines[table.id] = load_decision(table.dmn_xml, key)
+    inputs = recommender_inputs(scope)
+    try:
+        result = decide(engine, inputs)
+    except EngineError as exc:
+        raise Invalid(str(exc), errors={"quota": str(exc)}) from None
+    basis = {"table": key, "version": table.version, "inputs": inputs}
+    if "quota" not in result:
+        missing = [k for k, v in inputs.items() if v is None and k != "recommender_kind"]
+        raise Invalid(f"the {tier} quota of {scope} cannot be computed from {inputs} (missing: "
+                      f"{', '.join(missing) or 'no rule matches'}); an administrator must load the figures first",
+                      errors={"quota": basis})
+    return int(result["quota"]), basis

@@ -1,0 +1,144 @@
+"""The excellent tier through the API: eligibility, deadlines as timers, ranked recommendation within the DMN
+quota, paper-copy check against the declared hash, drawn experts with recusal, public notice, certification."""
+import io
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import TierRecord
+from tests.api.test_advanced import complete, my_task, status
+
+SCENARIOS = ["工厂数字化规划设计", "数字基础设施建设", "产品数字化设计", "生产计划优化", "在线智能检测"]
+
+
+def application(client, h, case_id, ai=("在线智能检测",)):
+    up = client.post(f"/api/v1/cases/{case_id}/attachments", headers=h,
+                     data={"file": (io.BytesIO(b"%PDF-1.4 excellent application"), "卓越级申报书.pdf")})
+    text = "智能化升级：建成数字孪生工厂，关键工序智能决策覆盖率显著提升。"
+    return {"project_name": "杭州示范精密机械卓越级智能工厂", "contact_name": "李四", "contact_phone": "0571-87654321",
+            "maturity_level": 3, "scenarios": SCENARIOS, "ai_scenarios": list(ai), "materials": [up.get_json()["id"]],
+            "outcomes": "国内领先水平，研发周期缩短30%，不良品率下降50%。" * 2, "ai_exploration": True,
+            "onsite_consent": True, "accept_responsibility": True,
+            "construction": {k: text for k in ("factory_construction", "rd_design", "production_operations",
+                                               "production_management", "operations_management")}}
+
+
+def start(client, h):
+    r = client.post("/api/v1/cases", json={"tier": "excellent", "campaign": 2026}, headers=h)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+def events_of(client, h, cid):
+    return client.get(f"/api/v1/cases/{cid}/events", headers=h).get_json()["events"]
+
+
+def drawn_expert(client, h, cid, element):
+    (ev,) = [e for e in events_of(client, h, cid) if e["action"] == "expert.drawn" and e["element"] == element]
+    return ev["data"]
+
+
+def username(uid):
+    from app.models import User
+
+    return db.session.get(User, uid).username
+
+
+def test_provincial_path_to_certification(app, client, auth_headers):
+    ent, prov, miit = auth_headers("hz-precision"), auth_headers("zj-reviewer"), auth_headers("miit-1")
+    cid = start(client, ent)
+    form = application(client, ent, cid)
+    bad = complete(client, ent, my_task(client, ent, cid)["id"],
+                   dict(form, ai_scenarios=["产品虚拟验证"]), status=422)
+    assert "ai_scenarios" in bad["errors"]  # an AI scenario must be one of the declared scenarios
+    complete(client, ent, my_task(client, ent, cid)["id"], form)
+    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
+    assert status(client, prov, cid) == "recommendation"
+
+    r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                           "case_ids": [cid]}, headers=prov)
+    assert r.status_code == 201, r.get_json()
+    lst = r.get_json()
+    assert lst["details"]["quota"] == 40 and lst["details"]["inputs"]["iva_rank_2024"] == 4
+    assert status(client, prov, cid) == "paper_check"
+
+    paper = my_task(client, miit, cid, "paper_check")
+    declared = client.get(f"/api/v1/tasks/{paper['id']}", headers=miit).get_json()
+    assert declared["data"] == {}
+    history = events_of(client, miit, cid)
+    submitted = [e for e in history if e["element"] == "application" and e["action"] == "task.completed"]
+    assert len(submitted[-1]["data"]["declared_hash"]) == 64
+    complete(client, miit, paper["id"], {"decision": "approve"}, status=422)  # must confirm the paper matches
+    complete(client, miit, paper["id"], {"decision": "approve", "paper_matches": True})
+    complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
+
+    draw = drawn_expert(client, miit, cid, "expert_review")
+    recused = auth_headers("expert-8")  # a Zhejiang expert never reviews a Zhejiang factory
+    assert db.session.get(__import__("app.models", fromlist=["User"]).User, draw["expert"]).province_code != "330000"
+    assert client.get(f"/api/v1/cases/{cid}", headers=recused).status_code == 404
+    assert len(draw["seed"]) == 16 and draw["recused"]
+    expert = auth_headers(username(draw["expert"]))
+    assert client.get(f"/api/v1/cases/{cid}", headers=expert).status_code == 200
+    complete(client, expert, my_task(client, expert, cid, "expert_review")["id"],
+             {"decision": "approve", "score": 88, "review_comment": "达到国内领先水平"})
+    onsite = auth_headers(username(drawn_expert(client, miit, cid, "onsite_verification")["expert"]))
+    complete(client, onsite, my_task(client, onsite, cid, "onsite_verification")["id"],
+             {"decision": "approve", "review_comment": "现场核验属实"})
+    complete(client, miit, my_task(client, miit, cid, "national_decision")["id"], {"decision": "approve"})
+    assert status(client, miit, cid) == "public_notice"
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["timers", "run", "--now", "2026-12-02T01:59:00+00:00"])
+    assert status(client, miit, cid) == "public_notice"
+    out = runner.invoke(args=["timers", "run", "--now", "2026-12-02T02:00:01+00:00"])
+    assert "wait_public_notice fired" in out.output
+    assert status(client, ent, cid) == "certified"
+    rec = db.session.scalar(select(TierRecord).where(TierRecord.case_id == cid))
+    assert (rec.tier, rec.year) == ("excellent", 2026)
+
+
+def test_quota_refusals_name_the_quota_and_its_inputs(client, auth_headers):
+    r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                           "case_ids": [1, 2, 3, 4, 5, 6]}, headers=auth_headers("sinopec-reviewer"))
+    assert r.status_code == 422 and "quota of 5" in r.get_json()["message"]
+    assert r.get_json()["errors"]["case_ids"]["inputs"]["recommender_kind"] == "soe"
+    r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                           "case_ids": []}, headers=auth_headers("sd-reviewer"))
+    assert r.status_code == 422 and "cannot be computed" in r.get_json()["message"]
+    r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "lighthouse", "campaign": 2026,
+                                           "case_ids": []}, headers=auth_headers("sinopec-reviewer"))
+    assert r.status_code == 403  # only provinces recommend lighthouse
+
+
+def test_soe_branch_not_recommended_and_deadline(client, auth_headers, clock):
+    ent, soe = auth_headers("sinopec-plant"), auth_headers("sinopec-reviewer")
+    cid = start(client, ent)  # a branch, but in petrochemicals: allowed
+    form = application(client, ent, cid)
+    complete(client, ent, my_task(client, ent, cid)["id"], form)
+    complete(client, soe, my_task(client, soe, cid)["id"], {"decision": "approve"})
+    body = {"kind": "recommendation", "tier": "excellent", "campaign": 2026, "case_ids": []}
+    clock.at = datetime(2027, 7, 30, 16, 0, 1, tzinfo=timezone.utc)  # after 24:00 Shanghai on the deadline day
+    soe, ent = auth_headers("sinopec-reviewer"), auth_headers("sinopec-plant")  # fresh tokens at the new time
+    r = client.post("/api/v1/lists", json=body, headers=soe)
+    assert r.status_code == 422 and "deadline" in r.get_json()["message"]
+    clock.at = datetime(2027, 7, 30, 15, 0, tzinfo=timezone.utc)
+    r = client.post("/api/v1/lists", json=body, headers=soe)
+    assert r.status_code == 201 and r.get_json()["details"]["not_recommended"] == [cid]
+    assert status(client, ent, cid) == "rejected"
+
+
+def test_missed_application_deadline_expires(app, client, auth_headers):
+    ent = auth_headers("sinopec-plant")
+    cid = start(client, ent)
+    out = app.test_cli_runner().invoke(args=["timers", "run", "--now", "2027-07-17T00:00:01+08:00"])
+    assert f"case {cid}: application_deadline fired" in out.output
+    assert status(client, ent, cid) == "expired"
+    assert my_task.__name__ and client.get("/api/v1/tasks", headers=ent).get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("who,rule", [("acme", "requires_advanced"), ("ningbo-parts", "requires_advanced")])
+def test_ineligible(client, auth_headers, who, rule):
+    r = client.post("/api/v1/cases", json={"tier": "excellent", "campaign": 2026}, headers=auth_headers(who))
+    assert r.status_code == 422 and rule in [x["rule"] for x in r.get_json()["errors"]["rules"]]

@@ -1,0 +1,97 @@
+"""The excellent-tier diagram through every gateway path, on the injectable clock."""
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from app.services.scope import KNOWN_LANES
+from workflows.instance import Instance
+from workflows.parsing import check_bundle, parse_bpmn
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
+APP_DEADLINE = datetime(2027, 7, 16, 16, 0, tzinfo=timezone.utc)
+REC_DEADLINE = datetime(2027, 7, 30, 16, 0, tzinfo=timezone.utc)
+DATA = {"case_id": 7, "application_deadline_at": APP_DEADLINE.isoformat(),
+        "recommendation_deadline_at": REC_DEADLINE.isoformat()}
+NATIONAL = ["paper_check", "formal_review", "expert_review", "onsite_verification", "national_decision"]
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return parse_bpmn((ROOT / "bpmn" / "excellent_national_review.bpmn").read_bytes())
+
+
+def do(inst, element, data, at=NOW):
+    (t,) = [t for t in inst.human_tasks() if t.element == element]
+    inst.complete(t.uuid, data, at)
+    return Instance.load(inst.dump(), inst.bundle)
+
+
+def recommended(bundle):
+    inst = do(Instance.start(bundle, DATA, NOW), "application", {})
+    inst = do(inst, "recommender_review", {"decision": "approve"})
+    assert inst.waiting_messages() == [("wait_recommendation", "recommendation_result")]
+    return inst
+
+
+def test_checks_pass(bundle):
+    assert check_bundle(bundle, known_roles=KNOWN_LANES) == []
+
+
+def test_application_deadline_expires_the_case(bundle):
+    inst = Instance.start(bundle, DATA, NOW)
+    assert dict(inst.waiting_timers())["application_deadline"] == APP_DEADLINE
+    inst.fire_timers(APP_DEADLINE - timedelta(seconds=1))
+    assert not inst.completed
+    inst.fire_timers(APP_DEADLINE + timedelta(seconds=1))
+    assert inst.end_event() == "end_expired_application"
+
+
+def test_recommender_missing_the_deadline_expires_the_case(bundle):
+    inst = do(Instance.start(bundle, DATA, NOW), "application", {})
+    inst.fire_timers(REC_DEADLINE + timedelta(seconds=1))
+    assert inst.end_event() == "end_expired_review"
+
+
+def test_reviewed_but_never_listed_expires_at_the_recommendation_deadline(bundle):
+    inst = recommended(bundle)
+    inst.fire_timers(REC_DEADLINE + timedelta(seconds=1))
+    assert inst.end_event() == "end_expired_list"
+
+
+def test_return_and_reject_by_the_recommender(bundle):
+    inst = do(Instance.start(bundle, DATA, NOW), "application", {})
+    inst = do(inst, "recommender_review", {"decision": "return"})
+    assert [t.element for t in inst.human_tasks()] == ["application"]
+    inst = do(inst, "application", {})
+    inst = do(inst, "recommender_review", {"decision": "reject"})
+    assert inst.end_event() == "end_rejected"
+
+
+def test_not_on_the_list(bundle):
+    inst = recommended(bundle)
+    inst.send_message("recommendation_result", {"recommended": False}, {}, NOW)
+    assert inst.end_event() == "end_rejected_quota"
+
+
+@pytest.mark.parametrize("failing", NATIONAL)
+def test_each_national_step_can_reject(bundle, failing):
+    inst = recommended(bundle)
+    inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, NOW)
+    for step in NATIONAL:
+        inst = do(inst, step, {"decision": "reject" if step == failing else "approve"})
+        if step == failing:
+            assert inst.end_event() == "end_rejected"
+            return
+
+
+def test_certified_after_seven_days_of_public_notice(bundle):
+    inst = recommended(bundle)
+    inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, NOW)
+    for step in NATIONAL:
+        inst = do(inst, step, {"decision": "approve"})
+    (notice,) = inst.waiting_timers()
+    assert notice == ("wait_public_notice", NOW + timedelta(days=7))
+    inst.fire_timers(NOW + timedelta(days=7, seconds=1))
+    assert inst.end_event() == "end_certified"
