@@ -89,3 +89,36 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{len(ids)} chain(s) checked, {broken} broken")
         if broken:
             raise SystemExit(1)
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup_cmd(path):
+        """Write a consistent online snapshot of the database to PATH (SQLite backup API, or pg_dump -Fc)."""
+        from app.services import backup
+
+        try:
+            out = backup.backup(path)
+        except ServiceError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            raise SystemExit(1)
+        click.echo(f"backup of the {out['kind']} database written to {out['path']} ({out['bytes']} bytes)")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def restore_cmd(path):
+        """Replace the database's contents with the snapshot in PATH (written by `flask backup`)."""
+        from app.services import backup
+
+        db.session.remove()
+        db.engine.dispose()  # no pooled connection keeps a view of the old contents
+        try:
+            out = backup.restore(path)
+        except ServiceError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            raise SystemExit(1)
+        db.engine.dispose()
+        missing = backup.missing_attachments()
+        click.echo(f"{out['kind']} database restored from {out['path']}")
+        if missing:
+            click.echo(f"warning: {len(missing)} attachment file(s) are not in UPLOAD_DIR; copy them from the "
+                       f"backup of that directory (first: {missing[0]})", err=True)

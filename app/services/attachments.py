@@ -5,11 +5,12 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Attachment, User
+from app.models import Attachment, HumanTask, User
 from app.services import cases, clock, events, instances
-from app.services.errors import NotFound, TooLarge, UnsupportedType
+from app.services.errors import Forbidden, NotFound, TooLarge, UnsupportedType
 
 # what the first bytes of each allowed type look like; the name's extension alone proves nothing
 MAGIC = {
@@ -32,8 +33,23 @@ def store_path(sha: str) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / sha[:2] / sha
 
 
+def may_upload(actor: User, case) -> bool:
+    """Files go to a case from its enterprise, from whoever may act on one of its open tasks, or from an
+    administrator; a user who may only read the case (an auditor, a national reader) may not add to it."""
+    if actor.role == "admin":
+        return True
+    if actor.role == "enterprise" and case.enterprise_id == actor.enterprise_id:
+        return True
+    return db.session.scalar(select(HumanTask.id).where(
+        HumanTask.case_id == case.id, HumanTask.state == "open", HumanTask.role == actor.role,
+        HumanTask.scope == actor.scope).limit(1)) is not None
+
+
 def upload(actor: User, case_id: int, filename: str, stream) -> Attachment:
     case = cases.get_case(actor, case_id)
+    if not may_upload(actor, case):
+        raise Forbidden("only the enterprise, a reviewer with an open task of this case or an administrator adds "
+                        "files to it")
     name = _safe_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = [t.strip().lower() for t in current_app.config["ALLOWED_UPLOAD_TYPES"]]

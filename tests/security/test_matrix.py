@@ -1,0 +1,406 @@
+"""The authorization matrix: every endpoint of `app.url_map` × anonymous and every demo user × (where the URL takes
+an id) three objects of different scopes, against expectations written out here, not computed by the product.
+
+The world: case A of acme (Zhejiang, waiting for the Zhejiang reviewer), case B of qingdao-home (Shandong, waiting
+for the enterprise), case C of sinopec-plant (Zhejiang but a Sinopec group member, waiting for the enterprise); one
+attachment on each; one published list per scope (province:330000, province:370000, soe:sinopec).
+
+Every check asserts the status code, and for write methods whether anything was written (auditors never write).
+An endpoint of the URL map without a rule in RULES fails with a message naming it: add its rule below.
+"""
+import io
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app import create_app
+from app.extensions import db
+from app.models import Attachment, Campaign, CaseList, CaseListEntry, HumanTask
+from app.services import attachments, cases, clock, tasks
+from app.uow import unit_of_work
+from tests.conftest import user
+from tests.factories import GOOD_ASSESSMENT
+from tests.security.helpers import PASSWORDS, csrf, fresh_client
+
+OBJECTS = "ABC"
+
+# the demo users checked (every role, several scopes), and which of the three cases (their tasks and attachments)
+# each may see
+VISIBLE = {
+    "admin": "ABC", "auditor": "ABC", "miit-1": "ABC",
+    "acme": "A", "ningbo-parts": "", "sinopec-plant": "C", "qingdao-home": "B",
+    "zj-reviewer": "A", "sd-reviewer": "B", "zj-ndrc": "A", "sinopec-reviewer": "C", "sasac-1": "C",
+    "expert-7": "", "sinopec-ningbo": "", "zj-finance": "A",
+}
+USERS = list(VISIBLE)
+PRINCIPALS = [None, *USERS]  # None: anonymous
+# who may act on the open task of each case
+ACTOR = {"A": "zj-reviewer", "B": "qingdao-home", "C": "sinopec-plant"}
+OWNER = {"A": "acme", "B": "qingdao-home", "C": "sinopec-plant"}
+# which published lists each user may see
+LIST_VISIBLE = {"admin": "ABC", "auditor": "ABC", "miit-1": "ABC", "zj-reviewer": "A", "sd-reviewer": "B",
+                "sinopec-reviewer": "C", "sasac-1": "C"}
+LIST_READERS = ("admin", "auditor", "miit-1", "sasac-1", "zj-reviewer", "sd-reviewer", "sinopec-reviewer")
+CERTIFIERS = ("zj-reviewer", "sd-reviewer", "sinopec-reviewer")
+ENTERPRISES = ("acme", "ningbo-parts", "sinopec-plant", "qingdao-home", "sinopec-ningbo")
+FREE_TO_APPLY = ("ningbo-parts", "sinopec-ningbo")  # enterprises without an open case in campaign 2026
+
+
+def _sees(u, o):
+    return o in VISIBLE[u]
+
+
+def _acts(u, o):
+    return ACTOR[o] == u
+
+
+def _uploads(u, o):
+    """Files go to a case from its enterprise, from whoever holds one of its open tasks, or from an admin."""
+    return u in (OWNER[o], ACTOR[o], "admin")
+
+
+def page(rule):
+    """A browser page: anonymous is sent to the login page."""
+    return lambda u, o: (302, False) if u is None else rule(u, o)
+
+
+def api(rule):
+    """An API call: anonymous gets 401."""
+    return lambda u, o: (401, False) if u is None else rule(u, o)
+
+
+def read(u, o):
+    return (200, False) if _sees(u, o) else (404, False)
+
+
+def act(ok_status):
+    def rule(u, o):
+        if not _sees(u, o):
+            return 404, False
+        if not _acts(u, o):
+            return 403, False
+        return ok_status, True
+    return rule
+
+
+def release_rule(u, o):
+    status, _ = act(200)(u, o)
+    return (409, False) if status == 200 else (status, False)  # nobody holds the task: nothing to release
+
+
+def upload_rule(u, o):
+    if not _sees(u, o):
+        return 404, False
+    return (201, True) if _uploads(u, o) else (403, False)
+
+
+def create_case_rule(u, o):
+    if u in FREE_TO_APPLY:
+        return 201, True
+    if u in ENTERPRISES or u == "admin":
+        return 422, False  # one open case per campaign / the admin must name the enterprise
+    return 403, False
+
+
+def web_start_case_rule(u, o):
+    return 302, u in FREE_TO_APPLY  # the page flashes the refusal and goes home
+
+
+def lists_rule(u, o):
+    return (200, False) if u in LIST_READERS else (403, False)
+
+
+def list_rule(u, o):
+    return (200, False) if o in LIST_VISIBLE.get(u, "") else (404, False)
+
+
+def publish_rule(u, o):
+    return (422, False) if u in CERTIFIERS else (403, False)  # case A is basic: not on a certified list
+
+
+def deploy_rule(u, o):
+    return (201, False) if u == "admin" else (403, False)  # identical content: the latest version, nothing new
+
+
+@dataclass
+class Rule:
+    expect: object  # (user or None, object letter or None) -> (status, writes)
+    method: str = "GET"
+    kind: str = ""  # what the URL's id names: case, task, attachment, list (empty: no id)
+    body: object = None  # callable (user, object, world) -> request kwargs
+    check: object = None  # optional callable (response, user, world) for content checks
+    after: str = ""  # "relogin": the call ends the session or token, make a new one
+
+
+def _json(payload):
+    return lambda u, o, w: {"json": payload(u, o, w) if callable(payload) else payload}
+
+
+def _pdf(u, o, w):
+    return {"data": {"file": (io.BytesIO(b"%PDF-1.4 matrix"), "m.pdf")}, "content_type": "multipart/form-data"}
+
+
+def _complete_body(u, o, w):
+    return {"json": {"data": {"decision": "approve"} if o == "A" else GOOD_ASSESSMENT}}
+
+
+def _web_form(extra):
+    return lambda u, o, w: {"data": dict(extra, csrf_token=w.csrf)}
+
+
+def _login_body(u, o, w):
+    name = u or "acme"
+    return {"data": {"username": name, "password": PASSWORDS[name], "csrf_token": w.csrf}}
+
+
+def _token_body(u, o, w):
+    name = u or "acme"
+    return {"json": {"username": name, "password": PASSWORDS[name]}}
+
+
+def _deploy_body(u, o, w):
+    from app.config import ROOT
+
+    return {"data": (ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes(),
+            "content_type": "application/xml"}
+
+
+def _listed_cases(resp, u, w):
+    ids = {item["id"] for item in resp.get_json()["items"]}
+    assert ids == {w.case[o] for o in VISIBLE[u]}, (u, ids)
+
+
+def _inbox(resp, u, w):
+    ids = {item["id"] for item in resp.get_json()["items"]}
+    assert ids == {w.task[o] for o in OBJECTS if ACTOR[o] == u}, (u, ids)
+
+
+def _lists(resp, u, w):
+    ids = {item["id"] for item in resp.get_json()["items"]}
+    assert ids == {w.list[o] for o in LIST_VISIBLE.get(u, "")}, (u, ids)
+
+
+ALL_OK = lambda u, o: (200, False)  # noqa: E731
+ALL_REDIRECT = lambda u, o: (302, False)  # noqa: E731
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("static", "GET"): Rule(ALL_OK),
+    ("auth.login", "GET"): Rule(ALL_OK),
+    ("auth.login", "POST"): Rule(ALL_REDIRECT, "POST", body=_login_body, after="relogin"),
+    ("auth.logout", "POST"): Rule(ALL_REDIRECT, "POST", body=_web_form({}), after="relogin"),
+    ("auth.set_language", "POST"): Rule(ALL_REDIRECT, "POST", body=_web_form({"next": "/"})),
+    ("web.home", "GET"): Rule(page(ALL_OK)),
+    ("web.start_case", "POST"): Rule(page(web_start_case_rule), "POST",
+                                     body=_web_form({"tier": "basic", "campaign": "2026"})),
+    ("web.task", "GET"): Rule(page(read), kind="task"),
+    ("web.task_action", "POST"): Rule(page(act(302)), "POST", "task", body=_web_form({"action": "claim"})),
+    ("web.case", "GET"): Rule(page(read), kind="case"),
+    ("web.download", "GET"): Rule(page(read), kind="attachment"),
+    ("api.token", "POST"): Rule(ALL_OK, "POST", body=_token_body),
+    ("api.revoke", "POST"): Rule(api(ALL_OK), "POST", after="relogin"),
+    ("api.me", "GET"): Rule(api(ALL_OK)),
+    ("api.create_case", "POST"): Rule(api(create_case_rule), "POST",
+                                      body=_json({"tier": "basic", "campaign": 2026})),
+    ("api.list_cases", "GET"): Rule(api(ALL_OK), check=_listed_cases),
+    ("api.get_case", "GET"): Rule(api(read), kind="case"),
+    ("api.case_events", "GET"): Rule(api(read), kind="case"),
+    ("api.upload", "POST"): Rule(api(upload_rule), "POST", "case", body=_pdf),
+    ("api.download", "GET"): Rule(api(read), kind="attachment"),
+    ("api.inbox", "GET"): Rule(api(ALL_OK), check=_inbox),
+    ("api.get_task", "GET"): Rule(api(read), kind="task"),
+    ("api.claim", "POST"): Rule(api(act(200)), "POST", "task"),
+    ("api.release", "POST"): Rule(api(release_rule), "POST", "task"),
+    ("api.draft", "PUT"): Rule(api(act(200)), "PUT", "task", body=_json({"data": {}})),
+    ("api.complete", "POST"): Rule(api(act(200)), "POST", "task", body=_complete_body),
+    ("api.publish_list", "POST"): Rule(api(publish_rule), "POST",
+                                       body=lambda u, o, w: {"json": {"tier": "advanced", "campaign": 2026,
+                                                                      "case_ids": [w.case["A"]]}}),
+    ("api.get_lists", "GET"): Rule(api(lists_rule), check=lambda r, u, w: r.status_code != 200 or _lists(r, u, w)),
+    ("api.get_list", "GET"): Rule(api(list_rule), kind="list"),
+    ("api.deploy", "POST"): Rule(api(deploy_rule), "POST", body=_deploy_body),
+    ("api.openapi", "GET"): Rule(ALL_OK),
+}
+ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list"}
+FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css"}
+
+
+def _url_map():
+    """(endpoint, method, rule) for every route and method of the application (HEAD and OPTIONS aside)."""
+    application = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    out = []
+    for r in application.url_map.iter_rules():
+        for m in sorted(r.methods - {"HEAD", "OPTIONS"}):
+            out.append((r.endpoint, m, r.rule, tuple(sorted(r.arguments))))
+    return out
+
+
+ROUTES = _url_map()
+
+
+# --- the world ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class World:
+    case: dict = field(default_factory=dict)
+    task: dict = field(default_factory=dict)
+    attachment: dict = field(default_factory=dict)
+    list: dict = field(default_factory=dict)
+    csrf: str = ""
+
+
+def _build_world() -> World:
+    w = World()
+    with unit_of_work():
+        for o, owner in OWNER.items():
+            c = cases.create_case(user(owner), "basic", 2026)
+            w.case[o] = c.id
+        first = cases.open_tasks(db.session.get(type(c), w.case["A"]))[0]
+        tasks.complete(user("acme"), first.id, GOOD_ASSESSMENT)
+    for o in OBJECTS:
+        with unit_of_work():
+            att = attachments.upload(user(OWNER[o]), w.case[o], f"{o}.pdf", io.BytesIO(b"%PDF-1.4 " + o.encode()))
+            w.attachment[o] = att.id
+        (t,) = db.session.scalars(select(HumanTask).where(HumanTask.case_id == w.case[o],
+                                                          HumanTask.state == "open")).all()
+        w.task[o] = t.id
+    assert db.session.get(HumanTask, w.task["A"]).role == "provincial_reviewer"
+    campaign = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
+    with unit_of_work():
+        for o, scope, by in (("A", "province:330000", "zj-reviewer"), ("B", "province:370000", "sd-reviewer"),
+                             ("C", "soe:sinopec", "sinopec-reviewer")):
+            lst = CaseList(kind="certified", tier="advanced", campaign_id=campaign.id, scope=scope,
+                           created_by=user(by).id, created_at=clock.now(), details={})
+            lst.entries.append(CaseListEntry(case_id=w.case[o], position=1))
+            db.session.add(lst)
+            db.session.flush()
+            w.list[o] = lst.id
+    return w
+
+
+def _fingerprint():
+    counts = tuple(db.session.scalar(text(f"SELECT count(*) FROM {t}"))  # noqa: S608 - fixed names
+                   for t in ("cases", "case_events", "attachments", "case_lists", "process_versions"))
+    rows = db.session.execute(select(HumanTask.id, HumanTask.state, HumanTask.claimed_by, HumanTask.draft)
+                              .order_by(HumanTask.id)).all()
+    db.session.rollback()
+    return counts, tuple((r[0], r[1], r[2], repr(r[3])) for r in rows)
+
+
+# --- the checks --------------------------------------------------------------------------------------------------
+
+class Principal:
+    """Anonymous, or a demo user with a browser session and a bearer token."""
+
+    def __init__(self, app, username):
+        self.app, self.username = app, username
+        self.login()
+
+    def login(self):
+        self.client = fresh_client(self.app)
+        self.headers = {}
+        if self.username:
+            r = self.client.post("/login", data={"username": self.username, "password": PASSWORDS[self.username],
+                                                 "csrf_token": csrf(self.client)})
+            assert r.status_code == 302, (self.username, r.status_code)
+            r = self.client.post("/api/v1/auth/token", json={"username": self.username,
+                                                             "password": PASSWORDS[self.username]})
+            self.headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
+        self.csrf = csrf(self.client, "/" if self.username else "/login")
+
+
+def _url(rule: str, args: tuple, o, w: World) -> str:
+    url = rule
+    for a in args:
+        value = getattr(w, ID_KINDS[a])[o] if a in ID_KINDS else FIXED_ARGS[a]
+        url = url.replace(f"<int:{a}>", str(value)).replace(f"<path:{a}>", str(value)).replace(f"<{a}>", str(value))
+    return url
+
+
+CHECKS = {"n": 0}
+
+
+def _run(app, endpoint, method, rule_text, args, principals) -> int:
+    rule = RULES[(endpoint, method)]
+    unknown = [a for a in args if a not in ID_KINDS and a not in FIXED_ARGS]
+    assert not unknown, f"{endpoint}: add the URL argument(s) {unknown} to ID_KINDS or FIXED_ARGS in {__file__}"
+    objects = list(OBJECTS) if any(a in ID_KINDS for a in args) else [None]
+    w = _build_world()
+    n = 0
+    for username in principals:
+        p = Principal(app, username)
+        for o in objects:
+            w.csrf = p.csrf
+            expected_status, expected_write = rule.expect(username, o)
+            kwargs = rule.body(username, o, w) if rule.body else {}
+            before = _fingerprint()
+            resp = p.client.open(_url(rule_text, args, o, w), method=method, headers=p.headers, **kwargs)
+            wrote = _fingerprint() != before
+            who = f"{endpoint} {method} as {username or 'anonymous'} on {o or '-'}"
+            assert resp.status_code == expected_status, f"{who}: {resp.status_code} {resp.get_data(as_text=True)[:300]}"
+            assert wrote == expected_write, f"{who}: wrote={wrote}, expected {expected_write}"
+            if rule.check and resp.status_code < 300:
+                rule.check(resp, username, w)
+            n += 1
+            if rule.after == "relogin":
+                p.login()
+                w.csrf = p.csrf
+    return n
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report():
+    yield
+    print(f"\nauthorization matrix: {CHECKS['n']} endpoint×role checks "
+          f"({len(ROUTES)} endpoint-methods × {len(PRINCIPALS)} principals × own/other objects)")
+
+
+def test_every_role_is_checked():
+    from app.models import ROLES
+
+    checked = {user(u).role for u in USERS}
+    missing = sorted(set(ROLES) - checked)
+    assert not missing, (f"roles {missing} have no demo user in VISIBLE in {__file__}: add one and say which of the "
+                         "cases A, B, C it may see (and update ACTOR, LIST_VISIBLE, FREE_TO_APPLY as needed)")
+
+
+def test_every_endpoint_has_a_rule():
+    missing = sorted({f"{e} {m} {r}" for e, m, r, _ in ROUTES if (e, m) not in RULES})
+    assert not missing, ("these endpoints have no authorization rule; add one to RULES in tests/security/"
+                         "test_matrix.py saying what every role gets (200/302/401/403/404): " + ", ".join(missing))
+    stale = sorted(f"{e} {m}" for e, m in RULES if (e, m) not in {(x[0], x[1]) for x in ROUTES})
+    assert not stale, f"RULES names endpoints that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("endpoint, method, rule_text, args", ROUTES, ids=[f"{e}-{m}" for e, m, _, _ in ROUTES])
+def test_matrix(app, endpoint, method, rule_text, args):
+    if (endpoint, method) not in RULES:
+        pytest.fail(f"{endpoint} {method} {rule_text} has no authorization rule: add one to RULES in {__file__} "
+                    "(what anonymous, each role, own and other scope get)")
+    if endpoint == "static":
+        rule_text, args = "/static/app.css", ()
+    CHECKS["n"] += _run(app, endpoint, method, rule_text, args, PRINCIPALS)
+
+
+def test_auditor_writes_nothing_anywhere(app):
+    """Every write endpoint, called by the auditor on every object, leaves the database as it was."""
+    w = _build_world()
+    p = Principal(app, "auditor")
+    before = _fingerprint()
+    tried = 0
+    for endpoint, method, rule_text, args in ROUTES:
+        if (endpoint, method) not in RULES:
+            continue  # reported by test_every_endpoint_has_a_rule
+        if method == "GET" or endpoint in ("auth.login", "auth.logout", "auth.set_language", "api.token",
+                                           "api.revoke"):
+            continue
+        rule = RULES[(endpoint, method)]
+        for o in (list(OBJECTS) if any(a in ID_KINDS for a in args) else [None]):
+            w.csrf = p.csrf
+            kwargs = rule.body("auditor", o, w) if rule.body else {}
+            resp = p.client.open(_url(rule_text, args, o, w), method=method, headers=p.headers, **kwargs)
+            assert resp.status_code in (302, 403, 404, 409, 422), (endpoint, o, resp.status_code)
+            tried += 1
+    assert _fingerprint() == before
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 3
+    assert tried >= 10
