@@ -35,3 +35,16 @@ def engine_clock(now: datetime | None):
         yield
     finally:
         _now.reset(token)
+
+
+def engine_now() -> datetime:
+    """The instant the engine runs at: the one set by `engine_clock`, else the real time (aware UTC)."""
+    return _now.get() or datetime.now(timezone.utc)
+
+
+def deadline_after(duration: str) -> str:
+    """For scripts: the ISO-8601 instant `duration` (e.g. "P2Y") after the engine's now, computed like
+    SpiffWorkflow's duration timers (calendar years and months). Stored in data, a deadline survives migrations."""
+    parsed = _timer_module.TimerEventDefinition.parse_iso_duration(duration)
+    start = engine_now()
+    return (start + _timer_module.TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()

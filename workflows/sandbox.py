@@ -35,6 +35,8 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
+from workflows.clock import deadline_after
+
 MAX_STEPS = 500_000  # traced line events per evaluate/execute
 MAX_SECONDS = 2.0  # wall time per evaluate/execute
 MAX_RSS_GROWTH_MB = 256  # growth of the process's peak RSS while one script runs
@@ -215,6 +217,7 @@ _PLAIN = "min max sorted any all enumerate zip map filter reversed dict list set
 _BUILTINS |= {n: getattr(builtins, n) for n in _PLAIN.split()}
 _BUILTINS |= {"sum": _sum, "range": _range, "pow": _pow, "round": _round, "getattr": _getattr, "__import__": _c_import,
               "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone,
+              "deadline_after": deadline_after,
               "math": types.SimpleNamespace(**{n: getattr(math, n) for n in _SAFE_MATH.split()})}
 _MATH = _BUILTINS["math"]
 _GUARDS = {

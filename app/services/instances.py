@@ -18,7 +18,7 @@ from app.services.errors import Conflict
 from app.services.scope import resolve_role, task_scope
 from workflows.instance import Instance
 
-TIER_SOURCE = {"basic": "self_assessment"}
+TIER_SOURCE = {"basic": "self_assessment", "lighthouse": "accepted"}
 CASES, TASKS, TIMERS = Case.__table__, HumanTask.__table__, TimerRow.__table__
 
 
@@ -149,7 +149,7 @@ def commit_case(rec: CaseRecord) -> None:
 
 def record_outcome(rec: CaseRecord, actor_id: int | None, now: datetime, year: int) -> None:
     """When a case closes: the tier history for a certified tier, and the closing event."""
-    if rec.status == "certified":
+    if rec.status in ("certified", "accepted"):  # lighthouse: accepted after cultivation
         db.session.execute(insert(TierRecord.__table__).values(
             enterprise_id=rec.enterprise_id, tier=rec.tier, year=year,
             source=TIER_SOURCE.get(rec.tier, "certified"), case_id=rec.id))

@@ -20,6 +20,7 @@ BUILTIN = {
     "basic_self_assessment": ("basic", "基础级自评自建 Basic self-assessment"),
     "advanced_certification": ("advanced", "先进级认定 Advanced certification"),
     "excellent_national_review": ("excellent", "卓越级国家评审 Excellent national review"),
+    "lighthouse_cultivation": ("lighthouse", "领航级遴选、培育与验收 Lighthouse selection, cultivation and acceptance"),
 }
 _validators: dict = {}
 
