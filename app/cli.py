@@ -72,23 +72,42 @@ def register_cli(app: Flask) -> None:
         finally:
             set_clock(previous)
 
-    audit_group = click.Group("audit", help="History verification.")
+    audit_group = click.Group("audit", help="History verification, replay and anchors.")
     app.cli.add_command(audit_group)
 
     @audit_group.command("verify")
     @click.argument("case_id", required=False, type=int)
-    def audit_verify(case_id):
-        """Recompute every hash chain; non-zero exit naming the first broken event."""
+    @click.option("--replay", "with_replay", is_flag=True,
+                  help="also replay every chain and compare the state recorded at every step")
+    def audit_verify(case_id, with_replay):
+        """Recompute every hash chain and check the anchor log; non-zero exit naming the first broken event."""
+        from app.services import anchors, audit
+
         ids = [case_id] if case_id else list(db.session.scalars(select(Case.id).order_by(Case.id)))
         broken = 0
         for cid in ids:
             ok, seq, why = events.verify_case(cid)
+            if ok and with_replay:
+                ok, seq, why = audit.replay_all(cid)
             if not ok:
                 broken += 1
                 click.echo(f"case {cid}: broken at event {seq}: {why}", err=True)
-        click.echo(f"{len(ids)} chain(s) checked, {broken} broken")
-        if broken:
+        problems = anchors.verify(case_id)
+        for p in problems:
+            click.echo(p, err=True)
+        click.echo(f"{len(ids)} chain(s) checked, {broken} broken; {len(anchors.read())} anchor(s) checked, "
+                   f"{len(problems)} disagreement(s)")
+        if broken or problems:
             raise SystemExit(1)
+
+    @audit_group.command("anchor")
+    def audit_anchor():
+        """Append the head hashes of all chains to the anchor log (AUDIT_ANCHOR_FILE)."""
+        from app.services import anchors
+
+        line = anchors.write(get_clock().now())
+        click.echo(f"anchored {len(line['heads'])} moved chain(s) of {line['count']} at {line['at']}: "
+                   f"root {line['root']} in {anchors.path()}")
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))

@@ -60,3 +60,5 @@ class Config:
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "0") == "1"
+    # append-only log of chain heads written by `flask audit anchor` (keep a copy the database owner cannot rewrite)
+    AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(INSTANCE / "audit-anchors.log"))

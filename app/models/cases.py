@@ -93,6 +93,8 @@ class CaseEvent(db.Model):
     data: Mapped[dict | None] = mapped_column(JSON)
     process_version_id: Mapped[int] = mapped_column(Integer)
     state_hash: Mapped[str | None] = mapped_column(String(64))
+    digest: Mapped[str | None] = mapped_column(String(64))  # reproducible state digest (services/replay.py)
+    replay: Mapped[dict | None] = mapped_column(JSON)  # what a replay needs beyond the fields above
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -123,6 +123,23 @@ def deploy_rule(u, o):
     return (201, False) if u == "admin" else (403, False)  # identical content: the latest version, nothing new
 
 
+AUDITORS = ("admin", "auditor", "miit-1")
+
+
+def audit_page(u, o):
+    return (200, False) if u in AUDITORS else (403, False)
+
+
+def rewind_rule(done, refused):
+    def rule(u, o):
+        if not _sees(u, o):
+            return 404, False
+        if u != "admin":
+            return 403, False
+        return (done, True) if o == "A" else (refused, False)
+    return rule
+
+
 @dataclass
 class Rule:
     expect: object  # (user or None, object letter or None) -> (status, writes)
@@ -220,6 +237,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.get_list", "GET"): Rule(api(list_rule), kind="list"),
     ("api.deploy", "POST"): Rule(api(deploy_rule), "POST", body=_deploy_body),
     ("api.openapi", "GET"): Rule(ALL_OK),
+    # audit: the pages are for auditors, national reviewers and admins; replay reads within scope; rewind is the
+    # admin's (case A's event 2 is a completed task: rewound; B's and C's event 2 is an upload: refused, 422)
+    ("audit.search", "GET"): Rule(page(audit_page)),
+    ("audit.anchor_list", "GET"): Rule(page(audit_page)),
+    ("audit.case", "GET"): Rule(page(audit_page), kind="case"),
+    ("audit.diagram", "GET"): Rule(page(audit_page), kind="case"),
+    ("audit.export", "GET"): Rule(page(audit_page), kind="case"),
+    ("audit.report", "GET"): Rule(page(audit_page), kind="case"),
+    ("audit.rewind", "POST"): Rule(page(rewind_rule(302, 302)), "POST", "case",
+                                   body=_web_form({"to": "2", "reason": "matrix"})),
+    ("audit_api.api_replay", "GET"): Rule(api(read), kind="case"),
+    ("audit_api.api_rewind", "POST"): Rule(api(rewind_rule(200, 422)), "POST", "case",
+                                           body=_json({"to": 2, "reason": "matrix"})),
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list"}
 FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css"}
