@@ -7,6 +7,7 @@ from flask import Flask, flash, g, jsonify, make_response, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.services import accounts, clock
@@ -107,6 +108,18 @@ def _database_unavailable(exc: OperationalError):
     return render_template("web/error.html", error=ServiceError(message)), 503
 
 
+def _api_http_error(exc: HTTPException):
+    """Under /api/ every error is JSON, also for URLs that match no route (e.g. a negative id) or no method."""
+    if not request.path.startswith("/api/"):
+        return exc
+    resp = jsonify({"error": exc.name.lower().replace(" ", "_"), "message": exc.description or exc.name,
+                    "errors": {}})
+    resp.status_code = exc.code or 500
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        resp.headers["Allow"] = ", ".join(exc.valid_methods)
+    return resp
+
+
 def init_security(app: Flask) -> None:
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -123,3 +136,4 @@ def init_security(app: Flask) -> None:
 
     app.after_request(_after)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(HTTPException, _api_http_error)

@@ -34,7 +34,7 @@ def document() -> dict:
             "/auth/token": {"post": {**_op("Exchange credentials for a bearer token", 200, {
                 "type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
                 _json({"type": "object", "required": ["username", "password"], "properties": {
-                    "username": {"type": "string"}, "password": {"type": "string"}}}), errors=(401, 422),
+                    "username": {"type": "string"}, "password": {"type": "string"}}}), errors=(401, 422, 429),
                 tag="auth"), "security": []}},
             "/auth/revoke": {"post": _op("Revoke the token used for this call", 200, tag="auth", errors=(401,))},
             "/me": {"get": _op("The caller, its roles and scope", 200, {"$ref": "#/components/schemas/Me"},
@@ -93,7 +93,7 @@ def document() -> dict:
                                                  "content_hash": {"type": "string"}}},
                 {"application/xml": {"schema": {"type": "string"}}},
                 params=[{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-                errors=(401, 403, 422), tag="processes")},
+                errors=(401, 403, 413, 422), tag="processes")},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -25,8 +25,14 @@ CONTENT_TYPES = {
 
 
 def _safe_name(name: str) -> str:
-    base = os.path.basename((name or "").replace("\\", "/")).strip().lstrip(".")
-    return base[:200] or "file"
+    """The last path component, without control characters or leading dots, at most 200 characters (the extension
+    kept: it decides the type)."""
+    name = "".join(ch for ch in (name or "") if ch >= " " and ch != "\x7f")
+    base = os.path.basename(name.replace("\\", "/")).strip().lstrip(".")
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = stem[:200 - len(ext) - 1] + dot + ext if dot and len(ext) <= 10 else base[:200]
+    return base or "file"
 
 
 def store_path(sha: str) -> Path:
