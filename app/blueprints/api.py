@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import csrf, db
-from app.services import attachments, auth, cases, events, lists, processes, tasks
+from app.services import attachments, auth, cases, events, lists, objections, processes, tasks
 from app.services.errors import Forbidden, Invalid, ServiceError, Unauthorized
 from app.uow import unit_of_work
 
@@ -224,6 +224,29 @@ def get_lists():
 @token_required
 def get_list(list_id):
     return jsonify(lists.list_json(lists.get_list(g.api_user, list_id)))
+
+
+@bp.get("/notices")
+@token_required
+def notices():
+    """The public notice list: open to every logged-in user."""
+    return jsonify({"items": objections.in_notice()})
+
+
+@bp.post("/cases/<int:case_id>/objections")
+@token_required
+def lodge_objection(case_id):
+    data = body()
+    with unit_of_work():
+        out = objections.to_json(objections.lodge(g.api_user, case_id, data.get("reason")))
+    return jsonify(out), 201
+
+
+@bp.get("/cases/<int:case_id>/objections")
+@token_required
+def case_objections(case_id):
+    case = cases.get_case(g.api_user, case_id)  # the objections are seen within the case's scope
+    return jsonify({"items": [objections.to_json(o) for o in objections.for_case(case.id)]})
 
 
 @bp.post("/process-models/<key>/versions")

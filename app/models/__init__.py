@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
-from app.models.lists import CaseList, CaseListEntry
+from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
 from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
@@ -8,5 +8,5 @@ from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
 __all__ = [
     "Attachment", "Case", "CaseEvent", "HumanTask", "TimerRow", "ProcessModel", "ProcessVersion", "TIERS",
     "Campaign", "CampaignDeadline", "Enterprise", "Region", "SoeGroup", "TierRecord", "DEPARTMENTS", "ROLES",
-    "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable",
+    "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection",
 ]

@@ -36,3 +36,18 @@ class CaseListEntry(db.Model):
     position: Mapped[int] = mapped_column(Integer)
 
     list: Mapped[CaseList] = relationship(back_populates="entries")
+
+
+class Objection(db.Model):
+    """An objection lodged during a public notice (公示); an open one holds the case until it is decided."""
+
+    __tablename__ = "objections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    lodged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(4000))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | upheld | dismissed
+    resolution: Mapped[str | None] = mapped_column(String(4000))
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

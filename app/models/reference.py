@@ -71,6 +71,8 @@ class Campaign(db.Model):
     name: Mapped[str | None] = mapped_column(String(128))
     # industries whose branches (non-legal persons) may apply for excellent/lighthouse; data, not code
     branch_industries: Mapped[list] = mapped_column(JSON, default=list)
+    # public-notice period per tier (ISO-8601 duration); national lists: 7 days (DOMAIN.md)
+    notice_periods: Mapped[dict | None] = mapped_column(JSON)
     deadlines: Mapped[list["CampaignDeadline"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
     def deadline_for(self, tier: str) -> "CampaignDeadline | None":

@@ -41,7 +41,8 @@ def start_data(rec, campaign: Campaign, ent: Enterprise) -> dict:
     the deadline day in Asia/Shanghai)."""
     deadline = campaign.deadline_for(rec.tier)
     data = {"tier": rec.tier, "campaign_year": campaign.year, "case_id": rec.id, "is_soe": bool(ent.soe_group_key),
-            "legal_person": ent.legal_person, "industry": ent.industry}
+            "legal_person": ent.legal_person, "industry": ent.industry,
+            "notice_period": (campaign.notice_periods or {}).get(rec.tier, "P7D")}
     for field in ("application_deadline", "recommendation_deadline"):
         day = getattr(deadline, field, None) if deadline else None
         data[f"{field}_at"] = end_of_day(day).isoformat() if day else None

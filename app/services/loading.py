@@ -119,6 +119,12 @@ def _campaign(row, where, errors) -> bool:
     camp.name = row.get("name", camp.name)
     camp.branch_industries = list(row.get("branch_industries", camp.branch_industries or
                                           ["petrochemicals", "non_ferrous_metals"]))
+    periods = row.get("notice_periods", camp.notice_periods or {"excellent": "P7D", "lighthouse": "P7D"})
+    if not isinstance(periods, dict) or not all(t in TIERS and isinstance(v, str) and v.startswith("P")
+                                                 for t, v in periods.items()):
+        errors.append(f"{where}: notice_periods maps a tier to an ISO-8601 duration such as P7D")
+    else:
+        camp.notice_periods = dict(periods)
     per_tier = {t: {} for t in TIERS}
     for tier in NOTICE_DEADLINE_TIERS:
         for field in ("application_deadline", "recommendation_deadline"):

@@ -257,6 +257,10 @@ def complete(actor: User, task_id: int, data) -> dict:
         raise Invalid(f"the process refused this step: {exc}") from None
     if returning:
         case.revisions += 1
+    if props.get("resolves_objections") == "true":
+        from app.services import objections
+
+        objections.resolve_open(case.id, actor.id, data.get("decision"), data.get("resolution"), now)
     instances.save(case, inst, now)
     events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
                   data=data, state=case.state)

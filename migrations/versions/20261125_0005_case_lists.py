@@ -43,6 +43,25 @@ def upgrade():
         sa.UniqueConstraint("list_id", "position", name="uq_case_list_entries_position"),
     )
     op.create_index(op.f("ix_case_list_entries_case_id"), "case_list_entries", ["case_id"], unique=False)
+    with op.batch_alter_table("campaigns") as batch:
+        batch.add_column(sa.Column("notice_periods", sa.JSON(), nullable=True))
+    op.create_table(
+        "objections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("lodged_by", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=4000), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("resolution", sa.String(length=4000), nullable=True),
+        sa.Column("resolved_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_objections_case_id_cases")),
+        sa.ForeignKeyConstraint(["lodged_by"], ["users.id"], name=op.f("fk_objections_lodged_by_users")),
+        sa.ForeignKeyConstraint(["resolved_by"], ["users.id"], name=op.f("fk_objections_resolved_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_objections")),
+    )
+    op.create_index(op.f("ix_objections_case_id"), "objections", ["case_id"], unique=False)
     op.create_table(
         "decision_tables",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -60,6 +79,10 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index(op.f("ix_objections_case_id"), table_name="objections")
+    op.drop_table("objections")
+    with op.batch_alter_table("campaigns") as batch:
+        batch.drop_column("notice_periods")
     op.drop_table("decision_tables")
     op.drop_index(op.f("ix_case_list_entries_case_id"), table_name="case_list_entries")
     op.drop_table("case_list_entries")

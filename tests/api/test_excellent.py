@@ -142,3 +142,61 @@ def test_missed_application_deadline_expires(app, client, auth_headers):
 def test_ineligible(client, auth_headers, who, rule):
     r = client.post("/api/v1/cases", json={"tier": "excellent", "campaign": 2026}, headers=auth_headers(who))
     assert r.status_code == 422 and rule in [x["rule"] for x in r.get_json()["errors"]["rules"]]
+
+
+def _to_notice(client, auth_headers):
+    """An excellent case of hz-precision up to its public notice."""
+    ent, prov, miit = auth_headers("hz-precision"), auth_headers("zj-reviewer"), auth_headers("miit-1")
+    cid = start(client, ent)
+    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
+    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
+    client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                       "case_ids": [cid]}, headers=prov)
+    complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
+             {"decision": "approve", "paper_matches": True})
+    complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
+    for step in ("expert_review", "onsite_verification"):
+        h = auth_headers(username(drawn_expert(client, miit, cid, step)["expert"]))
+        complete(client, h, my_task(client, h, cid, step)["id"],
+                 {"decision": "approve", "score": 80, "review_comment": "通过"})
+    complete(client, miit, my_task(client, miit, cid, "national_decision")["id"], {"decision": "approve"})
+    assert status(client, miit, cid) == "public_notice"
+    return cid
+
+
+def test_objection_upheld_holds_then_rejects(app, client, auth_headers):
+    cid = _to_notice(client, auth_headers)
+    other = auth_headers("qingdao-home")  # anyone logged in, even from another province
+    notice = client.get("/api/v1/notices", headers=other).get_json()["items"]
+    assert [n["case_id"] for n in notice] == [cid] and notice[0]["notice_until"]
+    assert client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "短"}, headers=other).status_code == 422
+    assert client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "申报数据与实际产能不符，疑似夸大。"},
+                       headers=auth_headers("auditor")).status_code == 403
+    r = client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "申报数据与实际产能不符，疑似夸大。"},
+                    headers=other)
+    assert r.status_code == 201
+    miit = auth_headers("miit-1")
+    assert status(client, miit, cid) == "objection_review"
+    # held: the end of the notice period passes, nothing is certified while the objection is open
+    out = app.test_cli_runner().invoke(args=["timers", "run", "--now", "2026-12-10T00:00:00+00:00"])
+    assert "0 timer(s) fired" in out.output and status(client, miit, cid) == "objection_review"
+    client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "第二份异议：环保处罚未披露。"}, headers=other)
+    complete(client, miit, my_task(client, miit, cid, "objection_review")["id"],
+             {"decision": "reject", "resolution": "经核实异议成立"})
+    assert status(client, miit, cid) == "rejected"
+    states = [o["state"] for o in client.get(f"/api/v1/cases/{cid}/objections", headers=miit).get_json()["items"]]
+    assert states == ["upheld", "upheld"]
+
+
+def test_objection_dismissed_then_certified(app, client, auth_headers):
+    cid = _to_notice(client, auth_headers)
+    client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "怀疑现场核验走过场。"},
+                headers=auth_headers("acme"))
+    miit = auth_headers("miit-1")
+    complete(client, miit, my_task(client, miit, cid, "objection_review")["id"],
+             {"decision": "approve", "resolution": "异议不成立"})
+    assert status(client, miit, cid) == "public_notice"
+    app.test_cli_runner().invoke(args=["timers", "run", "--now", "2026-12-02T02:00:01+00:00"])
+    assert status(client, miit, cid) == "certified"
+    assert client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "公示结束后的异议。"},
+                       headers=auth_headers("acme")).status_code == 422

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
 APP_DEADLINE = datetime(2027, 7, 16, 16, 0, tzinfo=timezone.utc)
 REC_DEADLINE = datetime(2027, 7, 30, 16, 0, tzinfo=timezone.utc)
-DATA = {"case_id": 7, "application_deadline_at": APP_DEADLINE.isoformat(),
+DATA = {"case_id": 7, "application_deadline_at": APP_DEADLINE.isoformat(), "notice_period": "P7D",
         "recommendation_deadline_at": REC_DEADLINE.isoformat()}
 NATIONAL = ["paper_check", "formal_review", "expert_review", "onsite_verification", "national_decision"]
 
@@ -94,4 +94,30 @@ def test_certified_after_seven_days_of_public_notice(bundle):
     (notice,) = inst.waiting_timers()
     assert notice == ("wait_public_notice", NOW + timedelta(days=7))
     inst.fire_timers(NOW + timedelta(days=7, seconds=1))
+    assert inst.end_event() == "end_certified"
+
+
+def _in_notice(bundle):
+    inst = recommended(bundle)
+    inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, NOW)
+    for step in NATIONAL:
+        inst = do(inst, step, {"decision": "approve"})
+    return inst
+
+
+def test_objection_upheld_during_the_notice(bundle):
+    inst = _in_notice(bundle)
+    assert ("objection_received", "objection_lodged") in inst.waiting_messages()
+    inst.send_message("objection_lodged", {"objection_id": 1, "reason": "数据不实"}, {}, NOW + timedelta(days=2))
+    inst = do(inst, "objection_review", {"decision": "reject", "resolution": "核实属实"}, at=NOW + timedelta(days=3))
+    assert inst.end_event() == "end_rejected_objection"
+
+
+def test_objection_dismissed_the_notice_goes_on_to_its_end(bundle):
+    inst = _in_notice(bundle)
+    inst.send_message("objection_lodged", {"objection_id": 1, "reason": "疑似夸大"}, {}, NOW + timedelta(days=2))
+    inst.fire_timers(NOW + timedelta(days=8))  # the case is held: the notice timer is not waiting
+    assert not inst.completed
+    inst = do(inst, "objection_review", {"decision": "approve", "resolution": "不成立"}, at=NOW + timedelta(days=9))
+    inst.fire_timers(NOW + timedelta(days=9, seconds=1))  # the notice period had ended: certified at once
     assert inst.end_event() == "end_certified"

@@ -10,7 +10,7 @@ from workflows.parsing import check_bundle, parse_bpmn
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
-DATA = {"case_id": 9, "application_deadline_at": "2027-07-17T00:00:00+08:00",
+DATA = {"case_id": 9, "application_deadline_at": "2027-07-17T00:00:00+08:00", "notice_period": "P7D",
         "recommendation_deadline_at": "2027-07-31T00:00:00+08:00"}
 T0 = datetime(2027, 9, 1, tzinfo=timezone.utc)  # cultivation starts here
 DEADLINE = datetime(2029, 9, 1, tzinfo=timezone.utc)

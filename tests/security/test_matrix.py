@@ -236,6 +236,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.get_lists", "GET"): Rule(api(lists_rule), check=lambda r, u, w: r.status_code != 200 or _lists(r, u, w)),
     ("api.get_list", "GET"): Rule(api(list_rule), kind="list"),
     ("api.deploy", "POST"): Rule(api(deploy_rule), "POST", body=_deploy_body),
+    # public notice: the list is public to every logged-in user; objections are taken only during a notice (the
+    # matrix's cases are drafts: 422), never from an auditor; a case's objections are read within its scope
+    ("api.notices", "GET"): Rule(api(ALL_OK)),
+    ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
+                                          "POST", "case", body=_json({"reason": "matrix objection text"})),
+    ("api.case_objections", "GET"): Rule(api(read), kind="case"),
     ("api.openapi", "GET"): Rule(ALL_OK),
     # audit: the pages are for auditors, national reviewers and admins; replay reads within scope; rewind is the
     # admin's (case A's event 2 is a completed task: rewound; B's and C's event 2 is an upload: refused, 422)

@@ -1,0 +1,61 @@
+"""Objections during a public notice (公示): anyone logged in may lodge one; an open objection holds the case
+until a national reviewer decides (the diagram's objection task); the decision resolves every open objection."""
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import Case, Enterprise, Objection, User
+from app.services import clock, events, instances, messages
+from app.services.errors import Forbidden, Invalid, NotFound
+
+NOTICE_STATUSES = ("public_notice", "objection_review")
+
+
+def in_notice() -> list[dict]:
+    """The public list: every case in its notice period, with what the public may see."""
+    rows = db.session.execute(select(Case.id, Case.tier, Case.status, Enterprise.name, Enterprise.credit_code,
+                                     Case.province_code, Case.next_timer_at)
+                              .join(Enterprise, Enterprise.id == Case.enterprise_id)
+                              .where(Case.status.in_(NOTICE_STATUSES)).order_by(Case.id))
+    return [{"case_id": r.id, "tier": r.tier, "status": r.status, "enterprise": r.name, "credit_code": r.credit_code,
+             "province": r.province_code, "notice_until": r.next_timer_at.isoformat() if r.next_timer_at else None}
+            for r in rows]
+
+
+def lodge(actor: User, case_id: int, reason) -> Objection:
+    if actor.role == "auditor":
+        raise Forbidden("auditors read; they do not lodge objections")
+    if not isinstance(reason, str) or not 5 <= len(reason.strip()) <= 4000:
+        raise Invalid("give the reasons (5 to 4000 characters)", errors={"reason": "5 to 4000 characters"})
+    rec = instances.load(case_id)
+    if rec is None:
+        raise NotFound("no such case")
+    if rec.status not in NOTICE_STATUSES:
+        raise Invalid("objections are taken only during the public notice", errors={"case_id": rec.status})
+    now = clock.now()
+    obj = Objection(case_id=rec.id, lodged_by=actor.id, reason=reason.strip(), state="open", created_at=now)
+    db.session.add(obj)
+    db.session.flush()
+    payload = {"objection_id": obj.id, "reason": obj.reason}
+    if rec.status == "public_notice":
+        messages.deliver(rec, "objection_lodged", payload, actor.id, now)  # holds the case
+    else:  # already under review: the pending decision covers this one too
+        events.append(rec, "objection.lodged", actor.id, now, data=payload)
+        instances.commit_case(rec)
+    return obj
+
+
+def resolve_open(case_id: int, actor_id: int, decision: str, resolution: str | None, now) -> int:
+    """Called when the objection task completes: `reject` (of the case) upholds, `approve` dismisses."""
+    res = db.session.execute(update(Objection).where(Objection.case_id == case_id, Objection.state == "open").values(
+        state="upheld" if decision == "reject" else "dismissed", resolution=resolution, resolved_by=actor_id,
+        resolved_at=now))
+    return res.rowcount
+
+
+def for_case(case_id: int) -> list[Objection]:
+    return list(db.session.scalars(select(Objection).where(Objection.case_id == case_id).order_by(Objection.id)))
+
+
+def to_json(o: Objection) -> dict:
+    return {"id": o.id, "case_id": o.case_id, "reason": o.reason, "state": o.state, "resolution": o.resolution,
+            "created_at": o.created_at.isoformat(), "resolved_at": o.resolved_at.isoformat() if o.resolved_at else None}
