@@ -1,4 +1,5 @@
 """/api/v1: JSON in and out; translates HTTP to service calls and service errors to status codes."""
+import io
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, send_file
@@ -224,6 +225,30 @@ def get_lists():
 @token_required
 def get_list(list_id):
     return jsonify(lists.list_json(lists.get_list(g.api_user, list_id)))
+
+
+@bp.get("/lists/<int:list_id>/export")
+@token_required
+def export_list(list_id):
+    lst = lists.get_list(g.api_user, list_id)
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        raise Invalid("format is xlsx or csv", errors={"format": "xlsx or csv"})
+    from app.services import exports
+
+    data = exports.to_xlsx(lst) if fmt == "xlsx" else exports.to_csv(lst)
+    mime = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+            else "text/csv; charset=utf-8")
+    name = f"{lst.kind}-{lst.tier}-{lst.campaign.year}-{lst.id}.{fmt}"
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+@bp.get("/enterprises/<int:enterprise_id>")
+@token_required
+def enterprise_lineage(enterprise_id):
+    from app.services import lineage
+
+    return jsonify(lineage.lineage(g.api_user, enterprise_id))
 
 
 @bp.get("/notices")

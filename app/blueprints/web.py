@@ -155,6 +155,15 @@ def case(case_id):
                            files=files, titles=titles, decisions=decisions)
 
 
+@bp.get("/enterprises/<int:enterprise_id>")
+@login_required
+def enterprise(enterprise_id):
+    from app.services import lineage
+
+    view = lineage.lineage(current_user._get_current_object(), enterprise_id)
+    return render_template("web/enterprise.html", view=view)
+
+
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def download(attachment_id):

@@ -116,3 +116,50 @@ def test_a_list_with_an_unready_case_records_nothing(client, auth_headers):
 def test_advanced_needs_basic(client, auth_headers):
     r = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=auth_headers("acme"))
     assert r.status_code == 422 and r.get_json()["errors"]["rules"][0]["rule"] == "requires_basic"
+
+
+def test_certified_list_exports_as_xlsx_and_csv(client, auth_headers):
+    import csv
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    ent, soe = auth_headers("sinopec-ningbo"), auth_headers("sinopec-reviewer")
+    cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
+    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
+    complete(client, soe, my_task(client, soe, cid)["id"], {"decision": "approve"})
+    lst = client.post("/api/v1/lists", json={"tier": "advanced", "campaign": 2026, "case_ids": [cid]},
+                      headers=soe).get_json()
+    x = client.get(f"/api/v1/lists/{lst['id']}/export?format=xlsx", headers=auth_headers("sasac-1"))
+    assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
+    ws = load_workbook(_io.BytesIO(x.data)).active
+    header, row = [c.value for c in ws[2]], [c.value for c in ws[3]]
+    assert header[:4] == ["推荐单位", "推荐顺序", "申报主体", "统一社会信用代码"]
+    assert row[:5] == ["中国石油化工集团有限公司", 1, "中国石化示范化工宁波分公司", "91330200MA2B00006W",
+                       "宁波示范汽车零部件智能工厂"]
+    c = client.get(f"/api/v1/lists/{lst['id']}/export?format=csv", headers=soe)
+    rows = list(csv.reader(_io.StringIO(c.data.decode("utf-8-sig"))))
+    assert rows[1][2] == "中国石化示范化工宁波分公司" and rows[1][7] == "张三 0574-12345678"
+    assert client.get(f"/api/v1/lists/{lst['id']}/export?format=pdf", headers=soe).status_code == 422
+    assert client.get(f"/api/v1/lists/{lst['id']}/export", headers=auth_headers("zj-reviewer")).status_code == 404
+
+
+def test_enterprise_lineage_drives_eligibility(client, auth_headers):
+    ent = auth_headers("acme")
+    me = client.get("/api/v1/me", headers=ent).get_json()["enterprise_id"]
+    view = client.get(f"/api/v1/enterprises/{me}", headers=ent).get_json()
+    assert view["eligibility"]["basic"]["eligible"] is True
+    assert view["eligibility"]["advanced"]["unmet"][0]["rule"] == "requires_basic"
+    assert client.get(f"/api/v1/enterprises/{me}", headers=auth_headers("sd-reviewer")).status_code == 404
+    assert client.get(f"/api/v1/enterprises/{me}", headers=auth_headers("zj-reviewer")).status_code == 200
+    cid = client.post("/api/v1/cases", json={"tier": "basic", "campaign": 2026}, headers=ent).get_json()["id"]
+    from tests.factories import GOOD_ASSESSMENT
+
+    complete(client, ent, my_task(client, ent, cid)["id"], GOOD_ASSESSMENT)
+    prov = auth_headers("zj-reviewer")
+    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
+    view = client.get(f"/api/v1/enterprises/{me}", headers=ent).get_json()
+    assert view["tiers"] == [{"tier": "basic", "year": 2026, "source": "self_assessment", "case_id": cid}]
+    assert view["eligibility"]["advanced"]["eligible"] is True
+    assert view["eligibility"]["basic"]["unmet"][0]["rule"] == "one_case_per_campaign"
+    assert [c["status"] for c in view["cases"]] == ["certified"]

@@ -115,6 +115,15 @@ def list_rule(u, o):
     return (200, False) if o in LIST_VISIBLE.get(u, "") else (404, False)
 
 
+# an enterprise's lineage: itself, its province's reviewers (an SOE member too: lighthouse goes through the
+# province), its SOE group and SASAC, national readers
+ENT_VISIBLE = dict(VISIBLE, **{"zj-reviewer": "AC", "zj-ndrc": "AC", "zj-finance": "AC"})
+
+
+def enterprise_rule(u, o):
+    return (200, False) if o in ENT_VISIBLE[u] else (404, False)
+
+
 def publish_rule(u, o):
     return (422, False) if u in CERTIFIERS else (403, False)  # case A is basic: not on a certified list
 
@@ -242,6 +251,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
     ("api.case_objections", "GET"): Rule(api(read), kind="case"),
+    ("api.export_list", "GET"): Rule(api(list_rule), kind="list"),
+    ("api.enterprise_lineage", "GET"): Rule(api(enterprise_rule), kind="enterprise"),
+    ("web.enterprise", "GET"): Rule(page(enterprise_rule), kind="enterprise"),
     ("api.openapi", "GET"): Rule(ALL_OK),
     # audit: the pages are for auditors, national reviewers and admins; replay reads within scope; rewind is the
     # admin's (case A's event 2 is a completed task: rewound; B's and C's event 2 is an upload: refused, 422)
@@ -257,7 +269,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("audit_api.api_rewind", "POST"): Rule(api(rewind_rule(200, 422)), "POST", "case",
                                            body=_json({"to": 2, "reason": "matrix"})),
 }
-ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list"}
+ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
+            "enterprise_id": "enterprise"}
 FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css"}
 
 
@@ -282,6 +295,7 @@ class World:
     task: dict = field(default_factory=dict)
     attachment: dict = field(default_factory=dict)
     list: dict = field(default_factory=dict)
+    enterprise: dict = field(default_factory=dict)
     csrf: str = ""
 
 
@@ -291,6 +305,7 @@ def _build_world() -> World:
         for o, owner in OWNER.items():
             c = cases.create_case(user(owner), "basic", 2026)
             w.case[o] = c.id
+            w.enterprise[o] = c.enterprise_id
         first = cases.open_tasks(db.session.get(type(c), w.case["A"]))[0]
         tasks.complete(user("acme"), first.id, GOOD_ASSESSMENT)
     for o in OBJECTS:

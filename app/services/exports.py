@@ -1,0 +1,72 @@
+"""Exports of lists: the recommendation summary table (推荐汇总表, attachments 3 and 5) and published certified
+lists, as XLSX (openpyxl) and CSV. Columns follow the notice's summary table."""
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from app.extensions import db
+from app.models import Case, CaseList, Enterprise, Region, SoeGroup, User
+from app.services import processes
+from workflows.instance import Instance
+
+COLUMNS = [("recommender", "推荐单位"), ("priority", "推荐顺序"), ("enterprise", "申报主体"),
+           ("credit_code", "统一社会信用代码"), ("project_name", "智能工厂名称"), ("region", "所在地区"),
+           ("industry", "所属行业"), ("contact", "联系人及电话"), ("case_id", "案件编号")]
+
+
+def _recommender_name(scope: str) -> str:
+    kind, _, key = scope.partition(":")
+    if kind == "soe":
+        grp = db.session.get(SoeGroup, key)
+        return grp.name if grp else key
+    region = db.session.get(Region, key)
+    return region.name_zh if region else key
+
+
+def rows(lst: CaseList) -> list[dict]:
+    """One row per list entry, in priority order; application details come from the case data."""
+    recommender = _recommender_name(lst.scope)
+    out = []
+    for entry in lst.entries:
+        case = db.session.get(Case, entry.case_id)
+        ent = db.session.get(Enterprise, case.enterprise_id)
+        region = db.session.get(Region, ent.city_code) if ent.city_code else None
+        province = db.session.get(Region, ent.province_code)
+        data = Instance.load(case.state, processes.version_info(case.process_version_id).bundle).case_data()
+        contact = " ".join(x for x in (data.get("contact_name"), data.get("contact_phone")) if x)
+        out.append({"recommender": recommender, "priority": entry.position, "enterprise": ent.name,
+                    "credit_code": ent.credit_code, "project_name": data.get("project_name", ""),
+                    "region": " ".join(r.name_zh for r in (province, region) if r), "industry": ent.industry,
+                    "contact": contact, "case_id": case.id})
+    return out
+
+
+def to_csv(lst: CaseList) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([zh for _k, zh in COLUMNS])
+    for row in rows(lst):
+        writer.writerow([row[k] for k, _zh in COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
+
+
+def to_xlsx(lst: CaseList) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "推荐汇总表" if lst.kind == "recommendation" else "认定名单"
+    author = db.session.get(User, lst.created_by)
+    ws.append([f"{lst.tier} · {lst.campaign.year} · {_recommender_name(lst.scope)} · "
+               f"{lst.created_at:%Y-%m-%d} · {author.username if author else ''}"])
+    ws.append([zh for _k, zh in COLUMNS])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in rows(lst):
+        ws.append([row[k] for k, _zh in COLUMNS])
+    for col, width in zip("ABCDEFGHI", (18, 8, 30, 22, 30, 18, 14, 24, 10), strict=True):
+        ws.column_dimensions[col].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+

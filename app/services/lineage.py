@@ -1,0 +1,51 @@
+"""One enterprise's path through the tiers: its tier history with the case behind each step, every case it ever
+had, and for each tier whether it may apply now (and why not). Eligibility comes only from this history."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import TIERS, Campaign, Case, Enterprise, User
+from app.services import eligibility
+from app.services.errors import NotFound
+from app.services.scope import NATIONAL_READERS
+
+
+def can_view_enterprise(actor: User, ent: Enterprise) -> bool:
+    if actor.role in NATIONAL_READERS:
+        return True
+    if actor.role == "enterprise":
+        return actor.enterprise_id == ent.id
+    if actor.role == "soe_reviewer":
+        return ent.soe_group_key is not None and ent.soe_group_key == actor.soe_group_key
+    if actor.role in ("provincial_reviewer", "co_department_reviewer"):
+        return ent.province_code == actor.province_code
+    if actor.role == "sasac_reviewer":
+        return ent.soe_group_key is not None
+    return False
+
+
+def lineage(actor: User, enterprise_id: int) -> dict:
+    ent = db.session.get(Enterprise, enterprise_id)
+    if ent is None or not can_view_enterprise(actor, ent):
+        raise NotFound("no such enterprise")
+    campaign = db.session.scalar(select(Campaign).order_by(Campaign.year.desc()).limit(1))
+    cases = list(db.session.scalars(select(Case).where(Case.enterprise_id == ent.id).order_by(Case.id)))
+    open_tiers = {c.tier for c in cases if c.campaign_id == (campaign.id if campaign else None)
+                  and c.status not in ("rejected", "withdrawn", "expired")}
+    eligible = {}
+    for tier in TIERS:
+        unmet = eligibility.unmet_rules(ent, tier, campaign) if campaign else [
+            {"rule": "no_campaign", "message": "no campaign is open"}]
+        if tier in open_tiers:
+            unmet = unmet + [{"rule": "one_case_per_campaign", "message": "a case is already open in this campaign"}]
+        eligible[tier] = {"eligible": not unmet, "unmet": unmet}
+    return {
+        "enterprise": {"id": ent.id, "name": ent.name, "credit_code": ent.credit_code, "province": ent.province_code,
+                       "city": ent.city_code, "soe_group": ent.soe_group_key, "legal_person": ent.legal_person,
+                       "industry": ent.industry},
+        "tiers": [{"tier": t.tier, "year": t.year, "source": t.source, "case_id": t.case_id} for t in ent.tiers],
+        "cases": [{"id": c.id, "tier": c.tier, "status": c.status, "campaign_id": c.campaign_id,
+                   "created_at": c.created_at.isoformat(), "closed_at": c.closed_at.isoformat() if c.closed_at
+                   else None} for c in cases],
+        "campaign": campaign.year if campaign else None,
+        "eligibility": eligible,
+    }
