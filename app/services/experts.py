@@ -13,12 +13,19 @@ from app.extensions import db
 from app.models import HumanTask, User
 
 
-def draw(case, element: str) -> dict:
-    """{"expert": user id or None, "seed", "candidates": [ids in draw order], "recused": [ids]}"""
+def draw(case, element: str, exclude=()) -> dict:
+    """{"expert": user id or None, "seed", "candidates": [ids in draw order], "recused": [ids]}
+
+    `exclude`: experts already on this case's panel (drawn in the same step or holding an open task of the case),
+    so the members of one panel are distinct."""
     experts = list(db.session.execute(select(User.id, User.province_code).where(User.role == "expert",
                                                                                 User.active.is_(True))))
     recused = sorted(uid for uid, prov in experts if prov == case.province_code)
-    eligible = sorted(uid for uid, prov in experts if prov != case.province_code)
+    busy = {int(scope.split(":")[1]) for scope in db.session.scalars(select(HumanTask.scope).where(
+        HumanTask.case_id == case.id, HumanTask.state == "open", HumanTask.scope.like("expert:%")))
+        if scope.split(":")[1].isdigit()}
+    eligible = sorted(uid for uid, prov in experts if prov != case.province_code
+                      and uid not in busy and uid not in set(exclude))
     load = dict(db.session.execute(select(HumanTask.scope, func.count()).where(
         HumanTask.state == "open", HumanTask.scope.like("expert:%")).group_by(HumanTask.scope)).all())
     seed = hashlib.sha256(f"{case.id}:{element}:{case.event_seq}".encode()).hexdigest()[:16]

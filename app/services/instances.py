@@ -99,7 +99,7 @@ def save(rec: CaseRecord, inst: Instance, now: datetime) -> None:
     gone = [tid for uuid, tid in existing.items() if uuid not in {t.uuid for t in ready}]
     if gone:
         db.session.execute(update(TASKS).where(TASKS.c.id.in_(gone)).values(state="cancelled", completed_at=now))
-    new_rows = []
+    new_rows, drawn_now = [], []
     for info in ready:
         if info.uuid in existing:
             continue
@@ -107,8 +107,9 @@ def save(rec: CaseRecord, inst: Instance, now: datetime) -> None:
         due = _duration(info.due)
         scope = task_scope(role, rec, info.properties)
         if role == "expert":
-            drawn = experts.draw(rec, info.element)
+            drawn = experts.draw(rec, info.element, exclude=drawn_now)
             scope = f"expert:{drawn['expert']}" if drawn["expert"] else "expert:none"
+            drawn_now.append(drawn["expert"])
             events.append(rec, "expert.drawn", None, now, element=info.element, data=drawn)
         new_rows.append({
             "case_id": rec.id, "task_uuid": info.uuid, "element": info.element, "title": info.title,

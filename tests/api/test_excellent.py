@@ -40,6 +40,14 @@ def drawn_expert(client, h, cid, element):
     return draws[-1]["data"]  # the latest draw for that task
 
 
+def panel_review(client, auth_headers, miit, cid, element, scores=(85, 88, 90)):
+    """Each of the three drawn panel members scores; the lead's task opens afterwards."""
+    for i, score in enumerate(scores, start=1):
+        h = auth_headers(username(drawn_expert(client, miit, cid, f"{element}_{i}")["expert"]))
+        complete(client, h, my_task(client, h, cid, f"{element}_{i}")["id"],
+                 {"decision": "approve" if score >= 60 else "reject", "score": score, "review_comment": "评审意见"})
+
+
 def username(uid):
     from app.models import User
 
@@ -74,15 +82,23 @@ def test_provincial_path_to_certification(app, client, auth_headers):
     complete(client, miit, paper["id"], {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
 
-    draw = drawn_expert(client, miit, cid, "expert_review")
+    draws = [drawn_expert(client, miit, cid, f"expert_review_{i}") for i in (1, 2, 3)]
+    members = [d["expert"] for d in draws]
+    assert len(set(members)) == 3  # three different experts on the panel
     recused = auth_headers("expert-8")  # a Zhejiang expert never reviews a Zhejiang factory
-    assert db.session.get(__import__("app.models", fromlist=["User"]).User, draw["expert"]).province_code != "330000"
+    from app.models import User
+
+    assert all(db.session.get(User, m).province_code != "330000" for m in members)
     assert client.get(f"/api/v1/cases/{cid}", headers=recused).status_code == 404
-    assert len(draw["seed"]) == 16 and draw["recused"]
-    expert = auth_headers(username(draw["expert"]))
-    assert client.get(f"/api/v1/cases/{cid}", headers=expert).status_code == 200
-    complete(client, expert, my_task(client, expert, cid, "expert_review")["id"],
-             {"decision": "approve", "score": 88, "review_comment": "达到国内领先水平"})
+    assert all(len(d["seed"]) == 16 and d["recused"] for d in draws)
+    panel_review(client, auth_headers, miit, cid, "expert_review", scores=(88, 90, 60))
+    lead = drawn_expert(client, miit, cid, "expert_review")
+    view = client.get(f"/api/v1/tasks/{my_task(client, auth_headers(username(lead['expert'])), cid)['id']}",
+                      headers=auth_headers(username(lead["expert"]))).get_json()
+    assert view["form"]["title"] == "评审组长汇总意见"
+    h = auth_headers(username(lead["expert"]))
+    complete(client, h, my_task(client, h, cid, "expert_review")["id"],
+             {"decision": "approve", "review_comment": "达到国内领先水平"})
     onsite = auth_headers(username(drawn_expert(client, miit, cid, "onsite_verification")["expert"]))
     complete(client, onsite, my_task(client, onsite, cid, "onsite_verification")["id"],
              {"decision": "approve", "review_comment": "现场核验属实"})
@@ -155,6 +171,7 @@ def _to_notice(client, auth_headers):
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
              {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
+    panel_review(client, auth_headers, miit, cid, "expert_review")
     for step in ("expert_review", "onsite_verification"):
         h = auth_headers(username(drawn_expert(client, miit, cid, step)["expert"]))
         complete(client, h, my_task(client, h, cid, step)["id"],

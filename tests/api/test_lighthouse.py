@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import TierRecord
 from tests.api.test_advanced import complete, my_task, status
-from tests.api.test_excellent import application, drawn_expert, username
+from tests.api.test_excellent import application, drawn_expert, panel_review, username
 
 SD = "sd-reviewer"
 
@@ -38,8 +38,9 @@ def to_cultivation(client, auth_headers):
                                            "case_ids": [cid]}, headers=prov)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["details"]["quota"] == 3  # Shandong had 22 excellent factories in 2024
+    panel_review(client, auth_headers, miit, cid, "material_review")
     expert_do(client, auth_headers, miit, cid, "material_review",
-              {"decision": "approve", "score": 90, "review_comment": "材料评审通过"})
+              {"decision": "approve", "review_comment": "材料评审通过"})
     expert_do(client, auth_headers, miit, cid, "onsite_inspection",
               {"decision": "approve", "review_comment": "现场考察通过"})
     complete(client, miit, my_task(client, miit, cid, "target_decision")["id"], {"decision": "approve"})

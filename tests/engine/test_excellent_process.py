@@ -23,6 +23,10 @@ def bundle():
 
 
 def do(inst, element, data, at=NOW):
+    if element == "expert_review":  # a panel of three scores first; the lead decides
+        for i, score in ((1, 80), (2, 85), (3, 50)):
+            inst = do(inst, f"expert_review_{i}", {"decision": "approve" if score > 60 else "reject", "score": score,
+                                                   "review_comment": "ok"}, at)
     (t,) = [t for t in inst.human_tasks() if t.element == element]
     inst.complete(t.uuid, data, at)
     return Instance.load(inst.dump(), inst.bundle)
@@ -121,3 +125,19 @@ def test_objection_dismissed_the_notice_goes_on_to_its_end(bundle):
     inst = do(inst, "objection_review", {"decision": "approve", "resolution": "不成立"}, at=NOW + timedelta(days=9))
     inst.fire_timers(NOW + timedelta(days=9, seconds=1))  # the notice period had ended: certified at once
     assert inst.end_event() == "end_certified"
+
+
+def test_the_panel_flags_outliers_and_split_votes_for_its_lead(bundle):
+    inst = recommended(bundle)
+    inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, NOW)
+    inst = do(inst, "paper_check", {"decision": "approve"})
+    inst = do(inst, "formal_review", {"decision": "approve"})
+    assert sorted(t.element for t in inst.human_tasks()) == [f"expert_review_{i}" for i in (1, 2, 3)]
+    for i, score in ((1, 80), (2, 85), (3, 50)):
+        inst = do(inst, f"expert_review_{i}", {"decision": "approve" if score > 60 else "reject", "score": score})
+    (lead,) = inst.human_tasks()
+    data = inst.task_data(lead.uuid)
+    assert lead.element == "expert_review" and lead.form == "panel_lead.json"
+    assert (data["panel_mean"], data["panel_outliers"], data["panel_split"], data["panel_approvals"]) == \
+        (71.7, [3], True, 2)
+    assert "scores" not in data and data["panel_3"]["score"] == 50
