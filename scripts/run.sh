@@ -14,7 +14,7 @@ export FLASK_APP=wsgi
 bash scripts/setup_env.sh
 
 echo "[run] flask db upgrade"
-.venv/bin/flask --app wsgi db upgrade heads
+.venv/bin/flask --app wsgi db upgrade
 echo "[run] flask demo"
 .venv/bin/flask --app wsgi demo
 
