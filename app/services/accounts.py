@@ -7,7 +7,7 @@ A successful login clears its account's failures; an address's failures only age
 worker process and every restart sees the same counts. Time comes from the injectable clock.
 """
 import math
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -90,9 +90,7 @@ def check_throttle(username: str, address: str) -> None:
         count, oldest = db.session.execute(
             select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)).one()
         if count >= limit:
-            if oldest is not None and oldest.tzinfo is None:  # aggregate results bypass the column type
-                from datetime import timezone
-
+            if oldest is not None and oldest.tzinfo is None:  # some drivers return the aggregate untyped
                 oldest = oldest.replace(tzinfo=timezone.utc)
             wait = _retry_after(oldest, now)
             raise Throttled(f"too many failed logins for this {what}; try again in {wait} seconds", wait)
