@@ -102,8 +102,9 @@ def state_digest(state: str) -> str:
     """The reproducible digest of a serialized instance (the last one is remembered: a closing event repeats the
     state of the step before it)."""
     global _memo
-    if _memo[0] is state:
-        return _memo[1]  # type: ignore[return-value]
+    memo = _memo  # one read: another thread may replace the memo at any time
+    if memo[0] is state:
+        return memo[1]  # type: ignore[return-value]
     dct = json.loads(state)
     d = digest_of(dct)
     _memo = (state, d, dct)
@@ -112,10 +113,9 @@ def state_digest(state: str) -> str:
 
 def _start_data(state: str) -> dict:
     """The data an instance was started with: the root task's data right after the start."""
-    if _memo[0] is not state:
-        state_digest(state)
-    dct = _memo[2] or {}
-    return dct["tasks"][dct["root"]]["data"]
+    memo = _memo
+    dct = memo[2] if memo[0] is state else json.loads(state)
+    return (dct or {})["tasks"][dct["root"]]["data"]
 
 
 def replay_info(case, action: str, element, state: str | None) -> dict | None:
