@@ -217,3 +217,17 @@ def test_objection_dismissed_then_certified(app, client, auth_headers):
     assert status(client, miit, cid) == "certified"
     assert client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "公示结束后的异议。"},
                        headers=auth_headers("acme")).status_code == 422
+
+
+def test_missed_recommendation_deadline_and_out_of_scope_list(app, client, auth_headers):
+    ent, prov = auth_headers("hz-precision"), auth_headers("zj-reviewer")
+    cid = start(client, ent)
+    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
+    # another province cannot put this case on its list (nothing recorded)
+    r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                           "case_ids": [cid]}, headers=auth_headers("sinopec-reviewer"))
+    assert r.status_code == 422 and "not a case of yours" in r.get_json()["message"]
+    assert status(client, prov, cid) == "recommender_review"
+    out = app.test_cli_runner().invoke(args=["timers", "run", "--now", "2027-07-31T00:00:01+08:00"])
+    assert f"case {cid}: recommendation_deadline fired" in out.output
+    assert status(client, ent, cid) == "expired"
