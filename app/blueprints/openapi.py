@@ -19,6 +19,15 @@ def _json(schema):
 
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+LIST = {"type": "object", "required": ["id", "kind", "tier", "campaign", "scope", "cases"], "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "tier": {"type": "string"}, "campaign": {"type": "integer"},
+    "scope": {"type": "string"}, "details": {"type": "object"},
+    "cases": {"type": "array", "items": {"type": "object", "properties": {
+        "position": {"type": "integer"}, "case_id": {"type": "integer"}}}}}}
+OBJECTION = {"type": "object", "required": ["id", "case_id", "reason", "state"], "properties": {
+    "id": {"type": "integer"}, "case_id": {"type": "integer"}, "reason": {"type": "string"},
+    "state": {"type": "string", "enum": ["open", "upheld", "dismissed"]},
+    "resolution": {"type": "string", "nullable": True}}}
 TASK = {"$ref": "#/components/schemas/Task"}
 
 
@@ -88,6 +97,42 @@ def document() -> dict:
             "/tasks/{id}/complete": {"post": _op("Complete a task with its form data", 200, TASK, _json({
                 "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}),
                 params=[ID], errors=(401, 403, 404, 409, 422), tag="tasks")},
+            "/lists": {
+                "post": _op("Publish a certified list (advanced) or submit a ranked recommendation list (excellent, "
+                            "lighthouse) within the quota, by the deadline", 201, LIST, _json({
+                                "type": "object", "required": ["tier", "campaign", "case_ids"], "properties": {
+                                    "kind": {"type": "string", "enum": ["certified", "recommendation"]},
+                                    "tier": {"type": "string"}, "campaign": {"type": "integer"},
+                                    "case_ids": {"type": "array", "items": {"type": "integer"}}}}),
+                            errors=(401, 403, 409, 422), tag="lists"),
+                "get": _op("The lists the caller may see", 200, {"type": "object", "properties": {
+                    "items": {"type": "array", "items": LIST}}}, params=[
+                    {"name": "tier", "in": "query", "schema": {"type": "string"}}], errors=(401, 403), tag="lists"),
+            },
+            "/lists/{id}": {"get": _op("One list", 200, LIST, params=[ID], tag="lists")},
+            "/lists/{id}/export": {"get": {**_op("The list as XLSX or CSV (the summary table)", 200, params=[
+                ID, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["xlsx", "csv"]}}],
+                errors=(401, 404, 422), tag="lists"), "responses": {
+                "200": {"description": "the file", "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}},
+                    "text/csv": {"schema": {"type": "string"}}}},
+                "401": ERR, "404": ERR, "422": ERR}}},
+            "/notices": {"get": _op("Cases in their public notice (open to every logged-in user)", 200, {
+                "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
+                errors=(401,), tag="notices")},
+            "/cases/{id}/objections": {
+                "post": _op("Lodge an objection during the public notice", 201, OBJECTION, _json({
+                    "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}),
+                    params=[ID], errors=(401, 403, 404, 409, 422), tag="notices"),
+                "get": _op("The objections of a case", 200, {"type": "object", "properties": {
+                    "items": {"type": "array", "items": OBJECTION}}}, params=[ID], tag="notices"),
+            },
+            "/enterprises/{id}": {"get": _op("An enterprise's path through the tiers and its eligibility", 200, {
+                "type": "object", "required": ["enterprise", "tiers", "cases", "eligibility"], "properties": {
+                    "enterprise": {"type": "object"}, "tiers": {"type": "array", "items": {"type": "object"}},
+                    "cases": {"type": "array", "items": {"type": "object"}}, "eligibility": {"type": "object"},
+                    "campaign": {"type": "integer", "nullable": True}}}, params=[ID], tag="enterprises")},
             "/process-models/{key}/versions": {"post": _op("Deploy a new version (BPMN XML body; admin)", 201, {
                 "type": "object", "properties": {"key": {"type": "string"}, "version": {"type": "integer"},
                                                  "content_hash": {"type": "string"}}},
