@@ -22,7 +22,7 @@ class Case(db.Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     tier: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(40))  # a final status or the step the case waits at
     province_code: Mapped[str] = mapped_column(String(6))  # the recommending province (cities mapped up)
     soe_group_key: Mapped[str | None] = mapped_column(String(64))
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))

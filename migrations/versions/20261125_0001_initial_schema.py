@@ -137,7 +137,7 @@ def upgrade():
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('tier', sa.String(length=16), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=40), nullable=False),
     sa.Column('province_code', sa.String(length=6), nullable=False),
     sa.Column('soe_group_key', sa.String(length=64), nullable=True),
     sa.Column('process_version_id', sa.Integer(), nullable=False),
