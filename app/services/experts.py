@@ -1,6 +1,6 @@
 """Drawing an expert for an expert task: recusal, balanced workload, a seeded and recorded draw.
 
-Recused: experts of the applicant's province (and, once experts carry an enterprise link, of the enterprise).
+Recused: experts of the applicant's province, and experts employed by the applicant (`users.enterprise_id`).
 Among the rest, the least loaded (open expert tasks) are preferred and ties are broken by a seeded shuffle; the
 seed and the candidate list go into the case history so an auditor can redraw it.
 """
@@ -18,13 +18,14 @@ def draw(case, element: str, exclude=()) -> dict:
 
     `exclude`: experts already on this case's panel (drawn in the same step or holding an open task of the case),
     so the members of one panel are distinct."""
-    experts = list(db.session.execute(select(User.id, User.province_code).where(User.role == "expert",
-                                                                                User.active.is_(True))))
-    recused = sorted(uid for uid, prov in experts if prov == case.province_code)
+    rows = db.session.execute(select(User.id, User.province_code, User.enterprise_id).where(
+        User.role == "expert", User.active.is_(True))).all()
+    experts = [(uid, prov) for uid, prov, _ent in rows]
+    recused = sorted(uid for uid, prov, ent in rows if prov == case.province_code or ent == case.enterprise_id)
     busy = {int(scope.split(":")[1]) for scope in db.session.scalars(select(HumanTask.scope).where(
         HumanTask.case_id == case.id, HumanTask.state == "open", HumanTask.scope.like("expert:%")))
         if scope.split(":")[1].isdigit()}
-    eligible = sorted(uid for uid, prov in experts if prov != case.province_code
+    eligible = sorted(uid for uid, _prov in experts if uid not in recused
                       and uid not in busy and uid not in set(exclude))
     load = dict(db.session.execute(select(HumanTask.scope, func.count()).where(
         HumanTask.state == "open", HumanTask.scope.like("expert:%")).group_by(HumanTask.scope)).all())

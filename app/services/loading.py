@@ -240,11 +240,19 @@ def _user(row, where, errors) -> bool:
             errors.append(f"{where}: unknown enterprise {row.get('enterprise')!r}")
             return False
         fields["enterprise_id"] = ent.id
-    elif role == "expert" and row.get("province"):
-        if db.session.get(Region, str(row["province"])) is None:
-            errors.append(f"{where}: unknown province {row['province']!r}")
-            return False
-        fields["province_code"] = str(row["province"])
+    elif role == "expert":
+        if row.get("province"):
+            if db.session.get(Region, str(row["province"])) is None:
+                errors.append(f"{where}: unknown province {row['province']!r}")
+                return False
+            fields["province_code"] = str(row["province"])
+        if row.get("enterprise"):  # the expert's own employer: recused from its cases
+            code = str(row["enterprise"]).upper()
+            ent = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code))
+            if ent is None:
+                errors.append(f"{where}: unknown enterprise {row['enterprise']!r}")
+                return False
+            fields["enterprise_id"] = ent.id
     user = db.session.scalar(select(User).where(User.username == str(row["username"])))
     if row.get("password"):
         try:
