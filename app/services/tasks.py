@@ -30,7 +30,9 @@ def inbox(actor: User, page: int = 1, per_page: int = 50, tier: str | None = Non
     if tier:
         q = q.where(HumanTask.tier == tier)
     total = db.session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = db.session.scalars(q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    # plain (due_at, id): the inbox index serves the order, no sort of a province's whole queue (tasks with no due
+    # date come first on SQLite and last on PostgreSQL, each database's natural NULL order)
+    rows = db.session.scalars(q.order_by(HumanTask.due_at, HumanTask.id)
                               .limit(per_page).offset((max(page, 1) - 1) * per_page))
     return list(rows), total
 
