@@ -2,23 +2,28 @@
 
 A bundle is parsed once per deployed version; `SpecCache` keeps the parsed objects per process.
 """
+import ast
+import builtins
 import json
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from workflows.errors import DiagramError
+from workflows.sandbox import _BUILTINS as SANDBOX_BUILTINS
 from workflows.sandbox import ScriptPolicyError, check_expression, check_script
 from workflows.serialization import SERIALIZER
 from workflows.xml import DEFAULT_MAX_BYTES, load_xml
@@ -56,13 +61,103 @@ class SpecBundle:
                 yield from sub.task_specs.values()
 
 
-def _element_error(exc: Exception) -> dict:
+_ADDRESS = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+_XSD = re.compile(r"Element '\{[^}]*\}(\w+)'(?:, attribute '(\w+)')?: (?:'([^']*)' )?(.*)")
+
+
+def _clean(text: str) -> str:
+    """One line of library text without object addresses or doubled full stops."""
+    text = _ADDRESS.sub(lambda m: f"bpmn:{m.group(1)}", text.split("\n")[0]).strip()
+    return re.sub(r"\.+\s*\.?$", "", text).strip() + "."
+
+
+def _find(root, local: str, **attrs):
+    for el in root.iter(f"{{{BPMN_NS}}}{local}"):
+        if all(el.get(k) == v for k, v in attrs.items()):
+            return el
+    return None
+
+
+def _element_error(exc: Exception, root=None) -> dict:
+    """Name the element type and id of a parse error; several library errors carry them only as attributes,
+    or not at all (then we look the element up in the XML)."""
     element = getattr(exc, "id", None) or getattr(exc, "name", None) or None
     tag = getattr(exc, "tag", "") or ""
-    msg = str(exc).split("\n")[0]
+    text = str(exc).split("\n")[0]
+    m = re.match(r"The process '([^']+)' was not found", text)
+    if m and root is not None:
+        call = _find(root, "callActivity", calledElement=m.group(1))
+        if call is not None:
+            return {"element": call.get("id"), "message": f"bpmn:callActivity {call.get('id')}: calls process "
+                                                         f"{m.group(1)!r}, which is not in this file."}
+    m = re.match(r"Data Store with name (\S+) has no implementation", text)
+    if m and root is not None:
+        store = _find(root, "dataStore", name=m.group(1))
+        ref = next((r for r in root.iter(f"{{{BPMN_NS}}}dataStoreReference")
+                    if store is not None and r.get("dataStoreRef") == store.get("id")), None)
+        el = ref if ref is not None else store
+        if el is not None:
+            local = etree.QName(el).localname
+            return {"element": el.get("id"), "message": f"bpmn:{local} {el.get('id')}: data stores are not "
+                                                       "supported (no implementation)."}
+    m = _XSD.match(text)
+    if m:  # a schema (XSD) violation reported by lxml: reword it
+        local, attr, value, why = m.groups()
+        why = why.rstrip(". ")
+        what = f"attribute {attr!r}" + (f" = {value!r}" if value else "") if attr else "content"
+        el_id = value if attr == "id" else None
+        if el_id is None and root is not None:
+            el = next(iter(root.iter(f"{{{BPMN_NS}}}{local}")), None)
+            el_id = el.get("id") if el is not None else None
+        return {"element": el_id, "message": f"bpmn:{local}{' ' + el_id if el_id else ''}: not valid BPMN 2.0 "
+                                             f"({what}: {why})."}
+    msg = _clean(text)
     if tag:
-        msg = f"{tag}: {msg}"
+        msg = f"{tag} {element}: {msg}" if element else f"{tag}: {msg}"
     return {"element": element, "message": msg}
+
+
+# elements SpiffWorkflow parses as something else (link and compensation events become empty events) or cannot run
+_UNSUPPORTED_DEFS = {"linkEventDefinition": "link events", "compensateEventDefinition": "compensation events"}
+
+
+def prescan(root) -> list[dict]:
+    """Refuse, by type and id, what the engine would silently ignore or could never run."""
+    problems = []
+    for local, what in _UNSUPPORTED_DEFS.items():
+        for d in root.iter(f"{{{BPMN_NS}}}{local}"):
+            ev = d.getparent()
+            kind = etree.QName(ev).localname
+            problems.append({"element": ev.get("id"), "message": f"bpmn:{kind} {ev.get('id')}: {what} are not "
+                             "supported (the engine would skip them silently)."})
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get("isForCompensation") == "true":
+            kind = etree.QName(el).localname
+            problems.append({"element": el.get("id"), "message": f"bpmn:{kind} {el.get('id')}: compensation "
+                             "activities are not supported."})
+    for local in ("dataStoreReference", "dataStore"):
+        for el in root.iter(f"{{{BPMN_NS}}}{local}"):
+            problems.append({"element": el.get("id"), "message": f"bpmn:{local} {el.get('id')}: data stores are "
+                             "not supported (no implementation)."})
+    # a process that calls itself, directly or through other processes of the file, would never stop
+    calls: dict[str, list] = {}
+    for proc in root.findall(f"{{{BPMN_NS}}}process"):
+        calls[proc.get("id")] = [(c.get("id"), c.get("calledElement"))
+                                 for c in proc.iter(f"{{{BPMN_NS}}}callActivity")]
+    for pid, outgoing in calls.items():
+        for call_id, target in outgoing:
+            seen, todo = set(), [target]
+            while todo:
+                cur = todo.pop()
+                if cur == pid:
+                    problems.append({"element": call_id, "message": f"bpmn:callActivity {call_id}: the process "
+                                     f"{pid!r} calls itself (through {target!r}); recursion is not supported."})
+                    break
+                if cur in seen or cur not in calls:
+                    continue
+                seen.add(cur)
+                todo.extend(t for _c, t in calls[cur])
+    return problems
 
 
 def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None = None,
@@ -72,10 +167,14 @@ def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None 
     processes = root.findall(f"{{{BPMN_NS}}}process")
     if not processes:
         raise DiagramError([{"element": None, "message": "no bpmn:process in the file"}])
+    problems = prescan(root)
     executable = [p for p in processes if p.get("isExecutable", "true") == "true"]
     if not executable:
-        raise DiagramError([{"element": p.get("id"), "message": "the process is not marked executable "
-                             "(isExecutable=\"false\")"} for p in processes])
+        problems += [{"element": p.get("id"), "message": f"bpmn:process {p.get('id')}: the process is not marked "
+                      "executable (isExecutable=\"false\"); there is no executable process in the file"}
+                     for p in processes]
+    if problems:
+        raise DiagramError(problems)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename="diagram.bpmn")
@@ -88,19 +187,22 @@ def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None 
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        raise DiagramError([_element_error(exc)]) from None
+        raise DiagramError([_element_error(exc, root)]) from None
     except SpiffWorkflowException as exc:
-        raise DiagramError([_element_error(exc)]) from None
+        raise DiagramError([_element_error(exc, root)]) from None
     except (TypeError, KeyError, AttributeError, ValueError) as exc:
-        # the library raises these for some malformed diagrams (e.g. a missing message definition)
-        raise DiagramError([{"element": None, "message": f"the diagram could not be parsed: "
-                                                         f"{type(exc).__name__}: {exc}"}]) from None
+        # the library raises these for some malformed diagrams (e.g. a missing message definition, a
+        # businessRuleTask without a decision): never show the raw Python text
+        hint = {"KeyError": f"a required attribute or reference is missing ({exc})",
+                "TypeError": "a referenced definition (message, signal, error or decision) is missing"}
+        raise DiagramError([{"element": None, "message": "the diagram could not be parsed: "
+                             + hint.get(type(exc).__name__, "an element is incomplete")}]) from None
     return SpecBundle(process_id, spec, subs)
 
 
 def is_human(task_spec) -> bool:
     """`bpmn:task` (no type) waits for a person like a user task."""
-    return isinstance(task_spec, (UserTask, NoneTask))
+    return isinstance(task_spec, (UserTask, NoneTask, ManualTask))
 
 
 def task_properties(task_spec) -> dict:
@@ -120,7 +222,6 @@ def check_timer_expression(expr: str) -> str | None:
         check_expression(expr)
     except ScriptPolicyError as exc:
         return f"timer expression refused: {exc.message}"
-    import ast
 
     try:
         node = ast.parse(expr, mode="eval").body
@@ -146,44 +247,139 @@ def check_timer_expression(expr: str) -> str | None:
     return "timer expression must be an ISO-8601 string in quotes (e.g. \"P2Y\") or a data reference"
 
 
-def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms: dict | None = None) -> list[dict]:
-    """What the engine will read, checked before anything runs: timers, scripts, conditions, lanes, forms."""
+# Python builtins that the sandbox does not offer: a script naming one can never work (open, eval, exec, ...)
+_ABSENT_BUILTINS = {n for n in dir(builtins) if not n.startswith("_")} - set(SANDBOX_BUILTINS) - {"print"}
+
+
+def _names(src: str, mode: str) -> tuple[set[str], set[str]]:
+    """(names read, names assigned) by a script or expression; comprehension variables are neither."""
+    try:
+        tree = ast.parse(src, mode=mode)
+    except SyntaxError:
+        return set(), set()
+    read, stored, bound = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.comprehension):
+            bound |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            args = node.args
+            bound |= {a.arg for a in args.args + args.kwonlyargs + args.posonlyargs}
+            if isinstance(node, ast.FunctionDef):
+                stored.add(node.name)
+        elif isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return read - bound, stored
+
+
+def _absent(src: str, mode: str) -> str | None:
+    read, stored = _names(src, mode)
+    missing = sorted((read - stored) & _ABSENT_BUILTINS)
+    return f"{missing[0]}() is not available in the sandbox" if missing else None
+
+
+def _element(ts) -> str:
+    return getattr(ts, "bpmn_id", None) or ts.name
+
+
+def _kind(ts) -> str:
+    return getattr(ts, "_bpmn_kind", None) or type(ts).__name__
+
+
+def _conditions(ts):
+    for cond, _target in getattr(ts, "cond_task_specs", []) or []:
+        src = cond.args[0] if cond is not None and getattr(cond, "args", None) else None
+        if src:
+            yield src
+
+
+def form_fields(schema: dict) -> set[str]:
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return set(props) if isinstance(props, dict) else set()
+
+
+def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms: dict | None = None,
+                 start_data: set[str] | None = None) -> list[dict]:
+    """What the engine will read, checked before anything runs: timers, scripts, conditions, service tasks and,
+    for diagrams that run as cases (`known_roles` given), lanes, forms and the data conditions read."""
     problems: list[dict] = []
     for ts, expr in timer_expressions(bundle):
         err = check_timer_expression(expr)
         if err:
-            problems.append({"element": ts.bpmn_id or ts.name, "message": err})
+            problems.append({"element": _element(ts), "message": err})
+    provided = set(start_data or ())
+    reads: list[tuple[str, str, set]] = []
     for ts in bundle.all_task_specs():
-        el = getattr(ts, "bpmn_id", None) or ts.name
-        if isinstance(ts, ScriptTask):
+        el = _element(ts)
+        if isinstance(ts, ServiceTask):
+            op = getattr(ts, "operation_name", None) or "-"
+            problems.append({"element": el, "message": f"bpmn:serviceTask {el}: no service handler is registered "
+                             f"for operator {op!r}; service tasks cannot run here"})
+        scripts = [("script", ts.script or "")] if isinstance(ts, ScriptTask) else []
+        scripts += [(attr, getattr(ts, attr, None)) for attr in ("prescript", "postscript")]
+        for attr, src in scripts:
+            if attr != "script" and not src:
+                continue
+            label = "script" if attr == "script" else attr
             try:
-                check_script(ts.script or "")
+                check_script(src)
             except ScriptPolicyError as exc:
-                problems.append({"element": el, "message": f"script refused: {exc.message}"})
-        for attr in ("prescript", "postscript"):
-            src = getattr(ts, attr, None)
-            if src:
-                try:
-                    check_script(src)
-                except ScriptPolicyError as exc:
-                    problems.append({"element": el, "message": f"{attr} refused: {exc.message}"})
-        if isinstance(ts, ExclusiveGateway) or hasattr(ts, "cond_task_specs"):
-            for cond, _target in getattr(ts, "cond_task_specs", []) or []:
-                src = cond.args[0] if cond is not None and getattr(cond, "args", None) else None
-                if src:
-                    try:
-                        check_expression(src)
-                    except ScriptPolicyError as exc:
-                        problems.append({"element": el, "message": f"condition refused: {exc.message}"})
-        if is_human(ts) and known_roles is not None:
+                problems.append({"element": el, "message": f"{label} refused: {exc.message}"})
+                continue
+            absent = _absent(src, "exec")
+            if absent:
+                problems.append({"element": el, "message": f"{label} refused: {absent}"})
+            provided |= _names(src, "exec")[1]
+        for src in _conditions(ts):
+            try:
+                check_expression(src)
+            except ScriptPolicyError as exc:
+                problems.append({"element": el, "message": f"condition refused: {exc.message}"})
+                continue
+            absent = _absent(src, "eval")
+            if absent:
+                problems.append({"element": el, "message": f"condition refused: {absent}"})
+            reads.append((el, src, _names(src, "eval")[0]))
+        for attr in ("data_output", "output_item", "input_item"):
+            ref = getattr(ts, attr, None)
+            if ref is not None and getattr(ref, "bpmn_id", None):
+                provided.add(ref.bpmn_id)
+        ev = getattr(ts, "event_definition", None)
+        for d in [ev, *(getattr(ev, "event_definitions", None) or [])]:
+            for attr in ("message_var", "payload_var", "variable", "result_var"):
+                if isinstance(getattr(d, attr, None), str):
+                    provided.add(getattr(d, attr))
+        if getattr(ts, "result_var", None):
+            provided.add(ts.result_var)
+        if not is_human(ts):
+            continue
+        props = task_properties(ts)
+        if props.get("result_key"):
+            provided.add(props["result_key"])
+        if known_roles is not None:
             if not ts.lane:
                 problems.append({"element": el, "message": "a human task must sit in a lane naming a role"})
             elif ts.lane not in known_roles:
                 problems.append({"element": el, "message": f"lane {ts.lane!r} is not a known role"})
-        if is_human(ts) and forms is not None:
-            form = task_properties(ts).get("form")
+        if forms is not None:
+            form = props.get("form")
             if form and form not in forms:
                 problems.append({"element": el, "message": f"form {form!r} does not exist"})
+            elif form:
+                provided |= form_fields(forms[form])
+            elif known_roles is not None:
+                problems.append({"element": el, "message": "a user task needs a form (property \"form\")"})
+            due = props.get("due")
+            if due and check_timer_expression(f'"{due}"'):
+                problems.append({"element": el, "message": f"due {due!r} is not an ISO-8601 duration"})
+    if known_roles is not None and forms is not None:  # runs as a case: what a condition reads must come from somewhere
+        allowed = provided | set(SANDBOX_BUILTINS) | {"True", "False", "None"}
+        for el, src, names in reads:
+            missing = sorted(names - allowed)
+            if missing:
+                problems.append({"element": el, "message": f"condition {src!r} reads {', '.join(missing)}, which no "
+                                 "form field, script or start data provides"})
     return problems
 
 

@@ -44,30 +44,57 @@ def _collect_forms(names: set[str], fallback: dict) -> dict:
     return forms
 
 
-def validate_diagram(bpmn_xml: bytes, forms: dict | None = None) -> tuple[SpecBundle, dict]:
-    """Parse and check a diagram; raise Invalid with [{element, message}] on any problem."""
+# what a new case's instance knows at its start (`cases.start_data`): conditions may read these
+START_DATA = {"tier", "campaign_year", "case_id", "is_soe", "legal_person", "industry", "notice_period",
+              "application_deadline_at", "recommendation_deadline_at"}
+
+
+def diagram_problems(bpmn_xml: bytes, forms: dict | None = None, case_rules: bool = True
+                     ) -> tuple[SpecBundle | None, dict, list[dict]]:
+    """(bundle or None, the forms it uses, every problem as {element, message}).
+
+    `case_rules`: the diagram runs as a case (its model is bound to a tier), so lanes must name roles, user tasks
+    need forms, and conditions may only read data that a form, a script or the start data provides. A model not
+    bound to a tier is only checked for what the engine itself needs."""
     try:
         bundle = parse_bpmn(bpmn_xml, max_bytes=current_app.config.get("MAX_DIAGRAM_BYTES", 5 * 1024 * 1024))
     except DiagramError as exc:
-        raise Invalid("the diagram was refused", errors=exc.errors) from None
+        return None, {}, exc.errors
     forms = _collect_forms(_referenced_forms(bundle), forms or {})
-    problems = check_bundle(bundle, known_roles=KNOWN_LANES, forms=forms)
+    problems = check_bundle(bundle, known_roles=KNOWN_LANES if case_rules else None, forms=forms,
+                            start_data=START_DATA)
     for name, schema in forms.items():
         try:
             Draft202012Validator.check_schema(schema)
         except Exception as exc:
-            problems.append({"element": name, "message": f"form is not a valid JSON Schema: {exc}"})
+            problems.append({"element": name, "message": f"form is not a valid JSON Schema: "
+                             f"{str(exc).splitlines()[0]}"})
+    return bundle, forms, problems
+
+
+def validate_diagram(bpmn_xml: bytes, forms: dict | None = None, case_rules: bool = True
+                     ) -> tuple[SpecBundle, dict]:
+    """Parse and check a diagram; raise Invalid with [{element, message}] on any problem."""
+    bundle, forms, problems = diagram_problems(bpmn_xml, forms, case_rules)
     if problems:
         raise Invalid("the diagram was refused", errors=problems)
     return bundle, forms
 
 
+def runs_as_case(key: str, tier: str | None = None) -> bool:
+    model = db.session.get(ProcessModel, key)
+    return bool(tier or (model is not None and model.tier))
+
+
 def deploy(key: str, bpmn_xml: bytes, author_id: int | None, message: str | None = None,
-           tier: str | None = None, name: str | None = None) -> ProcessVersion:
-    """A new immutable version, unless the content is identical to the latest (then that one is returned)."""
+           tier: str | None = None, name: str | None = None, forms: dict | None = None) -> ProcessVersion:
+    """A new immutable version, unless the content is identical to the latest (then that one is returned).
+    `forms` (file name -> JSON Schema) replace the latest version's and the shipped forms of the same name."""
     model = db.session.get(ProcessModel, key)
     latest = latest_version(key) if model else None
-    bundle, forms = validate_diagram(bpmn_xml, latest.forms if latest else None)
+    given = dict(latest.forms) if latest else {}
+    given.update(forms or {})
+    bundle, forms = validate_diagram(bpmn_xml, given, case_rules=runs_as_case(key, tier))
     digest = hashlib.sha256(bpmn_xml + json.dumps(forms, sort_keys=True).encode()).hexdigest()
     if latest is not None and latest.content_hash == digest:
         return latest
