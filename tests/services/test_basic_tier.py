@@ -232,3 +232,10 @@ def test_excellent_deadline_and_branch_rule(clock):
 def test_no_timer_rows_for_a_diagram_without_timers():
     case = start()
     assert db.session.scalar(select(TimerRow.id).where(TimerRow.case_id == case.id)) is None
+
+
+def test_a_held_tier_is_not_applied_for_again():
+    with pytest.raises(Ineligible) as exc:
+        start("sinopec-plant", tier="advanced")  # holds advanced (2024)
+    assert [r["rule"] for r in exc.value.errors["rules"]] == ["already_holds"]
+    assert start("ningbo-parts", tier="basic").status == "draft"  # basic is a yearly self-assessment
