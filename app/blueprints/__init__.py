@@ -1,7 +1,9 @@
 def register(app):
-    from app.blueprints import api, audit, auth, web
+    from app.blueprints import api, audit, auth, dashboard, inbox, web
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     audit.register(app)  # the audit pages and the replay/rewind API calls
+    inbox.register(app)  # the reviewer's inbox pages and the bulk decision API call
+    app.register_blueprint(dashboard.bp)

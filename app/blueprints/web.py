@@ -1,14 +1,15 @@
 """The minimal browser path: my tasks, a task's form, a case page, starting an application."""
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.blueprints import formdata
+from app.blueprints.inbox import inbox_context
 from app.extensions import db
 from app.models import Attachment, Campaign, CaseEvent, Enterprise, HumanTask, User
-from app.services import attachments, cases, processes, tasks
+from app.services import attachments, audit, cases, inbox, processes, tasks
 from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
 
@@ -24,8 +25,8 @@ def _service_error(exc: ServiceError):
 @login_required
 def home():
     user = current_user._get_current_object()
-    rows, total = tasks.inbox(user, page=int(request.args.get("page", 1) or 1))
-    ctx = {"tasks": rows, "total": total}
+    ctx = inbox_context(user, request.args)
+    ctx["dashboard"] = user.role in inbox.DASHBOARD_ROLES
     if user.role == "enterprise":
         ctx["enterprise"] = db.session.get(Enterprise, user.enterprise_id)
         ctx["my_cases"], _n = cases.list_cases(user)
@@ -151,8 +152,20 @@ def case(case_id):
     for schema in processes.version_info(c.process_version_id).forms.values():
         prop = (schema.get("properties") or {}).get("decision") or {}
         decisions.update(prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {}))
-    return render_template("web/case.html", case=c, info=cases.case_json(c), history=history, actors=actors,
-                           files=files, titles=titles, decisions=decisions)
+    info = cases.case_json(c)
+    version = processes.version_info(c.process_version_id)
+    where = inbox.case_positions(c, [t["name"] for t in info["open_tasks"]], history)
+    held = formdata.readonly(version.forms, inbox.case_data(c), None, lang, {f.id: f for f in files})
+    return render_template("web/case.html", case=c, info=info, history=history, actors=actors, files=files,
+                           titles=titles, decisions=decisions, held=held, **where)
+
+
+@bp.get("/cases/<int:case_id>/diagram.bpmn")
+@login_required
+def case_diagram(case_id):
+    """The BPMN XML of the case's process version, for the viewer on the case page (within the case's scope)."""
+    c = cases.get_case(current_user._get_current_object(), case_id)
+    return Response(audit.diagram_xml(c.process_version_id), mimetype="application/xml")
 
 
 @bp.get("/enterprises/<int:enterprise_id>")

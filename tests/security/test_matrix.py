@@ -207,6 +207,26 @@ def _lists(resp, u, w):
     assert ids == {w.list[o] for o in LIST_VISIBLE.get(u, "")}, (u, ids)
 
 
+def bulk_rule(u, o):
+    if u == "auditor":
+        return 403, False
+    return (200, True) if u == ACTOR["A"] else (200, False)
+
+
+DASHBOARD_USERS = ("admin", "auditor", "miit-1", "zj-reviewer", "sd-reviewer", "zj-ndrc", "sinopec-reviewer",
+                   "sasac-1", "zj-finance")
+
+
+def dashboard_rule(u, o):
+    return (200, False) if u in DASHBOARD_USERS else (403, False)
+
+
+def _inbox_page(resp, u, w):
+    html = resp.get_data(as_text=True)
+    shown = {o for o in OBJECTS if f'href="/tasks/{w.task[o]}"' in html}
+    assert shown == {o for o in OBJECTS if ACTOR[o] == u}, (u, shown)
+
+
 ALL_OK = lambda u, o: (200, False)  # noqa: E731
 ALL_REDIRECT = lambda u, o: (302, False)  # noqa: E731
 
@@ -268,6 +288,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("audit_api.api_replay", "GET"): Rule(api(read), kind="case"),
     ("audit_api.api_rewind", "POST"): Rule(api(rewind_rule(200, 422)), "POST", "case",
                                            body=_json({"to": 2, "reason": "matrix"})),
+    # inbox (issue 4): the page lists only the caller's queue; claim and release go back to the inbox (a task held
+    # by nobody: nothing to release, a flashed message); a bulk decision on case A's task completes it for its
+    # reviewer only, reports "not found"/"not yours" to everyone else (200, nothing written), and the auditor is
+    # refused outright
+    ("inbox.index", "GET"): Rule(page(ALL_OK), check=lambda r, u, w: _inbox_page(r, u, w)),
+    ("inbox.claim", "POST"): Rule(page(act(302)), "POST", "task", body=_web_form({})),
+    ("inbox.release", "POST"): Rule(page(lambda u, o: (act(302)(u, o)[0], False)), "POST", "task",
+                                    body=_web_form({})),
+    ("inbox.bulk", "POST"): Rule(page(bulk_rule), "POST",
+                                 body=lambda u, o, w: {"data": {"task_ids": [str(w.task["A"])], "decision": "approve",
+                                                                "csrf_token": w.csrf}}),
+    ("inbox_api.bulk_complete", "POST"): Rule(api(bulk_rule), "POST",
+                                              body=_json(lambda u, o, w: {"task_ids": [w.task["A"]],
+                                                                          "data": {"decision": "approve"}})),
+    ("dashboard.index", "GET"): Rule(page(dashboard_rule)),
+    ("web.case_diagram", "GET"): Rule(page(read), kind="case"),
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise"}

@@ -1,0 +1,336 @@
+"""Reviewer inboxes and the dashboard: inbox filters, counts per filter value, pagination, due badges, bulk
+decisions, and the case aggregates of the dashboard.
+
+An inbox page is a fixed number of statements whatever the number of tasks (no N+1): the page of rows, the total,
+one grouped count per facet, and the names of the claimants. They read `human_tasks` on its index
+`(role, scope, state, due_at)` and never deserialize a workflow; only the region filter and facet look at the scalar
+columns of `cases` and `enterprises` (the region of a task's case is not a column of `human_tasks`).
+
+A bulk decision completes each task through `tasks.complete` in its own unit of work: one task failing (taken by
+someone else, completed meanwhile, invalid) leaves the others done and itself untouched.
+"""
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from app.extensions import db
+from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
+from app.services import clock, tasks
+from app.services.clock import SHANGHAI
+from app.services.errors import Forbidden, Invalid, ServiceError
+from app.services.scope import NATIONAL_READERS, case_filter
+
+DUE_SOON_DAYS = 3
+VIEWS = ("group", "mine", "unclaimed")  # the shared queue of my role and scope, claimed by me, claimed by nobody
+STATES = ("open", "completed")  # open tasks of my queue, or the tasks I completed
+SORTS = ("due", "-due", "case")
+PAGE_SIZES = (20, 50, 100)
+BULK_LIMIT = 500
+FINAL = ("certified", "rejected", "withdrawn", "expired", "accepted")
+CERTIFIED = ("certified", "cultivating", "accepted")
+PATH_ACTIONS = ("task.completed", "timer.fired", "message.received")
+
+
+@dataclass(frozen=True)
+class Filters:
+    view: str = "group"
+    state: str = "open"
+    tier: str | None = None
+    element: str | None = None
+    region: str | None = None  # a province or city code (GB/T 2260)
+    due_before: date | None = None  # tasks due before the end of this Asia/Shanghai day
+    sort: str = "due"
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def parse(cls, args) -> "Filters":
+        """Filters from query-string values; anything unknown falls back to its default (never an error page)."""
+        def pick(name, allowed, default):
+            value = args.get(name) or default
+            return value if value in allowed else default
+
+        def number(name, default):
+            try:
+                return max(1, int(args.get(name) or default))
+            except ValueError:
+                return default
+
+        due = None
+        if args.get("due_before"):
+            try:
+                due = date.fromisoformat(args["due_before"])
+            except ValueError:
+                due = None
+        per_page = number("per_page", 50)
+        return cls(view=pick("view", VIEWS, "group"), state=pick("state", STATES, "open"),
+                   tier=args.get("tier") or None, element=args.get("task") or None,
+                   region=(args.get("region") or "").strip() or None, due_before=due,
+                   sort=pick("sort", SORTS, "due"), page=number("page", 1),
+                   per_page=per_page if per_page in PAGE_SIZES else 50)
+
+    def args(self, **change) -> dict:
+        """Query-string values for a link to these filters with some changed (defaults left out)."""
+        f = replace(self, **change)
+        out = {"view": f.view, "state": f.state, "tier": f.tier, "task": f.element, "region": f.region,
+               "due_before": f.due_before.isoformat() if f.due_before else None, "sort": f.sort,
+               "page": f.page, "per_page": f.per_page}
+        defaults = {"view": "group", "state": "open", "sort": "due", "page": 1, "per_page": 50}
+        return {k: v for k, v in out.items() if v is not None and defaults.get(k) != v}
+
+
+@dataclass
+class InboxPage:
+    filters: Filters
+    rows: list
+    total: int
+    pages: int
+    counts: dict = field(default_factory=dict)  # facet -> [(value, label or None, count)]
+    claimants: dict = field(default_factory=dict)  # user id -> username
+    now: datetime | None = None
+    soon_before: datetime | None = None
+
+    def badge(self, task) -> str | None:
+        return badge(task.due_at, self.now, self.soon_before)
+
+
+def soon_cutoff(now: datetime) -> datetime:
+    """Due soon = due before the end of the third Asia/Shanghai day after today."""
+    today = now.astimezone(SHANGHAI).date()
+    return datetime.combine(today + timedelta(days=DUE_SOON_DAYS + 1), time(0, 0), tzinfo=SHANGHAI)
+
+
+def badge(due_at: datetime | None, now: datetime, soon_before: datetime | None = None) -> str | None:
+    """"overdue", "due_soon" or None, judged in Asia/Shanghai days."""
+    if due_at is None:
+        return None
+    if due_at <= now:
+        return "overdue"
+    return "due_soon" if due_at < (soon_before or soon_cutoff(now)) else None
+
+
+def _region_clause(code: str):
+    """Tasks whose case lies in a province (recommending province) or a city (the enterprise's city)."""
+    region = db.session.get(Region, code)
+    if region is not None and region.kind in ("province", "xpcc"):
+        cases_q = select(Case.id).where(Case.province_code == code)
+    else:
+        cases_q = select(Case.id).join(Enterprise, Enterprise.id == Case.enterprise_id).where(
+            (Enterprise.city_code == code) | (Enterprise.province_code == code))
+    return HumanTask.case_id.in_(cases_q)
+
+
+def _clauses(actor: User, f: Filters, now: datetime, skip: str = "") -> list:
+    """The where-clauses of the filters; `skip` leaves one facet's own filter out (to count its values)."""
+    if f.state == "completed":
+        out = [HumanTask.state == "completed", HumanTask.completed_by == actor.id]
+    else:
+        out = [HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open"]
+        if skip != "view":
+            if f.view == "mine":
+                out.append(HumanTask.claimed_by == actor.id)
+            elif f.view == "unclaimed":
+                out.append(HumanTask.claimed_by.is_(None))
+    if f.tier and skip != "tier":
+        out.append(HumanTask.tier == f.tier)
+    if f.element and skip != "element":
+        out.append(HumanTask.element == f.element)
+    if f.due_before and skip != "due":
+        end = datetime.combine(f.due_before + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
+        out.append(HumanTask.due_at < end)
+    if f.region and skip != "region":
+        out.append(_region_clause(f.region))
+    return out
+
+
+def _order(f: Filters):
+    if f.sort == "-due":
+        return (HumanTask.due_at.is_(None), HumanTask.due_at.desc(), HumanTask.id.desc())
+    if f.sort == "case":
+        return (HumanTask.case_id, HumanTask.id)
+    return (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+
+
+def _region_facet(actor: User, f: Filters, now: datetime) -> list:
+    """Counts per city inside a province scope, per province elsewhere (scalar columns of cases/enterprises)."""
+    by_city = actor.scope.startswith("province:")
+    key = Enterprise.city_code if by_city else Case.province_code
+    q = (select(key, func.count()).select_from(HumanTask)
+         .join(Case, Case.id == HumanTask.case_id)
+         .where(*_clauses(actor, f, now, skip="region")).group_by(key))
+    if by_city:
+        q = q.join(Enterprise, Enterprise.id == Case.enterprise_id)
+    counts = [(code, n) for code, n in db.session.execute(q) if code]
+    names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_([c for c, _ in counts])))}
+    return [(code, names.get(code), n) for code, n in sorted(counts)]
+
+
+def inbox_page(actor: User, f: Filters) -> InboxPage:
+    """One page of the inbox with the counts per filter value (each count applies every other filter)."""
+    now = clock.now()
+    soon = soon_cutoff(now)
+    where = _clauses(actor, f, now)
+    total = db.session.scalar(select(func.count()).select_from(HumanTask).where(*where)) or 0
+    pages = max(1, -(-total // f.per_page))
+    page = min(f.page, pages)
+    rows = list(db.session.scalars(select(HumanTask).where(*where).order_by(*_order(f))
+                                   .limit(f.per_page).offset((page - 1) * f.per_page)))
+    counts = {}
+    counts["tier"] = [(t, None, n) for t, n in db.session.execute(
+        select(HumanTask.tier, func.count()).where(*_clauses(actor, f, now, skip="tier"))
+        .group_by(HumanTask.tier).order_by(HumanTask.tier))]
+    counts["element"] = [(e, {"title": title, "title_en": title_en}, n) for e, title, title_en, n in db.session.execute(
+        select(HumanTask.element, func.min(HumanTask.title), func.min(HumanTask.title_en), func.count())
+        .where(*_clauses(actor, f, now, skip="element")).group_by(HumanTask.element).order_by(HumanTask.element))]
+    # the views and the due badges in one pass over the queue
+    base = _clauses(actor, f, now, skip="view")
+    mine, unclaimed, group, overdue, due_soon = db.session.execute(select(
+        func.count(case((HumanTask.claimed_by == actor.id, 1))),
+        func.count(case((HumanTask.claimed_by.is_(None), 1))),
+        func.count(),
+        func.count(case((HumanTask.due_at <= now, 1))),
+        func.count(case((and_(HumanTask.due_at > now, HumanTask.due_at < soon), 1))),
+    ).where(*base)).one()
+    counts["view"] = [("group", None, group), ("mine", None, mine), ("unclaimed", None, unclaimed)]
+    counts["due"] = [("overdue", None, overdue), ("due_soon", None, due_soon)]
+    counts["region"] = _region_facet(actor, f, now)
+    ids = {r.claimed_by for r in rows if r.claimed_by}
+    claimants = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+    return InboxPage(filters=replace(f, page=page), rows=rows, total=total, pages=pages, counts=counts,
+                     claimants=claimants, now=now, soon_before=soon)
+
+
+# -- bulk decisions ---------------------------------------------------------------------------------------------------
+
+def bulk_kind(actor: User, task_ids) -> list[HumanTask]:
+    """The open tasks of the caller's queue among `task_ids` (one query), checked to be of one kind (same element
+    and form): a decision means the same thing for each. Tasks the caller may not act on are left to
+    `tasks.complete` to refuse one by one, so their kind is never revealed."""
+    ids = _ids(task_ids)
+    rows = list(db.session.scalars(select(HumanTask).where(
+        HumanTask.id.in_(ids), HumanTask.role == actor.role, HumanTask.scope == actor.scope)))
+    kinds = {(r.element, r.form) for r in rows}
+    if len(kinds) > 1:
+        raise Invalid("the tasks are not of one kind: choose tasks of the same step and form",
+                      errors={"task_ids": "tasks of different kinds"})
+    order = {i: n for n, i in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r.id])
+
+
+def _ids(task_ids) -> list[int]:
+    if not isinstance(task_ids, list) or not task_ids:
+        raise Invalid("task_ids must be a non-empty list of task ids", errors={"task_ids": "required"})
+    if any(isinstance(i, bool) for i in task_ids):
+        raise Invalid("task_ids must be integers", errors={"task_ids": "integers"})
+    try:
+        ids = list(dict.fromkeys(int(i) for i in task_ids))
+    except (TypeError, ValueError):
+        raise Invalid("task_ids must be integers", errors={"task_ids": "integers"}) from None
+    if len(ids) > BULK_LIMIT:
+        raise Invalid(f"at most {BULK_LIMIT} tasks at once", errors={"task_ids": f"at most {BULK_LIMIT}"})
+    return ids
+
+
+def bulk_complete(actor: User, task_ids, data, transaction) -> list[dict]:
+    """Complete each task with the same data, each in its own `transaction()` (the caller's unit of work).
+
+    Returns one result per id in the order given: `{"id", "ok", "status", "error", "errors", "case"}`. A task
+    that fails is rolled back alone and reported; the others are committed.
+    """
+    if actor.role == "auditor":
+        raise Forbidden("auditors read; they do not decide tasks")
+    if not isinstance(data, dict):
+        raise Invalid("data must be an object", errors={"data": "must be an object"})
+    ids = _ids(task_ids)
+    bulk_kind(actor, ids)
+    results = []
+    for task_id in ids:
+        try:
+            with transaction():
+                done = tasks.complete(actor, task_id, dict(data))
+            results.append({"id": task_id, "ok": True, "status": 200, "error": None, "errors": {},
+                            "case": done["case"]})
+        except ServiceError as exc:
+            results.append({"id": task_id, "ok": False, "status": exc.status, "error": exc.message,
+                            "errors": exc.errors or {}, "case": None})
+    return results
+
+
+# -- dashboard --------------------------------------------------------------------------------------------------------
+
+DASHBOARD_ROLES = ("provincial_reviewer", "co_department_reviewer", "soe_reviewer", "national_reviewer",
+                   "sasac_reviewer", "admin", "auditor")
+RECOMMENDER_ROLES = ("provincial_reviewer", "soe_reviewer")
+
+
+def require_dashboard(actor: User) -> None:
+    if actor.role not in DASHBOARD_ROLES:
+        raise Forbidden("the dashboard is for reviewers and national staff")
+
+
+def dashboard(actor: User) -> dict:
+    """Counts of the cases within the caller's scope per tier, status, province and campaign; a funnel per tier
+    (applied → submitted → decided → certified); overdue open tasks per recommender scope."""
+    require_dashboard(actor)
+    now = clock.now()
+    scope = case_filter(actor)
+
+    def grouped(col, *joins):
+        q = select(col, func.count()).select_from(Case)
+        for target, on in joins:
+            q = q.join(target, on)
+        return [(k, n) for k, n in db.session.execute(q.where(scope).group_by(col).order_by(col))]
+
+    submitted = select(HumanTask.case_id).where(HumanTask.role == "enterprise", HumanTask.state == "completed")
+    funnel = [{"tier": t, "applied": a, "submitted": int(s or 0), "decided": int(d or 0), "certified": int(c or 0)}
+              for t, a, s, d, c in db.session.execute(
+                  select(Case.tier, func.count(),
+                         func.sum(case((Case.id.in_(submitted), 1), else_=0)),
+                         func.sum(case((Case.status.in_(FINAL + ("cultivating",)), 1), else_=0)),
+                         func.sum(case((Case.status.in_(CERTIFIED), 1), else_=0)))
+                  .where(scope).group_by(Case.tier))]
+    provinces = grouped(Case.province_code)
+    names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_([p for p, _ in provinces])))}
+    overdue_q = (select(HumanTask.scope, func.count())
+                 .where(HumanTask.state == "open", HumanTask.due_at <= now, HumanTask.role.in_(RECOMMENDER_ROLES))
+                 .group_by(HumanTask.scope).order_by(func.count().desc(), HumanTask.scope))
+    if actor.role not in NATIONAL_READERS:
+        overdue_q = overdue_q.where(HumanTask.case_id.in_(select(Case.id).where(scope)))
+    overdue = []
+    for scope_str, n in db.session.execute(overdue_q):
+        kind, _, key = scope_str.partition(":")
+        overdue.append({"scope": scope_str, "kind": kind, "key": key, "region": names.get(key) or (
+            db.session.get(Region, key) if kind == "province" else None), "count": n})
+    order = {t: i for i, t in enumerate(TIERS)}
+    per_tier = sorted(grouped(Case.tier), key=lambda kv: order.get(kv[0], 99))
+    return {
+        "tier": per_tier,
+        "status": grouped(Case.status),
+        "province": [(code, names.get(code), n) for code, n in provinces],
+        "campaign": grouped(Campaign.year, (Campaign, Campaign.id == Case.campaign_id)),
+        "funnel": sorted(funnel, key=lambda row: order.get(row["tier"], 99)),
+        "overdue": overdue,
+        "total": sum(n for _, n in per_tier),
+    }
+
+
+# -- case page --------------------------------------------------------------------------------------------------------
+
+def case_positions(case: Case, open_elements, history) -> dict:
+    """Where a case stands on its diagram: `current` = the elements of its open human tasks; `path` = the elements
+    of the steps its history records as done (completed tasks, fired timers, received messages) and, once closed,
+    the end event named by the diagram convention `end_<status>`. The viewer marks only ids its diagram has."""
+    current = sorted(set(open_elements))
+    done = {e.element for e in history if e.element and e.action in PATH_ACTIONS}
+    if case.closed_at is not None:
+        done.add(f"end_{case.status}")
+    return {"current": current, "path": sorted(done - set(current))}
+
+
+def case_data(case: Case) -> dict:
+    """What the case holds now (read-only view on the case page; this one does load the workflow)."""
+    from app.services import processes
+    from workflows.instance import Instance
+
+    return Instance.load(case.state, processes.version_info(case.process_version_id).bundle).case_data()

@@ -1,0 +1,76 @@
+"""The provincial reviewer works the inbox in headless Chromium: filters to one kind of task, selects every task on
+the page, applies one decision with one comment, reads each result, then opens the dashboard (Chart.js from our
+own static files, under the CSP) and a case page with its diagram (bpmn-js) marking the path taken. Elements are
+found by id, name and class only. Screenshots go to $TIERFLOW_ARTIFACTS (default /tmp/tierflow-artifacts)."""
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.inbox.conftest import ZJ_ENTERPRISES, submitted_basic
+
+ARTIFACTS = Path(os.environ.get("TIERFLOW_ARTIFACTS", "/tmp/tierflow-artifacts"))
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_bulk_decision_and_dashboard(page):
+    review = [submitted_basic(owner) for owner in ZJ_ENTERPRISES]
+    errors = []
+    page.on("console", lambda m: errors.append(f"{m.text} {m.location.get('url')}")
+            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto("/login")
+    page.fill("#username", "zj-reviewer")
+    page.fill("#password", "zj-demo-2026")
+    with page.expect_navigation():
+        page.press("#password", "Enter")
+    assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 3
+    assert page.locator("#bulk-form").count() == 0  # one kind of task first
+
+    # filter to the basic review, with the keyboard
+    page.select_option("#flt-task", review[0].element)
+    page.focus("#apply-filters")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "task=" in page.url
+    assert page.locator("#bulk-form").count() == 1
+    page.click("#select-all")
+    assert page.locator("input.pick:checked").count() == 3
+    page.check("#f_decision_approve")
+    page.fill("#f_review_comment", "符合基础级要求，批量通过。")
+    _shot(page, "inbox")
+    with page.expect_navigation():
+        page.click("#bulk-submit")
+    assert page.locator("#bulk-results tbody tr.ok").count() == 3
+    assert page.locator("#bulk-results tbody tr.failed").count() == 0
+    _shot(page, "inbox-bulk-results")
+    with page.expect_navigation():
+        page.click("#back-to-inbox")
+    assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 0
+
+    # the dashboard
+    page.goto("/")
+    with page.expect_navigation():
+        page.click("#dashboard-link")
+    page.wait_for_selector("#chart-tier[data-ready=true]")
+    assert page.locator("#table-funnel tbody tr").count() == 1
+    assert page.locator("#table-funnel tbody tr td.num").all_inner_texts() == ["3", "3", "3", "3"]
+    _shot(page, "dashboard")
+
+    # a case page: the diagram with the path taken marked
+    page.goto(f"/cases/{review[0].case_id}")
+    page.wait_for_selector("#case-diagram[data-ready=true]")
+    assert page.locator("#case-status.status-certified").count() == 1
+    marked = page.locator("#case-diagram g.djs-element.path")
+    assert marked.count() == 3  # the self-assessment, the review and the end event reached
+    assert page.locator("#case-diagram g.djs-element.path[data-element-id=end_certified]").count() == 1
+    assert page.locator("#case-diagram g.djs-element.current").count() == 0
+    _shot(page, "case")
+    assert errors == [], errors
