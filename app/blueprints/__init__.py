@@ -7,3 +7,6 @@ def register(app):
     audit.register(app)  # the audit pages and the replay/rewind API calls
     inbox.register(app)  # the reviewer's inbox pages and the bulk decision API call
     app.register_blueprint(dashboard.bp)
+    from app.blueprints import lists_web  # certified and recommendation lists
+
+    app.register_blueprint(lists_web.bp)

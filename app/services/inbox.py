@@ -12,7 +12,7 @@ someone else, completed meanwhile, invalid) leaves the others done and itself un
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, literal, select
 
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
@@ -121,25 +121,24 @@ def _region_clause(code: str):
     return HumanTask.case_id.in_(cases_q)
 
 
-def _clauses(actor: User, f: Filters, now: datetime, skip: str = "") -> list:
-    """The where-clauses of the filters; `skip` leaves one facet's own filter out (to count its values)."""
+def _clauses(actor: User, f: Filters, now: datetime, skip=()) -> list:
+    """The where-clauses of the filters; `skip` leaves facets' own filters out (to count their values)."""
     if f.state == "completed":
         out = [HumanTask.state == "completed", HumanTask.completed_by == actor.id]
     else:
         out = [HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open"]
-        if skip != "view":
+        if "view" not in skip:
             if f.view == "mine":
                 out.append(HumanTask.claimed_by == actor.id)
             elif f.view == "unclaimed":
                 out.append(HumanTask.claimed_by.is_(None))
-    if f.tier and skip != "tier":
+    if f.tier and "tier" not in skip:
         out.append(HumanTask.tier == f.tier)
-    if f.element and skip != "element":
+    if f.element and "element" not in skip:
         out.append(HumanTask.element == f.element)
-    if f.due_before and skip != "due":
-        end = datetime.combine(f.due_before + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
-        out.append(HumanTask.due_at < end)
-    if f.region and skip != "region":
+    if f.due_before and "due" not in skip:
+        out.append(HumanTask.due_at < _due_end(f.due_before))
+    if f.region and "region" not in skip:
         out.append(_region_clause(f.region))
     return out
 
@@ -158,12 +157,84 @@ def _region_facet(actor: User, f: Filters, now: datetime) -> list:
     key = Enterprise.city_code if by_city else Case.province_code
     q = (select(key, func.count()).select_from(HumanTask)
          .join(Case, Case.id == HumanTask.case_id)
-         .where(*_clauses(actor, f, now, skip="region")).group_by(key))
+         .where(*_clauses(actor, f, now, skip=("region",))).group_by(key))
     if by_city:
         q = q.join(Enterprise, Enterprise.id == Case.enterprise_id)
     counts = [(code, n) for code, n in db.session.execute(q) if code]
     names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_([c for c, _ in counts])))}
     return [(code, names.get(code), n) for code, n in sorted(counts)]
+
+
+def _due_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
+
+
+def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
+    """The counts of the tier, task, queue-view and due facets from ONE grouped scan of the queue: each facet
+    applies every filter but its own, so the groups carry each filtered attribute and Python sums them."""
+    claim = case((HumanTask.claimed_by == actor.id, "mine"), (HumanTask.claimed_by.is_(None), "unclaimed"),
+                 else_="other")
+    due = case((HumanTask.due_at <= now, "overdue"), (HumanTask.due_at < soon, "due_soon"), else_="later")
+    before = case((HumanTask.due_at < _due_end(f.due_before), 1), else_=0) if f.due_before else literal(1)
+    q = (select(HumanTask.tier, HumanTask.element, func.min(HumanTask.title), func.min(HumanTask.title_en),
+                claim.label("claim"), due.label("due"), before.label("before"), func.count())
+         .where(*_clauses(actor, f, now, skip=("tier", "element", "view", "due")))
+         .group_by(HumanTask.tier, HumanTask.element, "claim", "due", "before"))
+    groups = []
+    titles = {}
+    for tier, element, title, title_en, claim_v, due_v, before_v, n in db.session.execute(q):
+        titles[element] = {"title": title, "title_en": title_en}
+        groups.append({"tier": tier, "element": element, "view": claim_v, "due": due_v, "before": before_v == 1,
+                       "n": n})
+
+    def keep(g, skip):
+        if "tier" not in skip and f.tier and g["tier"] != f.tier:
+            return False
+        if "element" not in skip and f.element and g["element"] != f.element:
+            return False
+        if "view" not in skip and f.state == "open" and f.view != "group" and g["view"] != f.view:
+            return False
+        return "due" in skip or g["before"]
+
+    def total(key, skip):
+        out: dict = {}
+        for g in groups:
+            if keep(g, skip):
+                out[g[key]] = out.get(g[key], 0) + g["n"]
+        return out
+
+    tiers = total("tier", ("tier",))
+    elements = total("element", ("element",))
+    views = total("view", ("view",))
+    dues = total("due", ("view",))
+    return {
+        "tier": [(t, None, tiers[t]) for t in sorted(tiers)],
+        "element": [(e, titles[e], elements[e]) for e in sorted(elements)],
+        "view": [("group", None, sum(views.values())), ("mine", None, views.get("mine", 0)),
+                 ("unclaimed", None, views.get("unclaimed", 0))],
+        "due": [("overdue", None, dues.get("overdue", 0)), ("due_soon", None, dues.get("due_soon", 0))],
+    }
+
+
+REGION_CACHE_ABOVE = 2000  # queue size above which the region counts may be up to REGION_CACHE_SECONDS old
+REGION_CACHE_SECONDS = 60
+_region_cache: dict = {}
+
+
+def _region_counts(actor: User, f: Filters, now: datetime, queue: int) -> list:
+    """The region facet joins cases and enterprises (the city is not a column of human_tasks), the one costly
+    count of a big queue: above REGION_CACHE_ABOVE tasks it is kept for a minute per queue and filters."""
+    if queue <= REGION_CACHE_ABOVE:
+        return _region_facet(actor, f, now)
+    key = (actor.role, actor.scope, actor.id, f.state, f.view, f.tier, f.element, f.due_before)
+    hit = _region_cache.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    if len(_region_cache) > 1000:
+        _region_cache.clear()
+    value = _region_facet(actor, f, now)
+    _region_cache[key] = (now + timedelta(seconds=REGION_CACHE_SECONDS), value)
+    return value
 
 
 def inbox_page(actor: User, f: Filters) -> InboxPage:
@@ -176,25 +247,9 @@ def inbox_page(actor: User, f: Filters) -> InboxPage:
     page = min(f.page, pages)
     rows = list(db.session.scalars(select(HumanTask).where(*where).order_by(*_order(f))
                                    .limit(f.per_page).offset((page - 1) * f.per_page)))
-    counts = {}
-    counts["tier"] = [(t, None, n) for t, n in db.session.execute(
-        select(HumanTask.tier, func.count()).where(*_clauses(actor, f, now, skip="tier"))
-        .group_by(HumanTask.tier).order_by(HumanTask.tier))]
-    counts["element"] = [(e, {"title": title, "title_en": title_en}, n) for e, title, title_en, n in db.session.execute(
-        select(HumanTask.element, func.min(HumanTask.title), func.min(HumanTask.title_en), func.count())
-        .where(*_clauses(actor, f, now, skip="element")).group_by(HumanTask.element).order_by(HumanTask.element))]
-    # the views and the due badges in one pass over the queue
-    base = _clauses(actor, f, now, skip="view")
-    mine, unclaimed, group, overdue, due_soon = db.session.execute(select(
-        func.count(case((HumanTask.claimed_by == actor.id, 1))),
-        func.count(case((HumanTask.claimed_by.is_(None), 1))),
-        func.count(),
-        func.count(case((HumanTask.due_at <= now, 1))),
-        func.count(case((and_(HumanTask.due_at > now, HumanTask.due_at < soon), 1))),
-    ).where(*base)).one()
-    counts["view"] = [("group", None, group), ("mine", None, mine), ("unclaimed", None, unclaimed)]
-    counts["due"] = [("overdue", None, overdue), ("due_soon", None, due_soon)]
-    counts["region"] = _region_facet(actor, f, now)
+    counts = _facets(actor, f, now, soon)
+    queue = counts["view"][0][2] if f.state == "open" else total
+    counts["region"] = _region_counts(actor, f, now, queue)
     ids = {r.claimed_by for r in rows if r.claimed_by}
     claimants = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
     return InboxPage(filters=replace(f, page=page), rows=rows, total=total, pages=pages, counts=counts,

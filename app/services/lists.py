@@ -135,3 +135,26 @@ def list_json(lst: CaseList) -> dict:
     return {"id": lst.id, "kind": lst.kind, "tier": lst.tier, "campaign": lst.campaign.year, "scope": lst.scope,
             "created_by": lst.created_by, "created_at": lst.created_at.isoformat(), "details": lst.details,
             "cases": [{"position": e.position, "case_id": e.case_id} for e in lst.entries]}
+
+
+def candidates(actor: User, kind: str, tier: str, campaign_year) -> dict:
+    """What a certifier or recommender may put on a list now: the cases of its scope waiting for it, the quota
+    (or why it cannot be computed) and the deadline."""
+    camp = _campaign(campaign_year)
+    waiting_status = "approved" if kind == "certified" else "recommendation"
+    rows = list(db.session.scalars(select(Case).where(case_filter(actor), Case.tier == tier,
+                                                      Case.campaign_id == camp.id, Case.status == waiting_status)
+                                   .order_by(Case.id)))
+    out = {"kind": kind, "tier": tier, "campaign": camp.year, "cases": rows, "quota": None, "quota_error": None,
+           "deadline": None, "submitted": None}
+    if kind == "recommendation":
+        try:
+            out["quota"], out["basis"] = quotas.quota_for(tier, actor.scope)
+        except Invalid as exc:
+            out["quota_error"] = exc.message
+        deadline = camp.deadline_for(tier)
+        out["deadline"] = deadline.recommendation_deadline if deadline else None
+        out["submitted"] = db.session.scalar(select(CaseList).where(
+            CaseList.kind == "recommendation", CaseList.tier == tier, CaseList.campaign_id == camp.id,
+            CaseList.scope == actor.scope))
+    return out

@@ -219,3 +219,19 @@ def test_dashboard_counts_within_scope(review_tasks, clock):
         ("province:330000", 3)]
     with pytest.raises(Forbidden):
         inbox.dashboard(user("acme"))
+
+
+def test_region_counts_of_a_big_queue_are_kept_a_minute(review_tasks, monkeypatch, clock):
+    monkeypatch.setattr(inbox, "REGION_CACHE_ABOVE", 1)
+    monkeypatch.setattr(inbox, "_region_cache", {})
+    first = page("zj-reviewer")
+    assert counts(first, "region") == {"330100": 2, "330200": 1}
+    with unit_of_work():
+        tasks.complete(user("zj-reviewer"), review_tasks[1].id, APPROVE)  # the Ningbo task leaves the queue
+    joins = [s for s in _statements(lambda: page("zj-reviewer")) if "JOIN enterprises" in s]
+    assert joins == []  # served from the cache
+    clock.at = clock.at + timedelta(seconds=inbox.REGION_CACHE_SECONDS + 1)
+    assert counts(page("zj-reviewer"), "region") == {"330100": 2}
+    # a small queue is always counted afresh
+    monkeypatch.setattr(inbox, "REGION_CACHE_ABOVE", 2000)
+    assert any("JOIN enterprises" in s for s in _statements(lambda: page("zj-reviewer")))

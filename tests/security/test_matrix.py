@@ -267,6 +267,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.deploy", "POST"): Rule(api(deploy_rule), "POST", body=_deploy_body),
     # public notice: the list is public to every logged-in user; objections are taken only during a notice (the
     # matrix's cases are drafts: 422), never from an auditor; a case's objections are read within its scope
+    # the lists page: any logged-in user may open it (non-reviewers see no candidates); a submission that the
+    # service refuses is flashed and redirected, nothing written (case A is a basic draft: not publishable)
+    ("lists_web.index", "GET"): Rule(page(ALL_OK)),
+    ("lists_web.submit", "POST"): Rule(page(lambda u, o: (302, False)), "POST",
+                                       body=lambda u, o, w: _web_form({"kind": "certified", "tier": "advanced",
+                                                                       "campaign": "2026",
+                                                                       "case": str(w.case["A"])})(u, o, w)),
+    ("lists_web.export", "GET"): Rule(page(list_rule), kind="list"),
     ("api.notices", "GET"): Rule(api(ALL_OK)),
     ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
