@@ -1,4 +1,5 @@
-"""Flask CLI: demo, load, timers run, audit verify (db upgrade comes from Flask-Migrate)."""
+"""Flask CLI: demo, load, timers run, scheduler run, deadlines extend, simulate, audit verify (db upgrade comes from
+Flask-Migrate)."""
 from datetime import datetime, timezone
 
 import click
@@ -7,10 +8,18 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case
-from app.services import demo, events, loading, timers
+from app.services import demo, events, loading
 from app.services.clock import FixedClock, get_clock, set_clock
 from app.services.errors import ServiceError
 from app.uow import unit_of_work
+
+
+def _instant(text: str, hint: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter("not an ISO-8601 instant", param_hint=hint) from None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 def register_cli(app: Flask) -> None:
@@ -45,32 +54,100 @@ def register_cli(app: Flask) -> None:
     @timers_group.command("run")
     @click.option("--now", "now_text", default=None, help="ISO-8601 instant (default: the clock's now)")
     def timers_run(now_text):
-        """Fire every timer due at that instant, one case per transaction."""
-        now = get_clock().now()
-        if now_text:
-            try:
-                now = datetime.fromisoformat(now_text)
-            except ValueError:
-                raise click.BadParameter("not an ISO-8601 instant", param_hint="--now") from None
-            if now.tzinfo is None:
-                now = now.replace(tzinfo=timezone.utc)
+        """One sweep at that instant: claim the due timers, fire each case in its own transaction."""
+        from app.services import scheduler
+
+        now = _instant(now_text, "--now") if now_text else get_clock().now()
         previous = get_clock()
         set_clock(FixedClock(now))
         try:
-            fired = 0
-            for case_id in timers.due_cases(now):
-                try:
-                    with unit_of_work():
-                        elements = timers.fire_case(case_id, now)
-                except ServiceError as exc:
-                    click.echo(f"case {case_id}: {exc.message}", err=True)
-                    continue
-                for el in elements:
-                    click.echo(f"{now.isoformat()} case {case_id}: {el} fired")
-                    fired += 1
-            click.echo(f"{fired} timer(s) fired")
+            res = scheduler.sweep(now, on_fired=lambda cid, els: [
+                click.echo(f"{now.isoformat()} case {cid}: {el} fired") for el in els])
+            for case_id, message in res.errors:
+                click.echo(f"case {case_id}: {message}", err=True)
+            click.echo(f"{res.count} timer(s) fired" + (f", {res.reminders} reminder(s)" if res.reminders else ""))
         finally:
             set_clock(previous)
+
+    scheduler_group = click.Group("scheduler", help="The timer and reminder scheduler.")
+    app.cli.add_command(scheduler_group)
+
+    @scheduler_group.command("run")
+    def scheduler_run():
+        """Run the scheduler in this process (a deployment's own process): a sweep every
+        SCHEDULER_INTERVAL_SECONDS while this process holds the lease; Ctrl+C stops it and gives the lease back."""
+        from app.services import scheduler
+
+        scheduler.stop_beside_server()
+        runner = scheduler.Runner(app, blocking=True, echo=click.echo)
+        click.echo(f"scheduler {runner.holder}: a sweep every {runner.interval} s while holding the lease")
+        try:
+            runner.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            runner.shutdown()
+
+    @scheduler_group.command("status")
+    def scheduler_status():
+        """Who holds the scheduler lease, and until when."""
+        from app.services import scheduler
+
+        held = scheduler.lease_holder()
+        click.echo(f"lease held by {held[0]} until {held[1].isoformat()}" if held else "no scheduler has run")
+
+    deadlines_group = click.Group("deadlines", help="Campaign deadlines.")
+    app.cli.add_command(deadlines_group)
+
+    @deadlines_group.command("extend")
+    @click.option("--campaign", "year", required=True, type=int)
+    @click.option("--tier", required=True)
+    @click.option("--application-deadline", default=None, help="new date, YYYY-MM-DD")
+    @click.option("--recommendation-deadline", default=None, help="new date, YYYY-MM-DD")
+    @click.option("--province", default=None, help="only this province (GB/T 2260 code)")
+    @click.option("--case", "case_id", default=None, type=int, help="only this case")
+    @click.option("--reason", required=True)
+    @click.option("--as", "username", default="admin", show_default=True, help="the administrator acting")
+    def deadlines_extend(year, tier, application_deadline, recommendation_deadline, province, case_id, reason,
+                         username):
+        """Extend a deadline for a campaign's tier, a province or one case; every affected case records why."""
+        from app.models import User
+        from app.services import deadlines
+
+        actor = db.session.scalar(select(User).where(User.username == username))
+        if actor is None:
+            raise click.BadParameter("no such user", param_hint="--as")
+        try:
+            with unit_of_work():
+                out = deadlines.extend(actor, year, tier, reason=reason, application_deadline=application_deadline,
+                                       recommendation_deadline=recommendation_deadline, province=province,
+                                       case_id=case_id)
+        except ServiceError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            for k, v in (exc.errors or {}).items():
+                click.echo(f"  {k}: {v}", err=True)
+            raise SystemExit(1)
+        click.echo(f"extension {out['id']} ({out['scope']}): {len(out['affected'])} case(s) moved: "
+                   + (", ".join(map(str, out["affected"])) or "none"))
+
+    @app.cli.command("simulate")
+    @click.option("--campaign", "year", default=2026, show_default=True, type=int)
+    @click.option("--enterprises", "count", default=10, show_default=True, type=int)
+    @click.option("--seed", default=1, show_default=True, type=int)
+    @click.option("--quiet", is_flag=True, help="only the summary")
+    def simulate_cmd(year, count, seed, quiet):
+        """A whole campaign year on the injectable clock with synthetic enterprises and reviewers."""
+        from app.services import simulation
+
+        previous = get_clock()
+        try:
+            summary = simulation.run(year, count, seed, echo=None if quiet else click.echo)
+        except ServiceError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            raise SystemExit(1)
+        finally:
+            set_clock(previous)
+        click.echo("summary: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
     audit_group = click.Group("audit", help="History verification, replay and anchors.")
     app.cli.add_command(audit_group)
@@ -141,3 +218,5 @@ def register_cli(app: Flask) -> None:
         if missing:
             click.echo(f"warning: {len(missing)} attachment file(s) are not in UPLOAD_DIR; copy them from the "
                        f"backup of that directory (first: {missing[0]})", err=True)
+    from app.cli_bpmn import register as register_bpmn  # bpmn validate / deploy (issue 5)
+    register_bpmn(app)

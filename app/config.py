@@ -59,6 +59,18 @@ class Config:
     # the socket's, which behind a proxy would throttle everybody as one address)
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # the scheduler (services/scheduler.py): started beside the server when 1 (scripts/run.sh sets it), else run
+    # `flask scheduler run` as its own process; one sweep every SCHEDULER_INTERVAL_SECONDS, only by the holder of
+    # the lease (renewed every tick, taken over by another scheduler when it expires)
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "0") == "1"
+    SCHEDULER_INTERVAL_SECONDS = _int("SCHEDULER_INTERVAL_SECONDS", 30)
+    SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 90)
+    # a sweep's claim on due timers older than this is taken over (the sweep died between claim and commit)
+    TIMER_CLAIM_TIMEOUT_SECONDS = _int("TIMER_CLAIM_TIMEOUT_SECONDS", 300)
+    TIMER_SWEEP_BATCH = _int("TIMER_SWEEP_BATCH", 500)  # due timer rows claimed per sweep
+    # reminder e-mails (services/reminders.py): sent only when SMTP_HOST is set
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "tierflow@localhost")
     # append-only log of chain heads written by `flask audit anchor` (keep a copy the database owner cannot rewrite)
     AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(INSTANCE / "audit-anchors.log"))

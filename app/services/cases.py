@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
-from app.services import clock, eligibility, events, instances, processes
+from app.services import clock, deadlines, eligibility, events, instances, processes
 from app.services.clock import SHANGHAI
 from app.services.errors import Forbidden, Ineligible, Invalid, NotFound
 from app.services.scope import can_view_case, case_filter
@@ -43,9 +43,10 @@ def start_data(rec, campaign: Campaign, ent: Enterprise) -> dict:
     data = {"tier": rec.tier, "campaign_year": campaign.year, "case_id": rec.id, "is_soe": bool(ent.soe_group_key),
             "legal_person": ent.legal_person, "industry": ent.industry,
             "notice_period": (campaign.notice_periods or {}).get(rec.tier, "P7D")}
-    for field in ("application_deadline", "recommendation_deadline"):
-        day = getattr(deadline, field, None) if deadline else None
-        data[f"{field}_at"] = end_of_day(day).isoformat() if day else None
+    if deadline:  # the campaign's dates, or later ones an administrator set for the province (services/deadlines)
+        data.update(deadlines.instants(deadlines.effective_dates(campaign, rec.tier, rec.province_code)))
+    else:
+        data.update(application_deadline_at=None, recommendation_deadline_at=None)
     return data
 
 
@@ -75,16 +76,17 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     if tier in DEADLINE_TIERS and not (deadline and deadline.application_deadline and deadline.recommendation_deadline):
         raise Invalid(f"campaign {campaign.year} has no application and recommendation deadlines for {tier}; "
                       "an administrator must set them first", errors={"campaign": "deadlines missing"})
-    if deadline and deadline.application_deadline and now >= end_of_day(deadline.application_deadline):
+    region = db.session.get(Region, ent.province_code)
+    province = region.recommender_code if region else ent.province_code
+    app_day = deadlines.effective_dates(campaign, tier, province)["application_deadline"] if deadline else None
+    if app_day and now >= end_of_day(app_day):
         unmet.append({"rule": "application_deadline",
-                      "message": f"the application deadline {deadline.application_deadline} has passed"})
+                      "message": f"the application deadline {app_day} has passed"})
     if unmet:
         raise Ineligible("the factory is not eligible: " + "; ".join(u["message"] for u in unmet),
                          errors={"rules": unmet})
     version_row = processes.version_for_tier(tier)
     info = processes.version_info(version_row.id)
-    region = db.session.get(Region, ent.province_code)
-    province = region.recommender_code if region else ent.province_code
     rec = instances.CaseRecord(
         id=None, enterprise_id=ent.id, campaign_id=campaign.id, tier=tier, status="new", province_code=province,
         soe_group_key=ent.soe_group_key, process_version_id=info.id, state="", revisions=0, lock_version=1,

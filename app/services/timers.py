@@ -1,17 +1,72 @@
-"""Firing due timers: one case at a time, each in its own transaction (the caller's unit of work)."""
-from datetime import datetime
+"""Firing due timers: claim the due rows, then advance each case in its own transaction (the caller's unit of work).
 
-from sqlalchemy import delete, select
+A sweep (services/scheduler.sweep) works in two kinds of transaction:
+1. `claim_due` marks up to `limit` due, unclaimed rows with the sweep's token and time, in one conditional UPDATE
+   (on PostgreSQL its subquery takes the rows `FOR UPDATE SKIP LOCKED`, so two sweeps claim disjoint rows without
+   waiting; SQLite serialises writers, and the second UPDATE no longer sees the rows as free). The claim commits.
+2. `fire_claimed` per case: first take the case (PostgreSQL: its row `FOR UPDATE SKIP LOCKED`; SQLite: an UPDATE of
+   our claim rows, which takes the database's write lock) and check that our claim still stands, then fire the
+   case (`fire_case`); `instances.save` rewrites the case's timer rows, which removes the claim with the fired rows.
+A sweep that dies between 1 and the commit of 2 leaves claimed rows behind; a claim older than the timeout (or
+dated in the future: a clock moved back) is free again, so the next sweep fires them. A timer never fires twice:
+a fired timer's row is gone in the same transaction, and the case row's version check refuses a concurrent write.
+"""
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
-from app.models import Campaign, TimerRow
+from app.models import Campaign, Case, TimerRow
+from app.models.scheduling import TIMER_CLAIMS as T
 from app.services import events, instances, processes
 from workflows.instance import Instance
 
 
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def due_cases(now: datetime, limit: int = 500) -> list[int]:
-    return list(db.session.scalars(select(TimerRow.case_id).where(TimerRow.due_at <= now).distinct()
+    return list(db.session.scalars(select(TimerRow.case_id).where(TimerRow.due_at < now).distinct()
                                    .order_by(TimerRow.case_id).limit(limit)))
+
+
+def claim_due(now: datetime, token: str, timeout: timedelta, limit: int = 500) -> list[int]:
+    """Claim due timer rows for the sweep `token`; returns the ids of the cases to fire. The caller commits."""
+    free = or_(T.c.claim_token.is_(None), T.c.claimed_at < now - timeout, T.c.claimed_at > now + timeout)
+    pick = (select(T.c.id).where(T.c.due_at < now, free).order_by(T.c.due_at, T.c.id).limit(limit)
+            .with_for_update(skip_locked=True))  # rendered on PostgreSQL only
+    db.session.execute(update(T).where(T.c.id.in_(pick.scalar_subquery()))
+                       .values(claim_token=token, claimed_at=now).execution_options(synchronize_session=False))
+    return list(db.session.scalars(select(T.c.case_id).where(T.c.claim_token == token).distinct()
+                                   .order_by(T.c.case_id)))
+
+
+def take_case(case_id: int, now: datetime, token: str) -> bool:
+    """Start the case's transaction: True if our claim on it still stands and nobody else is firing it."""
+    if _postgres():
+        locked = db.session.scalar(select(Case.id).where(Case.id == case_id).with_for_update(skip_locked=True))
+        if locked is None:
+            return False
+        return bool(db.session.scalar(select(func.count()).select_from(T).where(
+            T.c.case_id == case_id, T.c.claim_token == token)))
+    # SQLite: a write first, so this transaction holds the write lock from here to its commit
+    res = db.session.execute(update(T).where(T.c.case_id == case_id, T.c.claim_token == token)
+                             .values(claimed_at=now).execution_options(synchronize_session=False))
+    return res.rowcount > 0
+
+
+def release(case_id: int, token: str) -> None:
+    """Give a claim back (the case could not be fired now): the next sweep tries again without waiting."""
+    db.session.execute(update(T).where(T.c.case_id == case_id, T.c.claim_token == token)
+                       .values(claim_token=None, claimed_at=None).execution_options(synchronize_session=False))
+
+
+def fire_claimed(case_id: int, now: datetime, token: str) -> list[str] | None:
+    """Fire a case this sweep claimed; None when the claim was taken over or the case is being fired elsewhere."""
+    if not take_case(case_id, now, token):
+        return None
+    return fire_case(case_id, now)
 
 
 def fire_case(case_id: int, now: datetime) -> list[str]:
@@ -19,14 +74,16 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
     already fired is no longer a row, so running twice fires nothing the second time."""
     case = instances.load(case_id)
     fired = [r.element for r in db.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id,
-                                                                          TimerRow.due_at <= now))]
+                                                                          TimerRow.due_at < now))]
     if case is None or not fired:
-        db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.due_at <= now))
+        db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.due_at < now))
         return []
     info = processes.version_info(case.process_version_id)
     inst = Instance.load(case.state, info.bundle)
     inst.fire_timers(now)
     instances.save(case, inst, now)
+    if case.next_timer_at is None:  # no timer waits any more: rows of this case left over are stale
+        db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id))
     events.append(case, "timer.fired", None, now, element=",".join(fired), data={"now": now.isoformat()},
                   state=case.state)
     if inst.completed:
