@@ -18,6 +18,10 @@ echo "[run] flask db upgrade"
 echo "[run] flask demo"
 .venv/bin/flask --app wsgi demo
 
+# the scheduler (timers, deadlines, reminders) runs beside the server in this process; a deployment runs
+# `flask scheduler run` as its own process instead (only the holder of the database lease sweeps)
+export SCHEDULER_ENABLED="${SCHEDULER_ENABLED:-1}"
+
 echo
 echo "Tierflow is running at http://127.0.0.1:${PORT}/"
 echo "(press Ctrl+C to stop)"
