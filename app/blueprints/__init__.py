@@ -10,3 +10,5 @@ def register(app):
     from app.blueprints import lists_web  # certified and recommendation lists
 
     app.register_blueprint(lists_web.bp)
+    from app.blueprints import admin  # process versions, the editor, migration of running cases
+    admin.register(app)

@@ -135,6 +135,10 @@ def deploy_rule(u, o):
 AUDITORS = ("admin", "auditor", "miit-1")
 
 
+def admin_only(status):
+    return lambda u, o: (status, False) if u == "admin" else (403, False)
+
+
 def audit_page(u, o):
     return (200, False) if u in AUDITORS else (403, False)
 
@@ -296,6 +300,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("audit_api.api_replay", "GET"): Rule(api(read), kind="case"),
     ("audit_api.api_rewind", "POST"): Rule(api(rewind_rule(200, 422)), "POST", "case",
                                            body=_json({"to": 2, "reason": "matrix"})),
+    # process versions (issue 5): administrators, auditors and national reviewers read; only an administrator writes
+    # (the matrix's writes change nothing: version 1 is the newest, its cases are on it, the bodies are refused)
+    ("admin_api.api_models", "GET"): Rule(api(audit_page)),
+    ("admin_api.api_versions", "GET"): Rule(api(audit_page)),
+    ("admin_api.api_version", "GET"): Rule(api(audit_page)),
+    ("admin_api.api_diff", "GET"): Rule(api(audit_page)),
+    ("admin_api.api_validate", "POST"): Rule(api(admin_only(200)), "POST", body=_deploy_body),
+    ("admin_api.api_rollback", "POST"): Rule(api(admin_only(200)), "POST", body=_json({"version": 1})),
+    ("admin_api.api_migration_plan", "GET"): Rule(api(admin_only(200))),
+    ("admin_api.api_migrate", "POST"): Rule(api(admin_only(200)), "POST", body=_json({"to": 1})),
+    ("admin.processes_page", "GET"): Rule(page(audit_page)),
+    ("admin.model_page", "GET"): Rule(page(audit_page)),
+    ("admin.version_page", "GET"): Rule(page(audit_page)),
+    ("admin.version_xml", "GET"): Rule(page(audit_page)),
+    ("admin.new_diagram", "GET"): Rule(page(admin_only(302))),
+    ("admin.editor", "GET"): Rule(page(admin_only(200))),
+    ("admin.editor_source", "GET"): Rule(page(admin_only(200))),
+    ("admin.save_draft", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("admin.validate", "POST"): Rule(page(admin_only(200)), "POST", body=_web_form({})),
+    ("admin.deploy", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("admin.rollback", "POST"): Rule(page(admin_only(302)), "POST", body=_web_form({"version": "1"})),
+    ("admin.migration_page", "GET"): Rule(page(admin_only(200))),
+    ("admin.migrate", "POST"): Rule(page(admin_only(302)), "POST", body=_web_form({"to": "1"})),
     # inbox (issue 4): the page lists only the caller's queue; claim and release go back to the inbox (a task held
     # by nobody: nothing to release, a flashed message); a bulk decision on case A's task completes it for its
     # reviewer only, reports "not found"/"not yours" to everyone else (200, nothing written), and the auditor is
@@ -315,7 +342,7 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise"}
-FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css"}
+FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1}
 
 
 def _url_map():

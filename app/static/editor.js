@@ -1,0 +1,274 @@
+/* The process diagram editor (admin): bpmn-js Modeler from our static files, a properties panel for what the
+   engine reads (lane name = role; user task form, due, status, English title as spiffworkflow:properties; timers;
+   conditions; message names), the form JSON Schemas beside the diagram, save draft / validate / deploy, and the
+   problems the server finds marked on their elements. No inline scripts or styles (CSP). */
+(function () {
+  "use strict";
+  var root = document.getElementById("editor");
+  if (!root || typeof BpmnJS === "undefined") { return; }
+  var d = root.dataset;
+  var body = function (name) { return { name: name, superClass: ["Element"], properties: [{ name: "value", isBody: true, type: "String" }] }; };
+  var SPIFF = {
+    name: "SpiffWorkflow", uri: "http://spiffworkflow.org/bpmn/schema/1.0/core", prefix: "spiffworkflow",
+    xml: { tagAlias: "lowerCase" }, associations: [],
+    types: [
+      { name: "Properties", superClass: ["Element"], properties: [{ name: "properties", type: "Property", isMany: true }] },
+      { name: "Property", superClass: ["Element"], properties: [
+        { name: "name", isAttr: true, type: "String" }, { name: "value", isAttr: true, type: "String" }] },
+      body("MessageVariable"), body("PreScript"), body("PostScript"), body("CalledDecisionId"),
+      body("MessagePayload"), body("InstructionsForEndUser"), body("ResultVariable")
+    ]
+  };
+  var modeler = new BpmnJS({ container: "#canvas", moddleExtensions: { spiffworkflow: SPIFF } });
+  var moddle = modeler.get("moddle");
+  var modeling = modeler.get("modeling");
+  var canvas = modeler.get("canvas");
+  var overlays = modeler.get("overlays");
+  var selection = modeler.get("selection");
+  var registry = modeler.get("elementRegistry");
+  var forms = {};
+  var current = null;
+  var marked = [];
+  var $ = function (id) { return document.getElementById(id); };
+  var status = $("status");
+
+  function say(text, kind) { status.textContent = text; status.className = kind || ""; }
+
+  // -- spiffworkflow:properties --------------------------------------------------------------------------------
+  function propsOf(bo) {
+    var out = {};
+    var ext = bo.extensionElements;
+    var values = (ext && ext.values) || [];
+    values.forEach(function (v) {
+      if (v.$type === "spiffworkflow:Properties") {
+        (v.properties || []).forEach(function (p) { out[p.name] = p.value; });
+      }
+    });
+    return out;
+  }
+
+  function setProp(element, name, value) {
+    var bo = element.businessObject;
+    var ext = bo.extensionElements;
+    if (!ext) { ext = moddle.create("bpmn:ExtensionElements", { values: [] }); ext.$parent = bo; }
+    if (!ext.values) { ext.values = []; }
+    var props = ext.values.filter(function (v) { return v.$type === "spiffworkflow:Properties"; })[0];
+    if (!props) {
+      props = moddle.create("spiffworkflow:Properties", { properties: [] });
+      props.$parent = ext;
+      ext.values.push(props);
+    }
+    if (!props.properties) { props.properties = []; }
+    var p = props.properties.filter(function (x) { return x.name === name; })[0];
+    if (value === "" || value === null || value === undefined) {
+      if (p) { props.properties.splice(props.properties.indexOf(p), 1); }
+    } else if (p) {
+      p.value = value;
+    } else {
+      p = moddle.create("spiffworkflow:Property", { name: name, value: value });
+      p.$parent = props;
+      props.properties.push(p);
+    }
+    modeling.updateProperties(element, { extensionElements: ext });
+  }
+
+  // -- what an element is --------------------------------------------------------------------------------------
+  function is(element, type) { return element && element.businessObject && element.businessObject.$instanceOf(type); }
+  function eventDef(element, type) {
+    var defs = (element.businessObject.eventDefinitions) || [];
+    return defs.filter(function (e) { return e.$type === type; })[0];
+  }
+  function isHuman(element) {
+    var t = element.businessObject.$type;
+    return t === "bpmn:UserTask" || t === "bpmn:Task" || t === "bpmn:ManualTask";
+  }
+  function timerKind(def) {
+    return ["timeDuration", "timeDate", "timeCycle"].filter(function (k) { return def[k]; })[0] || "timeDuration";
+  }
+
+  function show(id, on) { $(id).hidden = !on; }
+
+  function fill(element) {
+    current = element;
+    var none = !element || element.type === "label";
+    $("prop-element").textContent = none ? "" : element.businessObject.$type + " " + element.id;
+    var human = !none && isHuman(element);
+    var lane = !none && is(element, "bpmn:Lane");
+    var timer = !none && eventDef(element, "bpmn:TimerEventDefinition");
+    var message = !none && eventDef(element, "bpmn:MessageEventDefinition");
+    var flow = !none && is(element, "bpmn:SequenceFlow");
+    show("prop-name", !none && !lane);
+    show("prop-role", lane);
+    show("prop-task", human);
+    show("prop-timer", !!timer);
+    show("prop-condition", flow);
+    show("prop-message", !!message);
+    if (none) { return; }
+    var bo = element.businessObject;
+    $("f-name").value = bo.name || "";
+    $("f-role").value = lane ? (bo.name || "") : "";
+    if (human) {
+      var p = propsOf(bo);
+      $("f-form").value = p.form || "";
+      $("f-due").value = p.due || "";
+      $("f-status").value = p.status || "";
+      $("f-title-en").value = p.title_en || "";
+      if (p.form) { pickForm(p.form); }
+    }
+    if (timer) {
+      var kind = timerKind(timer);
+      $("f-timer-kind").value = kind;
+      $("f-timer").value = timer[kind] ? (timer[kind].body || "") : "";
+    }
+    if (flow) { $("f-condition").value = bo.conditionExpression ? (bo.conditionExpression.body || "") : ""; }
+    if (message) { $("f-message").value = message.messageRef ? (message.messageRef.name || "") : ""; }
+  }
+
+  function onChange(id, apply) {
+    $(id).addEventListener("change", function () { if (current) { apply(current, $(id).value.trim()); } });
+  }
+  onChange("f-name", function (el, v) { modeling.updateProperties(el, { name: v }); });
+  onChange("f-role", function (el, v) { modeling.updateProperties(el, { name: v }); });
+  onChange("f-form", function (el, v) { setProp(el, "form", v); if (v) { pickForm(v); } });
+  onChange("f-due", function (el, v) { setProp(el, "due", v); });
+  onChange("f-status", function (el, v) { setProp(el, "status", v); });
+  onChange("f-title-en", function (el, v) { setProp(el, "title_en", v); });
+  function setTimer(el) {
+    var def = eventDef(el, "bpmn:TimerEventDefinition");
+    var kind = $("f-timer-kind").value;
+    var text = $("f-timer").value.trim();
+    var changes = { timeDuration: undefined, timeDate: undefined, timeCycle: undefined };
+    changes[kind] = text ? moddle.create("bpmn:FormalExpression", { body: text }) : undefined;
+    modeling.updateModdleProperties(el, def, changes);
+  }
+  onChange("f-timer", setTimer);
+  onChange("f-timer-kind", setTimer);
+  onChange("f-condition", function (el, v) {
+    modeling.updateProperties(el, { conditionExpression: v ? moddle.create("bpmn:FormalExpression", { body: v }) : undefined });
+  });
+  onChange("f-message", function (el, v) {
+    var def = eventDef(el, "bpmn:MessageEventDefinition");
+    if (def.messageRef) { modeling.updateModdleProperties(el, def.messageRef, { name: v }); return; }
+    var defs = modeler.getDefinitions();
+    var msg = moddle.create("bpmn:Message", { id: "Message_" + v.replace(/[^A-Za-z0-9_]/g, "_"), name: v });
+    msg.$parent = defs;
+    defs.rootElements.push(msg);
+    modeling.updateModdleProperties(el, def, { messageRef: msg });
+  });
+
+  modeler.on("selection.changed", function (e) { fill(e.newSelection[0] || null); });
+  modeler.on("element.changed", function (e) { if (current && e.element === current) { fill(current); } });
+
+  // -- forms ---------------------------------------------------------------------------------------------------
+  var formSelect = $("form-select");
+  function formNames() {
+    var names = Object.keys(forms);
+    (d.forms || "").split(" ").forEach(function (n) { if (n && names.indexOf(n) < 0) { names.push(n); } });
+    return names.sort();
+  }
+  function listForms(selected) {
+    formSelect.textContent = "";
+    formNames().forEach(function (n) {
+      var o = document.createElement("option");
+      o.value = n; o.textContent = n + (forms[n] ? "" : " *");
+      formSelect.appendChild(o);
+    });
+    if (selected) { formSelect.value = selected; }
+    showForm();
+  }
+  function showForm() {
+    var n = formSelect.value;
+    $("form-json").value = n && forms[n] ? JSON.stringify(forms[n], null, 2) : (n ? "" : "");
+  }
+  function pickForm(name) {
+    if (formNames().indexOf(name) < 0) { forms[name] = { type: "object", properties: {}, required: [] }; }
+    listForms(name);
+  }
+  formSelect.addEventListener("change", showForm);
+  $("form-apply").addEventListener("click", function () {
+    var n = formSelect.value;
+    var text = $("form-json").value.trim();
+    if (!n || !text) { return; }
+    try { forms[n] = JSON.parse(text); say(n + " ✓", "ok"); listForms(n); }
+    catch (err) { say(d.msgJson + " " + err.message, "error"); }
+  });
+
+  // -- problems on the diagram ---------------------------------------------------------------------------------
+  function clearProblems() {
+    marked.forEach(function (id) { if (registry.get(id)) { canvas.removeMarker(id, "has-problem"); } });
+    marked = [];
+    overlays.remove({ type: "problem" });
+    $("problems").textContent = "";
+  }
+  function showProblems(errors) {
+    clearProblems();
+    errors.forEach(function (e) {
+      var li = document.createElement("li");
+      li.textContent = (e.element ? e.element + ": " : "") + e.message;
+      if (e.element) { li.dataset.element = e.element; }
+      $("problems").appendChild(li);
+      if (e.element && registry.get(e.element)) {
+        canvas.addMarker(e.element, "has-problem");
+        marked.push(e.element);
+        var badge = document.createElement("span");
+        badge.className = "problem-badge";
+        badge.title = e.message;
+        badge.textContent = "!";
+        overlays.add(e.element, "problem", { position: { top: -8, right: 8 }, html: badge });
+        li.addEventListener("click", function () { selection.select(registry.get(e.element)); });
+      }
+    });
+  }
+
+  // -- server calls --------------------------------------------------------------------------------------------
+  function payload() {
+    return modeler.saveXML({ format: true }).then(function (r) {
+      return { bpmn: r.xml, forms: forms, message: $("deploy-message").value.trim() || null };
+    });
+  }
+  function post(url, data) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": d.csrf, "Accept": "application/json" },
+      body: JSON.stringify(data)
+    }).then(function (r) { return r.json().then(function (j) { return { status: r.status, json: j }; }); });
+  }
+  function failed(r) { say(d.msgFailed + " " + (r.json && r.json.message ? r.json.message : r.status), "error"); }
+
+  $("save-draft").addEventListener("click", function () {
+    payload().then(function (p) { return post(d.draftUrl, p); }).then(function (r) {
+      if (r.status === 200) { say(d.msgSaved, "ok"); $("origin").textContent = "draft"; } else { failed(r); }
+    });
+  });
+  $("validate").addEventListener("click", function () {
+    payload().then(function (p) { return post(d.validateUrl, p); }).then(function (r) {
+      if (r.status !== 200) { failed(r); return; }
+      showProblems(r.json.errors || []);
+      if (r.json.ok) { say(d.msgValid, "ok"); } else { say(d.msgProblems + " " + r.json.errors.length, "error"); }
+    });
+  });
+  $("deploy").addEventListener("click", function () {
+    payload().then(function (p) { return post(d.deployUrl, p); }).then(function (r) {
+      if (r.status === 201) {
+        clearProblems();
+        say(d.msgDeployed + " " + r.json.version, "ok");
+        $("origin").textContent = "v" + r.json.version;
+      } else if (r.status === 422 && Array.isArray(r.json.errors)) {
+        showProblems(r.json.errors);
+        say(d.msgProblems + " " + r.json.errors.length, "error");
+      } else { failed(r); }
+    });
+  });
+
+  // -- open ----------------------------------------------------------------------------------------------------
+  fetch(d.sourceUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    .then(function (r) { return r.json(); })
+    .then(function (src) {
+      forms = src.forms || {};
+      $("origin").textContent = src.origin === "version" ? "v" + src.latest : src.origin;
+      listForms(Object.keys(forms)[0]);
+      return modeler.importXML(src.bpmn);
+    })
+    .then(function () { canvas.zoom("fit-viewport"); root.classList.add("ready"); })
+    .catch(function (err) { say(d.msgFailed + " " + err.message, "error"); });
+}());
