@@ -90,6 +90,7 @@ class InboxPage:
     claimants: dict = field(default_factory=dict)  # user id -> username
     now: datetime | None = None
     soon_before: datetime | None = None
+    counted_at: datetime | None = None  # set when the counts come from the cache of a big queue
 
     def badge(self, task) -> str | None:
         return badge(task.due_at, self.now, self.soon_before)
@@ -144,11 +145,13 @@ def _clauses(actor: User, f: Filters, now: datetime, skip=()) -> list:
 
 
 def _order(f: Filters):
+    """Plain (due_at, id) as in `tasks.inbox`: the inbox index serves the order, no sort of a province's queue
+    (tasks without a due date come first on SQLite and last on PostgreSQL, each database's NULL order)."""
     if f.sort == "-due":
-        return (HumanTask.due_at.is_(None), HumanTask.due_at.desc(), HumanTask.id.desc())
+        return (HumanTask.due_at.desc(), HumanTask.id.desc())
     if f.sort == "case":
         return (HumanTask.case_id, HumanTask.id)
-    return (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    return (HumanTask.due_at, HumanTask.id)
 
 
 def _region_facet(actor: User, f: Filters, now: datetime) -> list:
@@ -216,25 +219,34 @@ def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
     }
 
 
-REGION_CACHE_ABOVE = 2000  # queue size above which the region counts may be up to REGION_CACHE_SECONDS old
-REGION_CACHE_SECONDS = 60
-_region_cache: dict = {}
+CACHE_ABOVE = 2000  # queue size above which the counts per filter value may be up to CACHE_SECONDS old
+CACHE_SECONDS = 60
+_counts_cache: dict = {}
 
 
-def _region_counts(actor: User, f: Filters, now: datetime, queue: int) -> list:
-    """The region facet joins cases and enterprises (the city is not a column of human_tasks), the one costly
-    count of a big queue: above REGION_CACHE_ABOVE tasks it is kept for a minute per queue and filters."""
-    if queue <= REGION_CACHE_ABOVE:
-        return _region_facet(actor, f, now)
-    key = (actor.role, actor.scope, actor.id, f.state, f.view, f.tier, f.element, f.due_before)
-    hit = _region_cache.get(key)
-    if hit and hit[0] > now:
-        return hit[1]
-    if len(_region_cache) > 1000:
-        _region_cache.clear()
-    value = _region_facet(actor, f, now)
-    _region_cache[key] = (now + timedelta(seconds=REGION_CACHE_SECONDS), value)
-    return value
+def _counts(actor: User, f: Filters, now: datetime, soon: datetime) -> tuple[dict, datetime | None]:
+    """The counts per filter value, and when they were counted if they come from the cache.
+
+    Counting a facet reads every row of the queue (tier, task and claim are not in the inbox index) and the region
+    facet joins cases and enterprises: cheap for a small queue, the cost of the page for a province's queue of tens
+    of thousands. Above CACHE_ABOVE open tasks the counts are kept a minute per queue, user and filters (the page
+    says "counts as of"); the rows and the total are always exact."""
+    queue = db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open")) or 0
+    if queue <= CACHE_ABOVE:
+        counts = _facets(actor, f, now, soon)
+        counts["region"] = _region_facet(actor, f, now)
+        return counts, None
+    key = (actor.role, actor.scope, actor.id, replace(f, page=1, per_page=50, sort="due"))
+    hit = _counts_cache.get(key)
+    if hit and hit[0] + timedelta(seconds=CACHE_SECONDS) > now:
+        return hit[1], hit[0]
+    if len(_counts_cache) > 1000:
+        _counts_cache.clear()
+    counts = _facets(actor, f, now, soon)
+    counts["region"] = _region_facet(actor, f, now)
+    _counts_cache[key] = (now, counts)
+    return counts, now
 
 
 def inbox_page(actor: User, f: Filters) -> InboxPage:
@@ -247,13 +259,11 @@ def inbox_page(actor: User, f: Filters) -> InboxPage:
     page = min(f.page, pages)
     rows = list(db.session.scalars(select(HumanTask).where(*where).order_by(*_order(f))
                                    .limit(f.per_page).offset((page - 1) * f.per_page)))
-    counts = _facets(actor, f, now, soon)
-    queue = counts["view"][0][2] if f.state == "open" else total
-    counts["region"] = _region_counts(actor, f, now, queue)
+    counts, counted_at = _counts(actor, f, now, soon)
     ids = {r.claimed_by for r in rows if r.claimed_by}
     claimants = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
     return InboxPage(filters=replace(f, page=page), rows=rows, total=total, pages=pages, counts=counts,
-                     claimants=claimants, now=now, soon_before=soon)
+                     claimants=claimants, now=now, soon_before=soon, counted_at=counted_at)
 
 
 # -- bulk decisions ---------------------------------------------------------------------------------------------------
