@@ -134,14 +134,20 @@ def register_cli(app: Flask) -> None:
     @click.option("--campaign", "year", default=2026, show_default=True, type=int)
     @click.option("--enterprises", "count", default=10, show_default=True, type=int)
     @click.option("--seed", default=1, show_default=True, type=int)
+    @click.option("--database", default=None,
+                  help="simulate in a new database at this URL (migrated, demo loaded), not the app's")
     @click.option("--quiet", is_flag=True, help="only the summary")
-    def simulate_cmd(year, count, seed, quiet):
+    def simulate_cmd(year, count, seed, database, quiet):
         """A whole campaign year on the injectable clock with synthetic enterprises and reviewers."""
         from app.services import simulation
 
         previous = get_clock()
+        echo = None if quiet else click.echo
         try:
-            summary = simulation.run(year, count, seed, echo=None if quiet else click.echo)
+            if database:
+                summary = simulation.run_fresh(database, year, count, seed, echo=echo)
+            else:
+                summary = simulation.run(year, count, seed, echo=echo)
         except ServiceError as exc:
             click.echo(f"error: {exc.message}", err=True)
             raise SystemExit(1)
