@@ -60,7 +60,8 @@ def _check(wdiff, spec_diff, where: str, plan: Plan) -> None:
             elif _spec_changes(spec_diff, task.task_spec) and el not in plan.changed:
                 plan.changed.append(el)
         elif task.has_state(TaskState.COMPLETED) and not el.startswith("_"):
-            if task in removed:
+            target = wdiff.alignment.get(task)
+            if task in removed or target is None or target.name != task.task_spec.name:
                 plan.reasons.append(f"{el}{where} has run and does not exist in the target version")
                 continue
             changes = sorted(set(_spec_changes(spec_diff, task.task_spec)) - _HARMLESS_ON_COMPLETED)

@@ -409,3 +409,99 @@ class SpecCache:
 
 
 SPEC_CACHE = SpecCache()
+
+
+# -- DMN decision tables ---------------------------------------------------------------------------------------------
+_FEEL_RANGE = re.compile(r"^\s*[\[\]\(]\s*[^,]*\.\.")
+HIT_POLICIES = ("UNIQUE", "COLLECT")  # the only two SpiffWorkflow 3.2 evaluates correctly
+
+
+def _children(el, local: str) -> list:
+    return [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname == local]
+
+
+def _text(el) -> str:
+    texts = _children(el, "text")
+    return (texts[0].text or "").strip() if texts else ""
+
+
+def check_dmn(dmn: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[dict]:
+    """A decision table that can run here and answers for every rule: hardened XML, UNIQUE or COLLECT, every rule
+    with one cell per input and per output, every output named, every expression inside the sandbox policy (cells
+    are Python, `?` is the input; FEEL ranges such as [1..10] do not work), and SpiffWorkflow parses it."""
+    try:
+        root = load_xml(dmn, max_bytes)
+    except DiagramError as exc:
+        return exc.errors
+    problems: list[dict] = []
+    decisions = [el for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).localname == "decision"]
+    if not decisions:
+        return [{"element": None, "message": "no dmn:decision in the file"}]
+
+    def expr(el_id, where, src):
+        if _FEEL_RANGE.match(src):
+            problems.append({"element": el_id, "message": f"{where}: FEEL ranges are not supported; write a Python "
+                             f"comparison such as 1 <= ? <= 10 (was {src!r})"})
+            return
+        try:
+            check_expression(src.replace("?", "dmn_input"))
+        except ScriptPolicyError as exc:
+            problems.append({"element": el_id, "message": f"{where}: {exc.message}"})
+
+    for decision in decisions:
+        tables = _children(decision, "decisionTable")
+        if not tables:
+            problems.append({"element": decision.get("id"), "message": "dmn:decision: only decision tables are "
+                             "supported"})
+            continue
+        table = tables[0]
+        tid = table.get("id") or decision.get("id")
+        policy = table.get("hitPolicy", "UNIQUE")
+        if policy not in HIT_POLICIES:
+            problems.append({"element": tid, "message": f"dmn:decisionTable {tid}: hit policy {policy} is not "
+                             "supported (UNIQUE or COLLECT)"})
+        inputs, outputs = _children(table, "input"), _children(table, "output")
+        for inp in inputs:
+            exprs = _children(inp, "inputExpression")
+            src = _text(exprs[0]) if exprs else ""
+            if not src:
+                problems.append({"element": inp.get("id"), "message": f"dmn:input {inp.get('id')}: no input "
+                                 "expression"})
+            else:
+                expr(inp.get("id"), f"dmn:input {inp.get('id')}", src)
+        for out in outputs:
+            if not out.get("name"):
+                problems.append({"element": out.get("id"), "message": f"dmn:output {out.get('id')}: the output "
+                                 "needs a name (the key of the result)"})
+        rules = _children(table, "rule")
+        if not rules:
+            problems.append({"element": tid, "message": f"dmn:decisionTable {tid}: the table has no rules"})
+        for rule in rules:
+            rid = rule.get("id")
+            ins, outs = _children(rule, "inputEntry"), _children(rule, "outputEntry")
+            if len(ins) != len(inputs) or len(outs) != len(outputs):
+                problems.append({"element": rid, "message": f"dmn:rule {rid}: {len(ins)} input and {len(outs)} "
+                                 f"output cells for {len(inputs)} inputs and {len(outputs)} outputs"})
+                continue
+            for cell in ins:
+                src = _text(cell)
+                if src and src != "-":
+                    expr(rid, f"dmn:rule {rid} input cell {cell.get('id')}", src)
+            for cell in outs:
+                src = _text(cell)
+                if not src:
+                    problems.append({"element": rid, "message": f"dmn:rule {rid}: output cell {cell.get('id')} "
+                                     "is empty"})
+                else:
+                    expr(rid, f"dmn:rule {rid} output cell {cell.get('id')}", src)
+    if not problems:
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        try:
+            parser.add_dmn_xml(root, filename="table.dmn")
+            for decision in decisions:
+                parser.get_engine(decision.get("id"), None)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            problems.append(_element_error(exc, root))
+        except (TypeError, KeyError, AttributeError, ValueError):
+            problems.append({"element": None, "message": "the decision table could not be parsed"})
+    return problems

@@ -6,7 +6,6 @@ import re
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
 from app.blueprints.api import body, error, token_required
@@ -14,9 +13,6 @@ from app.extensions import csrf
 from app.services import case_migrations, clock, drafts, versions
 from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
-
-# the event action these pages and the audit pages show (extracted for the catalogs)
-TERMS = (lazy_gettext("case.migrated"),)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 api_bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
@@ -87,6 +83,15 @@ def api_validate(key):
     versions.require_admin(g.api_user)
     xml, forms, _message = _diagram_input()
     problems = versions.validate(g.api_user, key, xml, forms)
+    return jsonify({"ok": not problems, "errors": problems})
+
+
+@api_bp.post("/decision-tables/<key>/validate")
+@token_required
+def api_validate_decision_table(key):
+    """A DMN decision table (the body) checked: well-formed, complete, a supported hit policy, sandboxed cells."""
+    versions.require_admin(g.api_user)
+    problems = versions.validate_decision_table(g.api_user, request.get_data())
     return jsonify({"ok": not problems, "errors": problems})
 
 

@@ -236,3 +236,11 @@ def known_roles() -> set[str]:
 
 def form_names() -> list[str]:
     return sorted(p.name for p in processes.forms_dir().glob("*.json"))
+
+
+def validate_decision_table(user: User, dmn_xml: bytes) -> list[dict]:
+    """The problems of a DMN decision table ([] when it is well-formed, complete and runs here)."""
+    require_admin(user)
+    from workflows.parsing import check_dmn
+
+    return check_dmn(dmn_xml)

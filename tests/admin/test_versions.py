@@ -172,3 +172,18 @@ def test_only_admin_writes_readers_read(client, auth_headers):
     r = client.post(f"/api/v1/process-models/{KEY}/migration", json={"to": 1}, headers=auth_headers("auditor"))
     assert r.status_code == 403
     assert db.session.scalar(select(HumanTask).limit(1)) is None
+
+
+def test_form_only_change_migrates():
+    case_id, _review = _case_waiting_for_review()
+    form = dict(processes.latest_version(KEY).forms["basic_review.json"])
+    form["properties"] = {**form["properties"], "site_visit": {"type": "boolean"}}
+    v2 = _deploy(BASIC, "form only", forms={"basic_review.json": form})
+    assert versions.diff(user("admin"), KEY, 1, v2)["elements"] == {"added": [], "removed": [], "changed": []}
+    item = next(i for i in case_migrations.dry_run(user("admin"), KEY, v2)["items"] if i["case_id"] == case_id)
+    assert item["ok"] and item["changed"] == []
+    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now())
+    assert out["failed"] == []
+    case = db.session.get(Case, case_id)
+    db.session.refresh(case)
+    assert "site_visit" in processes.version_info(case.process_version_id).forms["basic_review.json"]["properties"]

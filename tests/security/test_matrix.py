@@ -310,6 +310,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin_api.api_rollback", "POST"): Rule(api(admin_only(200)), "POST", body=_json({"version": 1})),
     ("admin_api.api_migration_plan", "GET"): Rule(api(admin_only(200))),
     ("admin_api.api_migrate", "POST"): Rule(api(admin_only(200)), "POST", body=_json({"to": 1})),
+    ("admin_api.api_validate_decision_table", "POST"): Rule(api(admin_only(200)), "POST", body=_deploy_body),
     ("admin.processes_page", "GET"): Rule(page(audit_page)),
     ("admin.model_page", "GET"): Rule(page(audit_page)),
     ("admin.version_page", "GET"): Rule(page(audit_page)),
