@@ -24,6 +24,12 @@ def _region_name(region, code) -> str:
     return region.name_en if str(get_locale() or "zh") == "en" else region.name_zh
 
 
+def _recommender(o: dict) -> str:
+    if o["kind"] == "province":
+        return _region_name(o["region"], o["key"])
+    return o["name"] or o["key"]
+
+
 def _series(row: dict, stages) -> dict:
     tier = row["tier"]
     return {"label": _(tier), "values": [row[k] for k, _l in stages]}
@@ -37,8 +43,7 @@ def index():
     statuses = [(_(s), n) for s, n in view["status"]]
     provinces = [(_region_name(r, code), n) for code, r, n in view["province"]]
     campaigns = [(str(y), n) for y, n in view["campaign"]]
-    overdue = [(_region_name(o["region"], o["key"]) if o["kind"] == "province" else o["key"], o["count"])
-               for o in view["overdue"]]
+    overdue = [(_recommender(o), o["count"]) for o in view["overdue"]]
     stages = [("applied", _("Applied")), ("submitted", _("Submitted")), ("decided", _("Decided")),
               ("certified", _("Certified"))]
     funnel = {"labels": [label for _k, label in stages],

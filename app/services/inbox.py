@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import case, func, literal, select
 
 from app.extensions import db
-from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
+from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, SoeGroup, User
 from app.services import clock, tasks
 from app.services.clock import SHANGHAI
 from app.services.errors import Forbidden, Invalid, ServiceError
@@ -362,11 +362,13 @@ def dashboard(actor: User) -> dict:
                  .group_by(HumanTask.scope).order_by(func.count().desc(), HumanTask.scope))
     if actor.role not in NATIONAL_READERS:
         overdue_q = overdue_q.where(HumanTask.case_id.in_(select(Case.id).where(scope)))
-    overdue = []
-    for scope_str, n in db.session.execute(overdue_q):
-        kind, _, key = scope_str.partition(":")
-        overdue.append({"scope": scope_str, "kind": kind, "key": key, "region": names.get(key) or (
-            db.session.get(Region, key) if kind == "province" else None), "count": n})
+    late = [(s, n, *s.split(":", 2)[:2]) for s, n in db.session.execute(overdue_q)]
+    regions = {r.code: r for r in db.session.scalars(select(Region).where(
+        Region.code.in_({key for _s, _n, kind, key in late if kind == "province"})))}
+    groups = dict(db.session.execute(select(SoeGroup.key, SoeGroup.name).where(
+        SoeGroup.key.in_({key for _s, _n, kind, key in late if kind == "soe"}))).all())
+    overdue = [{"scope": s, "kind": kind, "key": key, "region": regions.get(key) if kind == "province" else None,
+                "name": groups.get(key) if kind == "soe" else None, "count": n} for s, n, kind, key in late]
     order = {t: i for i, t in enumerate(TIERS)}
     per_tier = sorted(grouped(Case.tier), key=lambda kv: order.get(kv[0], 99))
     return {

@@ -1,6 +1,7 @@
 """The provincial reviewer works the inbox in headless Chromium: filters to one kind of task, selects every task on
 the page, applies one decision with one comment, reads each result, then opens the dashboard (Chart.js from our
-own static files, under the CSP) and a case page with its diagram (bpmn-js) marking the path taken. Elements are
+own static files, under the CSP) and switches it to English and back; a national reviewer opens a case page with
+its diagram (bpmn-js) marking the path taken. Elements are
 found by id, name and class only. Screenshots go to $TIERFLOW_ARTIFACTS (default /tmp/tierflow-artifacts)."""
 import os
 from pathlib import Path
@@ -34,6 +35,19 @@ def test_bulk_decision_and_dashboard(page):
     assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 3
     assert page.locator("#bulk-form").count() == 0  # one kind of task first
 
+    # claim one: it moves to "claimed by me"; release it again
+    with page.expect_navigation():
+        page.click(f"tr[data-task='{review[1].id}'] button.claim")
+    with page.expect_navigation():
+        page.click("#view-mine")
+    assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 1
+    with page.expect_navigation():
+        page.click(f"tr[data-task='{review[1].id}'] button.release")
+    assert "view=mine" in page.url
+    assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 0
+    with page.expect_navigation():
+        page.click("#view-group")
+
     # filter to the basic review, with the keyboard
     page.select_option("#flt-task", review[0].element)
     page.focus("#apply-filters")
@@ -64,7 +78,24 @@ def test_bulk_decision_and_dashboard(page):
     assert page.locator("#table-funnel tbody tr td.num").all_inner_texts() == ["3", "3", "3", "3"]
     _shot(page, "dashboard")
 
-    # a case page: the diagram with the path taken marked
+    # the language switch keeps the page
+    with page.expect_navigation():
+        page.click("header .lang form[action='/lang/en'] button[type=submit]")
+    assert page.url.endswith("/dashboard")
+    assert page.get_attribute("html", "lang") == "en"
+    page.wait_for_selector("#chart-tier[data-ready=true]")
+    _shot(page, "dashboard-en")
+    with page.expect_navigation():
+        page.click("header .lang form[action='/lang/zh'] button[type=submit]")
+    assert page.get_attribute("html", "lang") == "zh-CN"
+
+    # a national reviewer opens a case page: the diagram with the path taken marked
+    with page.expect_navigation():
+        page.click("header .who form[action='/logout'] button[type=submit]")
+    page.fill("#username", "miit-1")
+    page.fill("#password", "miit-demo-2026")
+    with page.expect_navigation():
+        page.press("#password", "Enter")
     page.goto(f"/cases/{review[0].case_id}")
     page.wait_for_selector("#case-diagram[data-ready=true]")
     assert page.locator("#case-status.status-certified").count() == 1

@@ -202,19 +202,24 @@ def test_bulk_refusals(review_tasks):
 
 def test_dashboard_counts_within_scope(review_tasks, clock):
     submitted_basic("qingdao-home")
+    submitted_basic("sinopec-plant")  # Zhejiang, but a Sinopec group member: the group's business
     zj = inbox.dashboard(user("zj-reviewer"))
     assert zj["total"] == 3 and zj["tier"] == [("basic", 3)]
     assert [(code, n) for code, _r, n in zj["province"]] == [("330000", 3)]
     assert zj["campaign"] == [(2026, 3)]
+    assert zj["status"] == [("in_review", 3)]
     assert zj["funnel"] == [{"tier": "basic", "applied": 3, "submitted": 3, "decided": 0, "certified": 0}]
     national = inbox.dashboard(user("miit-1"))
-    assert national["total"] == 4
-    assert [(code, n) for code, _r, n in national["province"]] == [("330000", 3), ("370000", 1)]
+    assert national["total"] == 5
+    assert [(code, n) for code, _r, n in national["province"]] == [("330000", 4), ("370000", 1)]
     assert national["overdue"] == []
+    assert inbox.dashboard(user("sinopec-reviewer"))["total"] == 1
     clock.at = review_tasks[0].due_at + timedelta(days=1)
     national = inbox.dashboard(user("miit-1"))
-    assert [(o["scope"], o["count"]) for o in national["overdue"]] == [("province:330000", 3),
-                                                                         ("province:370000", 1)]
+    assert [(o["scope"], o["count"]) for o in national["overdue"]] == [
+        ("province:330000", 3), ("province:370000", 1), ("soe:sinopec", 1)]
+    assert national["overdue"][0]["region"].name_zh == "浙江省"
+    assert national["overdue"][2]["name"] == "中国石油化工集团有限公司"
     assert [(o["scope"], o["count"]) for o in inbox.dashboard(user("zj-reviewer"))["overdue"]] == [
         ("province:330000", 3)]
     with pytest.raises(Forbidden):
