@@ -1,0 +1,92 @@
+"""The reviewer's inbox *page* (issue 4): rows, total and the counts per filter value, with 100,000 cases stored.
+
+    .venv/bin/python -m bench.inbox_page [--cases 100000] [--runs 30]
+
+Rows are written straight into the migrated schema; one open review task per case, spread over six provinces'
+enterprises, a third of them open. The figures are `services.inbox.inbox_page` for the Zhejiang reviewer:
+"cold" with the counts computed (the cache emptied before each call), "warm" with the counts of a big queue served
+from the one-minute cache. The floor is the inbox's own first page (`services.tasks.inbox`: count + 50 rows) in the
+same run.
+"""
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+
+def _q(xs, f):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * f))]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--runs", type=int, default=30)
+    args = p.parse_args()
+    tmp = tempfile.mkdtemp(prefix="tierflow-inbox-page-")
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select, text
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Campaign, Case, Enterprise, HumanTask, ProcessVersion, User
+    from app.services import demo, inbox, tasks
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/b.sqlite3", "UPLOAD_DIR": f"{tmp}/files",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade(revision="heads")
+        demo.load_demo()
+        db.session.commit()
+        ents = [(e.id, e.province_code) for e in db.session.scalars(select(Enterprise))]
+        camp = db.session.scalar(select(Campaign.id))
+        pv = db.session.scalar(select(ProcessVersion.id))
+        now = datetime.now(timezone.utc)
+        rnd = random.Random(1)
+        cases, rows = [], []
+        for i in range(1, args.cases + 1):
+            ent, prov = rnd.choice(ents)
+            cases.append(dict(id=i, enterprise_id=ent, campaign_id=camp, tier="basic", status="in_review",
+                              province_code=prov, soe_group_key=None, process_version_id=pv, state="{}",
+                              revisions=0, event_seq=0, last_hash="0" * 64, lock_version=1, created_at=now,
+                              updated_at=now))
+            rows.append(dict(case_id=i, task_uuid=str(uuid.UUID(int=rnd.getrandbits(128))),
+                             element="organizer_review", title="组织单位审核", title_en="Review",
+                             form="basic_review.json", role="provincial_reviewer", scope=f"province:{prov}",
+                             state=rnd.choice(["open", "completed", "completed"]), tier="basic",
+                             due_at=now + timedelta(hours=rnd.randint(-100, 2000)), created_at=now))
+        db.session.execute(insert(Case), cases)
+        db.session.execute(insert(HumanTask), rows)
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        reviewer = db.session.scalar(select(User).where(User.username == "zj-reviewer"))
+        floor = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            tasks.inbox(reviewer)
+            floor.append((time.perf_counter() - t) * 1000)
+        print(f"stored: {args.cases} cases; floor tasks.inbox (count + 50 rows): "
+              f"p50 {statistics.median(floor):.1f} ms, p95 {_q(floor, .95):.1f} ms")
+        for label, q in (("default", {}), ("city filter", {"region": "330200"}), ("page 20", {"page": "20"}),
+                         ("due before", {"due_before": (now + timedelta(days=5)).date().isoformat()})):
+            f = inbox.Filters.parse(q)
+            for mode in ("cold", "warm"):
+                times = []
+                for _ in range(args.runs):
+                    db.session.expire_all()
+                    if mode == "cold":
+                        inbox._counts_cache.clear()
+                    t = time.perf_counter()
+                    page = inbox.inbox_page(reviewer, f)
+                    times.append((time.perf_counter() - t) * 1000)
+                print(f"inbox page {label:<12} {mode}: {page.total:6d} rows, p50 {statistics.median(times):6.1f} ms, "
+                      f"p95 {_q(times, .95):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
