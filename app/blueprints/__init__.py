@@ -7,6 +7,9 @@ def register(app):
     audit.register(app)  # the audit pages and the replay/rewind API calls
     inbox.register(app)  # the reviewer's inbox pages and the bulk decision API call
     app.register_blueprint(dashboard.bp)
+    from app.blueprints import scheduling  # deadline extensions, reminders, the working-day calendar
+
+    scheduling.register(app)
     from app.blueprints import lists_web  # certified and recommendation lists
 
     app.register_blueprint(lists_web.bp)

@@ -133,6 +133,18 @@ def document() -> dict:
                     "enterprise": {"type": "object"}, "tiers": {"type": "array", "items": {"type": "object"}},
                     "cases": {"type": "array", "items": {"type": "object"}}, "eligibility": {"type": "object"},
                     "campaign": {"type": "integer", "nullable": True}}}, params=[ID], tag="enterprises")},
+            "/calendar": {"get": _op("The working-day calendar in use (library, version, years covered)", 200,
+                                     errors=(401,), tag="scheduling")},
+            "/reminders": {"get": _op("The caller's task reminders", 200, errors=(401,), tag="scheduling")},
+            "/campaigns/{year}/deadlines/extend": {"post": _op(
+                "Extend a deadline for a tier, a province or one case, with a reason (admin)", 201, body=_json({
+                    "type": "object", "required": ["tier", "reason"], "properties": {
+                        "tier": {"type": "string"}, "reason": {"type": "string"},
+                        "application_deadline": {"type": "string", "format": "date"},
+                        "recommendation_deadline": {"type": "string", "format": "date"},
+                        "province": {"type": "string"}, "case_id": {"type": "integer"}}}),
+                params=[{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                errors=(401, 403, 404, 422), tag="scheduling")},
             "/process-models/{key}/versions": {"post": _op("Deploy a new version (BPMN XML body; admin)", 201, {
                 "type": "object", "properties": {"key": {"type": "string"}, "version": {"type": "integer"},
                                                  "content_hash": {"type": "string"}}},

@@ -73,9 +73,12 @@ def recommend(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
             or not all(isinstance(c, int) for c in case_ids):
         raise Invalid("case_ids must be a list of distinct case ids in priority order", errors={"case_ids": "invalid"})
     now = clock.now()
-    deadline = camp.deadline_for(tier)
-    if deadline and deadline.recommendation_deadline and now >= end_of_day(deadline.recommendation_deadline):
-        raise Invalid(f"the recommendation deadline {deadline.recommendation_deadline} has passed",
+    from app.services import deadlines
+
+    province = actor.scope.split(":")[1] if actor.scope.startswith("province:") else None
+    due = deadlines.effective_dates(camp, tier, province)["recommendation_deadline"]  # extensions count
+    if due and now >= end_of_day(due):
+        raise Invalid(f"the recommendation deadline {due} has passed",
                       errors={"campaign": "recommendation deadline passed"})
     if db.session.scalar(select(CaseList.id).where(CaseList.kind == "recommendation", CaseList.tier == tier,
                                                    CaseList.campaign_id == camp.id, CaseList.scope == actor.scope)):

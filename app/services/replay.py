@@ -100,6 +100,10 @@ def _apply(inst: Instance | None, ev: CaseEvent, snapshots: dict[int, str]) -> I
             inst.complete(_pick_task(inst, ev).uuid, copy.deepcopy(ev.data or {}), ev.at)
         elif op == "advance":
             inst.fire_timers(ev.at)
+        elif op == "deadline":  # an administrator's extension moved the deadline dates in the case data
+            from app.services import deadlines
+
+            deadlines.retime(inst, dict(ev.replay.get("set") or {}))
         elif op == "message":
             inst.send_message(ev.replay["name"], copy.deepcopy(ev.data), ev.replay.get("correlations") or {},
                               ev.at)

@@ -279,6 +279,12 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                        "campaign": "2026",
                                                                        "case": str(w.case["A"])})(u, o, w)),
     ("lists_web.export", "GET"): Rule(page(list_rule), kind="list"),
+    # scheduling: the calendar and one's own reminders for anyone logged in; deadline extensions are the admin's
+    # (the matrix's body extends nothing: no reason, refused with 422)
+    ("scheduling_api.calendar", "GET"): Rule(api(ALL_OK)),
+    ("scheduling_api.my_reminders", "GET"): Rule(api(ALL_OK)),
+    ("scheduling_api.extend_deadline", "POST"): Rule(api(lambda u, o: (422, False) if u == "admin" else (403, False)),
+                                                     "POST", body=_json({"tier": "excellent"})),
     ("api.notices", "GET"): Rule(api(ALL_OK)),
     ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
@@ -343,7 +349,7 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise"}
-FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1}
+FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026}
 
 
 def _url_map():
