@@ -216,7 +216,8 @@ def validate(key):
     versions.require_admin(_user())
     xml, forms, _message = _diagram_input()
     problems = versions.validate(_user(), key, xml, forms)
-    return jsonify({"ok": not problems, "errors": problems})
+    return jsonify({"ok": not problems, "errors": problems,
+                    "warnings": versions.warnings(_user(), key, xml, forms) if not problems else []})
 
 
 @bp.post("/processes/<key>/deploy")

@@ -223,6 +223,23 @@ def validate(user: User, key: str | None, bpmn_xml: bytes, forms: dict | None = 
     return problems
 
 
+def warnings(user: User, key: str | None, bpmn_xml: bytes, forms: dict | None = None) -> list[dict]:
+    """For a model bound to no tier (its diagram does not run as a case yet): what the case rules (lanes naming
+    roles, forms, the data conditions read) would refuse once it is bound to one. Empty for a tier's model, whose
+    deploy enforces them."""
+    require_admin(user)
+    if processes.runs_as_case(key or ""):
+        return []
+    base = {}
+    latest = processes.latest_version(key) if key else None
+    if latest:
+        base = dict(latest.forms)
+    base.update(forms or {})
+    _b, _f, strict = processes.diagram_problems(bpmn_xml, base, case_rules=True)
+    _b, _f, loose = processes.diagram_problems(bpmn_xml, base, case_rules=False)
+    return [p for p in strict if p not in loose]
+
+
 def latest_number(key: str) -> int | None:
     v = processes.latest_version(key)
     return v.version if v else None

@@ -244,6 +244,12 @@
     payload().then(function (p) { return post(d.validateUrl, p); }).then(function (r) {
       if (r.status !== 200) { failed(r); return; }
       showProblems(r.json.errors || []);
+      (r.json.warnings || []).forEach(function (w) {
+        var li = document.createElement("li");
+        li.className = "warning";
+        li.textContent = (w.element ? w.element + ": " : "") + w.message;
+        $("problems").appendChild(li);
+      });
       if (r.json.ok) { say(d.msgValid, "ok"); } else { say(d.msgProblems + " " + r.json.errors.length, "error"); }
     });
   });

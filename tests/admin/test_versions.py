@@ -187,3 +187,38 @@ def test_form_only_change_migrates():
     case = db.session.get(Case, case_id)
     db.session.refresh(case)
     assert "site_visit" in processes.version_info(case.process_version_id).forms["basic_review.json"]["properties"]
+
+
+def test_hostile_uploads_change_nothing(client, auth_headers):
+    admin = auth_headers("admin")
+    before = len(versions.list_versions(user("admin"), KEY)["items"])
+    big = b"<a>" + b" " * (50 * 1024 * 1024) + b"</a>"
+    for url in (f"/api/v1/process-models/{KEY}/versions", f"/api/v1/process-models/{KEY}/validate"):
+        r = client.post(url, data=big, headers=admin, content_type="application/xml")
+        assert r.status_code in (413, 422), r.status_code
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            b"<definitions>&lol2;</definitions>")
+    r = client.post(f"/api/v1/process-models/{KEY}/versions", data=bomb, headers=admin,
+                    content_type="application/xml")
+    assert r.status_code == 422 and "DTD" in r.get_json()["errors"][0]["message"]
+    script = BASIC.replace(b'decision == "approve"', b'().__class__.__base__.__subclasses__()')
+    r = client.post(f"/api/v1/process-models/{KEY}/versions", data=script, headers=admin,
+                    content_type="application/xml")
+    assert r.status_code == 422 and r.get_json()["errors"][0]["element"]
+    assert len(versions.list_versions(user("admin"), KEY)["items"]) == before
+
+
+def test_editor_validate_warns_about_case_rules_for_a_model_without_tier(app):
+    from tests.security.helpers import browser_login, csrf, fresh_client
+
+    client = fresh_client(app)
+    assert browser_login(client, "admin").status_code == 302
+    token = csrf(client, "/")
+    xml = (ROOT / "tests" / "engine" / "data" / "timers.bpmn").read_bytes()
+    r = client.post("/admin/processes/brand_new/validate", json={"bpmn": xml.decode()},
+                    headers={"X-CSRFToken": token})
+    out = r.get_json()
+    assert r.status_code == 200 and out["ok"] is True, r.get_data(as_text=True)[:300]
+    assert any(w["element"] == "report" and "form" in w["message"] for w in out["warnings"]), out
+    r = client.post(f"/admin/processes/{KEY}/validate", json={"bpmn": BASIC.decode()}, headers={"X-CSRFToken": token})
+    assert r.get_json() == {"ok": True, "errors": [], "warnings": []}
