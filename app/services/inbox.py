@@ -117,8 +117,8 @@ def _region_clause(code: str):
     if region is not None and region.kind in ("province", "xpcc"):
         cases_q = select(Case.id).where(Case.province_code == code)
     else:
-        cases_q = select(Case.id).join(Enterprise, Enterprise.id == Case.enterprise_id).where(
-            (Enterprise.city_code == code) | (Enterprise.province_code == code))
+        firms = select(Enterprise.id).where((Enterprise.city_code == code) | (Enterprise.province_code == code))
+        cases_q = select(Case.id).where(Case.enterprise_id.in_(firms))  # on the index of cases.enterprise_id
     return HumanTask.case_id.in_(cases_q)
 
 
@@ -154,41 +154,40 @@ def _order(f: Filters):
     return (HumanTask.due_at, HumanTask.id)
 
 
-def _region_facet(actor: User, f: Filters, now: datetime) -> list:
-    """Counts per city inside a province scope, per province elsewhere (scalar columns of cases/enterprises)."""
-    by_city = actor.scope.startswith("province:")
-    key = Enterprise.city_code if by_city else Case.province_code
-    q = (select(key, func.count()).select_from(HumanTask)
-         .join(Case, Case.id == HumanTask.case_id)
-         .where(*_clauses(actor, f, now, skip=("region",))).group_by(key))
-    if by_city:
-        q = q.join(Enterprise, Enterprise.id == Case.enterprise_id)
-    counts = [(code, n) for code, n in db.session.execute(q) if code]
-    names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_([c for c, _ in counts])))}
-    return [(code, names.get(code), n) for code, n in sorted(counts)]
-
-
 def _due_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
 
 
 def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
-    """The counts of the tier, task, queue-view and due facets from ONE grouped scan of the queue: each facet
-    applies every filter but its own, so the groups carry each filtered attribute and Python sums them."""
+    """The counts per filter value from ONE grouped scan of the queue: each facet applies every filter but its own,
+    so the groups carry each filtered attribute (tier, task, claim, due bucket, region) and Python sums them. The
+    region of a task is its case's province and its enterprise's city: scalar columns of cases and enterprises,
+    joined by primary key; no workflow is read."""
     claim = case((HumanTask.claimed_by == actor.id, "mine"), (HumanTask.claimed_by.is_(None), "unclaimed"),
                  else_="other")
     due = case((HumanTask.due_at <= now, "overdue"), (HumanTask.due_at < soon, "due_soon"), else_="later")
     before = case((HumanTask.due_at < _due_end(f.due_before), 1), else_=0) if f.due_before else literal(1)
     q = (select(HumanTask.tier, HumanTask.element, func.min(HumanTask.title), func.min(HumanTask.title_en),
-                claim.label("claim"), due.label("due"), before.label("before"), func.count())
-         .where(*_clauses(actor, f, now, skip=("tier", "element", "view", "due")))
-         .group_by(HumanTask.tier, HumanTask.element, "claim", "due", "before"))
+                claim.label("claim"), due.label("due"), before.label("before"), Case.province_code,
+                Enterprise.city_code, Enterprise.province_code.label("ent_province"), func.count())
+         .select_from(HumanTask).join(Case, Case.id == HumanTask.case_id)
+         .join(Enterprise, Enterprise.id == Case.enterprise_id)
+         .where(*_clauses(actor, f, now, skip=("tier", "element", "view", "due", "region")))
+         .group_by(HumanTask.tier, HumanTask.element, "claim", "due", "before", Case.province_code,
+                   Enterprise.city_code, "ent_province"))
     groups = []
     titles = {}
-    for tier, element, title, title_en, claim_v, due_v, before_v, n in db.session.execute(q):
+    for tier, element, title, title_en, claim_v, due_v, before_v, prov, city, ent_prov, n in db.session.execute(q):
         titles[element] = {"title": title, "title_en": title_en}
         groups.append({"tier": tier, "element": element, "view": claim_v, "due": due_v, "before": before_v == 1,
-                       "n": n})
+                       "province": prov, "city": city, "ent_province": ent_prov, "n": n})
+    region = db.session.get(Region, f.region) if f.region else None
+    by_province = region is not None and region.kind in ("province", "xpcc")
+
+    def in_region(g) -> bool:
+        if by_province:
+            return g["province"] == f.region
+        return f.region in (g["city"], g["ent_province"])
 
     def keep(g, skip):
         if "tier" not in skip and f.tier and g["tier"] != f.tier:
@@ -197,12 +196,14 @@ def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
             return False
         if "view" not in skip and f.state == "open" and f.view != "group" and g["view"] != f.view:
             return False
+        if "region" not in skip and f.region and not in_region(g):
+            return False
         return "due" in skip or g["before"]
 
     def total(key, skip):
         out: dict = {}
         for g in groups:
-            if keep(g, skip):
+            if keep(g, skip) and g[key]:
                 out[g[key]] = out.get(g[key], 0) + g["n"]
         return out
 
@@ -210,12 +211,16 @@ def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
     elements = total("element", ("element",))
     views = total("view", ("view",))
     dues = total("due", ("view",))
+    # inside a province: counts per city; elsewhere per (recommending) province
+    regions = total("city" if actor.scope.startswith("province:") else "province", ("region",))
+    names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(list(regions))))}
     return {
         "tier": [(t, None, tiers[t]) for t in sorted(tiers)],
         "element": [(e, titles[e], elements[e]) for e in sorted(elements)],
         "view": [("group", None, sum(views.values())), ("mine", None, views.get("mine", 0)),
                  ("unclaimed", None, views.get("unclaimed", 0))],
         "due": [("overdue", None, dues.get("overdue", 0)), ("due_soon", None, dues.get("due_soon", 0))],
+        "region": [(code, names.get(code), regions[code]) for code in sorted(regions)],
     }
 
 
@@ -227,16 +232,14 @@ _counts_cache: dict = {}
 def _counts(actor: User, f: Filters, now: datetime, soon: datetime) -> tuple[dict, datetime | None]:
     """The counts per filter value, and when they were counted if they come from the cache.
 
-    Counting a facet reads every row of the queue (tier, task and claim are not in the inbox index) and the region
-    facet joins cases and enterprises: cheap for a small queue, the cost of the page for a province's queue of tens
-    of thousands. Above CACHE_ABOVE open tasks the counts are kept a minute per queue, user and filters (the page
+    Counting reads every row of the queue (tier, task and claim are not in the inbox index; the region needs the
+    case and the enterprise): cheap for a small queue, the cost of the page for a province's queue of tens of
+    thousands. Above CACHE_ABOVE open tasks the counts are kept a minute per queue, user and filters (the page
     says "counts as of"); the rows and the total are always exact."""
     queue = db.session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open")) or 0
     if queue <= CACHE_ABOVE:
-        counts = _facets(actor, f, now, soon)
-        counts["region"] = _region_facet(actor, f, now)
-        return counts, None
+        return _facets(actor, f, now, soon), None
     key = (actor.role, actor.scope, actor.id, replace(f, page=1, per_page=50, sort="due"))
     hit = _counts_cache.get(key)
     if hit and hit[0] + timedelta(seconds=CACHE_SECONDS) > now:
@@ -244,7 +247,6 @@ def _counts(actor: User, f: Filters, now: datetime, soon: datetime) -> tuple[dic
     if len(_counts_cache) > 1000:
         _counts_cache.clear()
     counts = _facets(actor, f, now, soon)
-    counts["region"] = _region_facet(actor, f, now)
     _counts_cache[key] = (now, counts)
     return counts, now
 
