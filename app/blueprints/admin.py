@@ -133,7 +133,7 @@ def api_migrate(key):
 # -- pages -----------------------------------------------------------------------------------------------------------
 @bp.errorhandler(ServiceError)
 def _page_error(exc: ServiceError):
-    if request.is_json or request.path.endswith((".json", "/validate", "/deploy", "/draft")):
+    if request.is_json or request.path.endswith((".json", ".dmn", "/validate", "/deploy", "/draft")):
         return error(exc.status, exc.code, exc.message, exc.errors)
     return render_template("web/error.html", error=exc), exc.status
 
@@ -268,3 +268,55 @@ def migrate(key):
     for f in out["failed"]:
         flash(f"#{f['case_id']}: {f['message']}", "error")
     return redirect(url_for("admin.migration_page", key=key, to=to))
+
+
+# -- DMN decision tables (quotas) --------------------------------------------------------------------------------------
+@bp.get("/decision-tables")
+@login_required
+def tables_page():
+    return render_template("admin/tables.html", tables=versions.decision_tables(_user()))
+
+
+@bp.get("/decision-tables/<table>/edit")
+@login_required
+def table_editor(table):
+    user = _user()
+    versions.require_admin(user)
+    versions.decision_table_xml(user, table)  # 404 for an unknown table
+    return render_template("admin/table_editor.html", table=table)
+
+
+@bp.get("/decision-tables/<table>/source.dmn")
+@login_required
+def table_source(table):
+    return versions.decision_table_xml(_user(), table), 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+
+def _dmn_input() -> tuple[bytes, str | None]:
+    if request.is_json:
+        data = body()
+        if not isinstance(data.get("dmn"), str):
+            raise Invalid("send {\"dmn\": \"<xml>\"}", errors={"dmn": "a string is required"})
+        return data["dmn"].encode("utf-8"), data.get("message")
+    return request.get_data(), None
+
+
+@bp.post("/decision-tables/<table>/validate")
+@login_required
+def table_validate(table):
+    user = _user()
+    versions.require_admin(user)
+    xml, _message = _dmn_input()
+    problems = versions.validate_decision_table(user, xml)
+    return jsonify({"ok": not problems, "errors": problems})
+
+
+@bp.post("/decision-tables/<table>/deploy")
+@login_required
+def table_deploy(table):
+    user = _user()
+    versions.require_admin(user)
+    xml, message = _dmn_input()
+    with unit_of_work():
+        out = versions.deploy_decision_table(user, table, xml, message)
+    return jsonify(out), 201 if out["new"] else 200

@@ -261,3 +261,47 @@ def validate_decision_table(user: User, dmn_xml: bytes) -> list[dict]:
     from workflows.parsing import check_dmn
 
     return check_dmn(dmn_xml)
+
+
+# -- DMN decision tables (the quotas): edited in the browser, checked, deployed as a new version ----------------------
+def decision_tables(user: User) -> list[dict]:
+    require_reader(user)
+    from app.models import DecisionTable
+
+    keys = db.session.scalars(select(DecisionTable.key).distinct().order_by(DecisionTable.key)).all()
+    out = []
+    for key in keys:
+        latest = _latest_table(key)
+        out.append({"key": key, "version": latest.version, "message": latest.message,
+                    "created_at": latest.created_at.isoformat(), "author": _authors([latest.author_id])
+                    .get(latest.author_id)})
+    return out
+
+
+def _latest_table(key: str):
+    from app.services import quotas
+
+    row = quotas.latest_table(key)
+    if row is None:
+        raise NotFound(f"no decision table {key!r}")
+    return row
+
+
+def decision_table_xml(user: User, key: str) -> str:
+    require_admin(user)
+    return bytes(_latest_table(key).dmn_xml).decode("utf-8")
+
+
+def deploy_decision_table(user: User, key: str, dmn_xml: bytes, message: str | None = None):
+    """A new version of an existing decision table, after `check_dmn` (the quota service's own parse runs too)."""
+    require_admin(user)
+    from app.services import quotas
+    from app.services.errors import Invalid
+    from workflows.parsing import check_dmn
+
+    latest = _latest_table(key)
+    problems = check_dmn(dmn_xml)
+    if problems:
+        raise Invalid("the decision table was refused", errors=problems)
+    row = quotas.deploy(key, dmn_xml, user.id, message)
+    return {"key": key, "version": row.version, "new": row.id != latest.id}

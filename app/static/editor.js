@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var root = document.getElementById("editor");
-  if (!root || typeof BpmnJS === "undefined") { return; }
+  if (!root || typeof BpmnJS === "undefined") { return; }  // the DMN editor below, or another page
   var d = root.dataset;
   var body = function (name) { return { name: name, superClass: ["Element"], properties: [{ name: "value", isBody: true, type: "String" }] }; };
   var SPIFF = {
@@ -276,5 +276,58 @@
       return modeler.importXML(src.bpmn);
     })
     .then(function () { canvas.zoom("fit-viewport"); root.classList.add("ready"); })
+    .catch(function (err) { say(d.msgFailed + " " + err.message, "error"); });
+}());
+
+/* The decision table editor (admin): dmn-js Modeler from our static files; validate and deploy through the
+   server, which checks the table (hit policy, complete rules, sandboxed cells) before it becomes a new version. */
+(function () {
+  "use strict";
+  var root = document.getElementById("dmn-editor");
+  if (!root || typeof DmnJS === "undefined") { return; }
+  var d = root.dataset;
+  var $ = function (id) { return document.getElementById(id); };
+  var modeler = new DmnJS({ container: "#dmn-canvas" });
+  function say(text, kind) { $("status").textContent = text; $("status").className = kind || ""; }
+  function showProblems(errors) {
+    $("problems").textContent = "";
+    errors.forEach(function (e) {
+      var li = document.createElement("li");
+      li.textContent = (e.element ? e.element + ": " : "") + e.message;
+      if (e.element) { li.dataset.element = e.element; }
+      $("problems").appendChild(li);
+    });
+  }
+  function post(url) {
+    return modeler.saveXML({ format: true }).then(function (r) {
+      return fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": d.csrf, "Accept": "application/json" },
+        body: JSON.stringify({ dmn: r.xml, message: $("dmn-message").value.trim() || null })
+      });
+    }).then(function (r) { return r.json().then(function (j) { return { status: r.status, json: j }; }); });
+  }
+  $("dmn-validate").addEventListener("click", function () {
+    post(d.validateUrl).then(function (r) {
+      if (r.status !== 200) { say(d.msgFailed + " " + (r.json.message || r.status), "error"); return; }
+      showProblems(r.json.errors || []);
+      say(r.json.ok ? d.msgValid : d.msgProblems + " " + r.json.errors.length, r.json.ok ? "ok" : "error");
+    });
+  });
+  $("dmn-deploy").addEventListener("click", function () {
+    post(d.deployUrl).then(function (r) {
+      if (r.status === 200 || r.status === 201) { showProblems([]); say(d.msgDeployed + " " + r.json.version, "ok"); }
+      else if (Array.isArray(r.json.errors)) { showProblems(r.json.errors); say(d.msgProblems + " " + r.json.errors.length, "error"); }
+      else { say(d.msgFailed + " " + (r.json.message || r.status), "error"); }
+    });
+  });
+  fetch(d.sourceUrl, { credentials: "same-origin" })
+    .then(function (r) { return r.text(); })
+    .then(function (xml) { return modeler.importXML(xml); })
+    .then(function () {
+      var table = modeler.getViews().filter(function (v) { return v.type === "decisionTable"; })[0];
+      return table ? modeler.open(table) : null;
+    })
+    .then(function () { root.classList.add("ready"); })
     .catch(function (err) { say(d.msgFailed + " " + err.message, "error"); });
 }());

@@ -71,3 +71,22 @@ def test_admin_edits_validates_and_deploys(page):
     assert processes.version_info(by_id[old_case].process_version_id).version == v1
     assert processes.version_info(by_id[new_case].process_version_id).version == v1 + 1
     assert not errors, errors
+
+
+@pytest.mark.browser
+def test_admin_opens_the_quota_table_and_validates(page):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("/login")
+    page.fill("#username", "admin")
+    page.fill("#password", "admin-demo-2026")
+    with page.expect_navigation():
+        page.press("#password", "Enter")
+    page.goto("/admin/decision-tables/excellent_quota/edit")
+    page.wait_for_selector("#dmn-editor.ready")
+    assert page.locator("#dmn-canvas .tjs-table").count() == 1  # the decision table view (dmn-js)
+    assert "xpcc" in page.locator("#dmn-canvas").inner_text()
+    page.click("#dmn-validate")
+    page.wait_for_selector("#status.ok")
+    assert page.locator("#problems li").count() == 0
+    assert not errors, errors

@@ -285,6 +285,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("scheduling_api.my_reminders", "GET"): Rule(api(ALL_OK)),
     ("scheduling_api.extend_deadline", "POST"): Rule(api(lambda u, o: (422, False) if u == "admin" else (403, False)),
                                                      "POST", body=_json({"tier": "excellent"})),
+    ("api.system_event_list", "GET"): Rule(api(lambda u, o: (200, False) if u in AUDITORS else (403, False))),
     ("api.notices", "GET"): Rule(api(ALL_OK)),
     ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
@@ -330,6 +331,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.rollback", "POST"): Rule(page(admin_only(302)), "POST", body=_web_form({"version": "1"})),
     ("admin.migration_page", "GET"): Rule(page(admin_only(200))),
     ("admin.migrate", "POST"): Rule(page(admin_only(302)), "POST", body=_web_form({"to": "1"})),
+    ("admin.tables_page", "GET"): Rule(page(audit_page)),
+    ("admin.table_editor", "GET"): Rule(page(admin_only(200))),
+    ("admin.table_source", "GET"): Rule(page(admin_only(200))),
+    ("admin.table_validate", "POST"): Rule(page(admin_only(200)), "POST", body=_web_form({})),
+    ("admin.table_deploy", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
     # inbox (issue 4): the page lists only the caller's queue; claim and release go back to the inbox (a task held
     # by nobody: nothing to release, a flashed message); a bulk decision on case A's task completes it for its
     # reviewer only, reports "not found"/"not yours" to everyone else (200, nothing written), and the auditor is
@@ -349,7 +355,8 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise"}
-FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026}
+FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026,
+              "table": "excellent_quota"}
 
 
 def _url_map():
