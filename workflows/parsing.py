@@ -139,6 +139,24 @@ def prescan(root) -> list[dict]:
         for el in root.iter(f"{{{BPMN_NS}}}{local}"):
             problems.append({"element": el.get("id"), "message": f"bpmn:{local} {el.get('id')}: data stores are "
                              "not supported (no implementation)."})
+    # an event naming a message, signal, error or escalation the file does not define (the library raises a bare
+    # TypeError or KeyError for some of them)
+    defined = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for local, attr in (("messageEventDefinition", "messageRef"), ("signalEventDefinition", "signalRef"),
+                        ("errorEventDefinition", "errorRef"), ("escalationEventDefinition", "escalationRef")):
+        for d in root.iter(f"{{{BPMN_NS}}}{local}"):
+            ref = d.get(attr)
+            if ref and ref not in defined:
+                ev = d.getparent()
+                kind = etree.QName(ev).localname
+                problems.append({"element": ev.get("id"), "message": f"bpmn:{kind} {ev.get('id')}: {attr} "
+                                 f"{ref!r} is not defined in the file (add a bpmn:{attr[:-3]} with that id)"})
+    for task in root.iter(f"{{{BPMN_NS}}}sendTask", f"{{{BPMN_NS}}}receiveTask"):
+        ref = task.get("messageRef")
+        if ref and ref not in defined:
+            kind = etree.QName(task).localname
+            problems.append({"element": task.get("id"), "message": f"bpmn:{kind} {task.get('id')}: messageRef "
+                             f"{ref!r} is not defined in the file (add a bpmn:message with that id)"})
     # a process that calls itself, directly or through other processes of the file, would never stop
     calls: dict[str, list] = {}
     for proc in root.findall(f"{{{BPMN_NS}}}process"):

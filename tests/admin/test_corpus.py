@@ -80,3 +80,14 @@ def test_every_group_is_covered():
     for r in ROWS:
         groups[r["group"]] = groups.get(r["group"], 0) + 1
     assert groups == {"ACCEPT-RUN": 25, "NOT-EXECUTABLE": 4, "REJECT": 16, "GUARD": 4}
+
+
+def test_undefined_message_is_named_not_a_type_error():
+    from app.config import ROOT
+
+    xml = (ROOT / "bpmn" / "excellent_national_review.bpmn").read_bytes()
+    xml = xml.replace(b'<bpmn:message id="recommendation_result" name="recommendation_result" />', b"")
+    with pytest.raises(Invalid) as info:
+        processes.validate_diagram(xml)
+    (err,) = [e for e in info.value.errors if "recommendation_result" in e["message"]][:1]
+    assert err["element"] and err["message"].startswith("bpmn:") and "is not defined" in err["message"]
