@@ -176,6 +176,12 @@ def register_cli(app: Flask) -> None:
                 broken += 1
                 click.echo(f"case {cid}: broken at event {seq}: {why}", err=True)
         problems = anchors.verify(case_id)
+        if not case_id:  # the system chain: deployments, user and role changes
+            from app.services import system_events
+
+            ok, seq, why = system_events.verify()
+            if not ok:
+                problems.append(f"system chain: broken at event {seq}: {why}")
         for p in problems:
             click.echo(p, err=True)
         click.echo(f"{len(ids)} chain(s) checked, {broken} broken; {len(anchors.read())} anchor(s) checked, "

@@ -10,7 +10,7 @@ from app import create_app
 from app.extensions import db
 from app.services.clock import FixedClock, SystemClock, set_clock
 
-DYNAMIC = ("reminders", "deadline_extensions", "scheduler_leases", "login_failures", "objections",
+DYNAMIC = ("system_events", "reminders", "deadline_extensions", "scheduler_leases", "login_failures", "objections",
            "case_list_entries", "case_lists", "timers", "case_events", "attachments", "human_tasks", "api_tokens")
 START = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 

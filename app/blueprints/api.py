@@ -3,6 +3,7 @@ import io
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, send_file
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import csrf, db
@@ -249,6 +250,23 @@ def enterprise_lineage(enterprise_id):
     from app.services import lineage
 
     return jsonify(lineage.lineage(g.api_user, enterprise_id))
+
+
+@bp.get("/system-events")
+@token_required
+def system_event_list():
+    """The system chain (deployments, user and role changes): auditors, national reviewers, administrators."""
+    from app.models import SystemEvent
+    from app.services import system_events
+
+    if g.api_user.role not in ("auditor", "national_reviewer", "admin"):
+        raise Forbidden("the system history is for auditors, national reviewers and administrators")
+    page = _int_arg("page", 1)
+    rows = db.session.scalars(select(SystemEvent).order_by(SystemEvent.seq.desc()).limit(100)
+                              .offset((page - 1) * 100))
+    ok, seq, why = system_events.verify()
+    return jsonify({"items": [system_events.to_json(e) for e in rows], "page": page,
+                    "verified": ok, "broken_at": seq, "reason": why})
 
 
 @bp.get("/notices")

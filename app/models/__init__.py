@@ -3,10 +3,11 @@ from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
+from app.models.system import SystemEvent
 from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
 
 __all__ = [
     "Attachment", "Case", "CaseEvent", "HumanTask", "TimerRow", "ProcessModel", "ProcessVersion", "TIERS",
     "Campaign", "CampaignDeadline", "Enterprise", "Region", "SoeGroup", "TierRecord", "DEPARTMENTS", "ROLES",
-    "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection",
+    "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection", "SystemEvent",
 ]

@@ -4,6 +4,7 @@ from datetime import date
 
 import yaml
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import (
@@ -18,6 +19,7 @@ from app.models import (
     TierRecord,
     User,
 )
+from app.services import system_events
 from app.services.auth import hash_password
 from app.services.credit_code import credit_code_error
 from app.services.errors import Invalid
@@ -254,7 +256,9 @@ def _user(row, where, errors) -> bool:
                 return False
             fields["enterprise_id"] = ent.id
     user = db.session.scalar(select(User).where(User.username == str(row["username"])))
-    if row.get("password"):
+    if row.get("password") and user is not None and check_password_hash(user.password_hash, str(row["password"])):
+        pass  # unchanged: no new hash, no event
+    elif row.get("password"):
         try:
             fields["password_hash"] = hash_password(str(row["password"]), str(row["username"]))
         except Invalid as exc:
@@ -263,9 +267,15 @@ def _user(row, where, errors) -> bool:
     elif user is None:
         errors.append(f"{where}: a new user needs a password")
         return False
+    created = user is None
     if user is None:
         user = User(username=str(row["username"]))
         db.session.add(user)
+    visible = {k: v for k, v in fields.items() if k != "password_hash"}
+    changed = {k: v for k, v in visible.items() if created or getattr(user, k) != v}
     for k, v in fields.items():
         setattr(user, k, v)
+    if changed or "password_hash" in fields and not created:
+        system_events.append(None, "user.created" if created else "user.changed", user.username,
+                             dict(changed, password_changed="password_hash" in fields and not created))
     return True

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ProcessModel, ProcessVersion
-from app.services import clock
+from app.services import clock, system_events
 from app.services.errors import Invalid, NotFound
 from app.services.scope import KNOWN_LANES
 from workflows.errors import DiagramError
@@ -108,6 +108,8 @@ def deploy(key: str, bpmn_xml: bytes, author_id: int | None, message: str | None
                              message=message, created_at=clock.now())
     db.session.add(version)
     db.session.flush()
+    system_events.append(author_id, "process.deployed", f"{key} v{number}",
+                         {"content_hash": digest, "message": message, "process_id": bundle.process_id})
     return version
 
 

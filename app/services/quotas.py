@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import DecisionTable, Region
-from app.services import clock
+from app.services import clock, system_events
 from app.services.errors import Invalid
 from workflows.decisions import decide, load_decision
 from workflows.errors import DiagramError, EngineError
@@ -31,6 +31,8 @@ def deploy(key: str, dmn_xml: bytes, author_id: int | None, message: str | None 
                         message=message, created_at=clock.now())
     db.session.add(row)
     db.session.flush()
+    system_events.append(author_id, "decision_table.deployed", f"{key} v{number}",
+                         {"content_hash": digest, "message": message})
     return row
 
 
