@@ -14,6 +14,9 @@ from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
 
 bp = Blueprint("web", __name__)
+# eligibility rules with a translated sentence in the catalogs (app/translations/terms.jinja)
+RULE_TERMS = ("requires_basic", "requires_advanced", "requires_excellent", "legal_person", "already_holds",
+              "one_case_per_campaign", "application_deadline", "no_campaign")
 
 
 @bp.errorhandler(ServiceError)
@@ -45,7 +48,8 @@ def start_case():
             target = url_for("web.task", task_id=first[0].id) if first else url_for("web.case", case_id=case.id)
     except ServiceError as exc:
         for rule in (exc.errors or {}).get("rules", []):
-            flash(rule["message"], "error")
+            term = rule["rule"]  # a catalog msgid (terms.jinja), translated at run time
+            flash(_(term) if term in RULE_TERMS else rule["message"], "error")
         if not (exc.errors or {}).get("rules"):
             flash(exc.message, "error")
         return redirect(url_for("web.home"))
@@ -174,7 +178,7 @@ def enterprise(enterprise_id):
     from app.services import lineage
 
     view = lineage.lineage(current_user._get_current_object(), enterprise_id)
-    return render_template("web/enterprise.html", view=view)
+    return render_template("web/enterprise.html", view=view, rule_terms=RULE_TERMS)
 
 
 @bp.get("/attachments/<int:attachment_id>")
