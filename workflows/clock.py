@@ -48,3 +48,23 @@ def deadline_after(duration: str) -> str:
     parsed = _timer_module.TimerEventDefinition.parse_iso_duration(duration)
     start = engine_now()
     return (start + _timer_module.TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+
+
+def deadline_after_working_days(n: int) -> str:
+    """For scripts: the end (24:00 Asia/Shanghai) of the n-th Chinese working day after the engine's today, with
+    public holidays and make-up working days (调休) from the `chinesecalendar` library. Outside the years the
+    library covers this raises: a guessed calendar would silently mis-date a public notice."""
+    from datetime import time as dtime
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import chinese_calendar
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    day = engine_now().astimezone(shanghai).date()
+    left = int(n)
+    while left > 0:
+        day += timedelta(days=1)
+        if chinese_calendar.is_workday(day):  # NotImplementedError outside the covered years
+            left -= 1
+    return datetime.combine(day + timedelta(days=1), dtime(0, 0), tzinfo=shanghai).isoformat()

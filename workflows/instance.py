@@ -212,8 +212,12 @@ class Instance:
         if self.completed:
             return self.final_data()
         merged: dict = {}
-        for t in self.wf.get_tasks(state=TaskState.READY, manual=True):
+        live = self.wf.get_tasks(state=TaskState.READY, manual=True) or \
+            self.wf.get_tasks(state=TaskState.WAITING)  # waiting at a catch event (a notice, a message)
+        for t in live:
             merged.update(copy.deepcopy(t.data))
+        if not merged and self.wf.last_task is not None:
+            merged = copy.deepcopy(self.wf.last_task.data)
         return merged
 
     def final_data(self) -> dict:

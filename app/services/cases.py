@@ -42,7 +42,9 @@ def start_data(rec, campaign: Campaign, ent: Enterprise) -> dict:
     deadline = campaign.deadline_for(rec.tier)
     data = {"tier": rec.tier, "campaign_year": campaign.year, "case_id": rec.id, "is_soe": bool(ent.soe_group_key),
             "legal_person": ent.legal_person, "industry": ent.industry,
-            "notice_period": (campaign.notice_periods or {}).get(rec.tier, "P7D")}
+            "notice_period": (campaign.notice_periods or {}).get(rec.tier, "P7D"),
+            # provincial lists (advanced): a notice of working days (DOMAIN.md: 5)
+            "provincial_notice_working_days": int((campaign.notice_periods or {}).get("advanced_working_days", 5))}
     if deadline:  # the campaign's dates, or later ones an administrator set for the province (services/deadlines)
         data.update(deadlines.instants(deadlines.effective_dates(campaign, rec.tier, rec.province_code)))
     else:

@@ -122,9 +122,11 @@ def _campaign(row, where, errors) -> bool:
     camp.branch_industries = list(row.get("branch_industries", camp.branch_industries or
                                           ["petrochemicals", "non_ferrous_metals"]))
     periods = row.get("notice_periods", camp.notice_periods or {"excellent": "P7D", "lighthouse": "P7D"})
-    if not isinstance(periods, dict) or not all(t in TIERS and isinstance(v, str) and v.startswith("P")
-                                                 for t, v in periods.items()):
-        errors.append(f"{where}: notice_periods maps a tier to an ISO-8601 duration such as P7D")
+    if not isinstance(periods, dict) or not all(
+            (t in TIERS and isinstance(v, str) and v.startswith("P"))
+            or (t == "advanced_working_days" and isinstance(v, int) and 1 <= v <= 60) for t, v in periods.items()):
+        errors.append(f"{where}: notice_periods maps a tier to an ISO-8601 duration such as P7D "
+                      "(and advanced_working_days to a number of working days)")
     else:
         camp.notice_periods = dict(periods)
     per_tier = {t: {} for t in TIERS}

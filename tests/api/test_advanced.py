@@ -39,7 +39,18 @@ def status(client, h, case_id):
     return client.get(f"/api/v1/cases/{case_id}", headers=h).get_json()["status"]
 
 
-def test_provincial_certification_with_joint_review_and_publication(client, auth_headers):
+NOTICE_OVER = "2026-12-02T16:00:01+00:00"  # 5 working days after 2026-11-25 (Wed), to the end of 2026-12-02
+
+
+def end_notice(app, client, h, cid):
+    """The provincial list's public notice (5 working days) runs out: the case is certified."""
+    assert status(client, h, cid) == "public_notice"
+    out = app.test_cli_runner().invoke(args=["timers", "run", "--now", NOTICE_OVER])
+    assert f"case {cid}: wait_public_notice fired" in out.output
+    assert status(client, h, cid) == "certified"
+
+
+def test_provincial_certification_with_joint_review_and_publication(app, client, auth_headers):
     ent, prov = auth_headers("ningbo-parts"), auth_headers("zj-reviewer")
     case = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()
     cid = case["id"]
@@ -75,7 +86,7 @@ def test_provincial_certification_with_joint_review_and_publication(client, auth
     assert r.status_code == 201, r.get_json()
     lst = r.get_json()
     assert lst["cases"] == [{"position": 1, "case_id": cid}] and lst["scope"] == "province:330000"
-    assert status(client, ent, cid) == "certified"
+    end_notice(app, client, ent, cid)
     rec = db.session.scalar(select(TierRecord).where(TierRecord.case_id == cid))
     assert (rec.tier, rec.source) == ("advanced", "certified")
     # reported to the national reviewers; not to SASAC (not an SOE list); a second publication is refused
@@ -84,10 +95,10 @@ def test_provincial_certification_with_joint_review_and_publication(client, auth
     assert client.get("/api/v1/lists", headers=auth_headers("sasac-1")).get_json()["items"] == []
     assert client.post("/api/v1/lists", json=body, headers=prov).status_code == 422
     actions = [e["action"] for e in client.get(f"/api/v1/cases/{cid}/events", headers=ent).get_json()["events"]]
-    assert actions[-2:] == ["message.received", "case.closed"]
+    assert actions[-3:] == ["message.received", "timer.fired", "case.closed"]
 
 
-def test_soe_group_certifies_its_member_without_joint_review(client, auth_headers):
+def test_soe_group_certifies_its_member_without_joint_review(app, client, auth_headers):
     ent, soe = auth_headers("sinopec-ningbo"), auth_headers("sinopec-reviewer")
     cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
@@ -99,7 +110,7 @@ def test_soe_group_certifies_its_member_without_joint_review(client, auth_header
     lst = client.post("/api/v1/lists", json={"tier": "advanced", "campaign": 2026, "case_ids": [cid]},
                       headers=soe).get_json()
     assert lst["scope"] == "soe:sinopec"
-    assert status(client, ent, cid) == "certified"
+    end_notice(app, client, ent, cid)
     assert [x["id"] for x in client.get("/api/v1/lists", headers=auth_headers("sasac-1")).get_json()["items"]] \
         == [lst["id"]]
 

@@ -38,7 +38,7 @@ def test_certifier_publishes_in_the_browser(app, client, auth_headers):
     assert f'name="case" value="{cid}"' in page
     r = web.post("/lists/", data={"csrf_token": csrf(web, "/lists/"), "kind": "certified", "tier": "advanced",
                                   "campaign": "2026", "case": str(cid)})
-    assert r.status_code == 302 and status(client, ent, cid) == "certified"
+    assert r.status_code == 302 and status(client, ent, cid) == "public_notice"  # the list's 5 working days
     (lst,) = client.get("/api/v1/lists", headers=soe).get_json()["items"]
     x = web.get(f"/lists/{lst['id']}/export?format=csv")
     assert x.status_code == 200 and "中国石化示范化工宁波分公司" in x.data.decode("utf-8-sig")

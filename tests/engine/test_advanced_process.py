@@ -1,5 +1,5 @@
 """The advanced-tier diagram through every gateway path, driven directly."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ def do(inst, element, data):
 
 
 def start(bundle, is_soe=False):
-    return Instance.start(bundle, {"case_id": 1, "is_soe": is_soe}, NOW)
+    return Instance.start(bundle, {"case_id": 1, "is_soe": is_soe, "provincial_notice_working_days": 5}, NOW)
 
 
 def test_checks_pass(bundle):
@@ -52,7 +52,20 @@ def test_provincial_path_runs_the_joint_review_in_parallel(bundle):
     inst = do(inst, "certifier_decision", {"decision": "approve"})
     assert inst.human_tasks() == [] and inst.waiting_messages() == [("wait_approved", "certified_list_published")]
     inst.send_message("certified_list_published", {"list_id": 9}, {"case": {"case_id": 1}}, NOW)
+    # the provincial list's public notice: 5 working days (2026-11-25 is a Wednesday: to the end of 2026-12-02)
+    due = dict(inst.waiting_timers())["wait_public_notice"]
+    assert due == datetime(2026, 12, 2, 16, 0, tzinfo=timezone.utc)
+    inst.fire_timers(due + timedelta(seconds=1))
     assert inst.end_event() == "end_certified"
+
+
+def test_an_upheld_objection_during_the_provincial_notice(bundle):
+    inst = do(start(bundle, is_soe=True), "application", {})
+    inst = do(inst, "certifier_review", {"decision": "approve"})
+    inst.send_message("certified_list_published", {"list_id": 9}, {"case": {"case_id": 1}}, NOW)
+    inst.send_message("objection_lodged", {"objection_id": 1, "reason": "x"}, {}, NOW)
+    inst = do(inst, "objection_review", {"decision": "reject", "resolution": "成立"})
+    assert inst.end_event() == "end_rejected_objection"
 
 
 def test_soe_path_skips_the_joint_review(bundle):
