@@ -231,16 +231,9 @@ def get_list(list_id):
 @bp.get("/lists/<int:list_id>/export")
 @token_required
 def export_list(list_id):
-    lst = lists.get_list(g.api_user, list_id)
-    fmt = request.args.get("format", "xlsx")
-    if fmt not in ("xlsx", "csv"):
-        raise Invalid("format is xlsx or csv", errors={"format": "xlsx or csv"})
     from app.services import exports
 
-    data = exports.to_xlsx(lst) if fmt == "xlsx" else exports.to_csv(lst)
-    mime = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
-            else "text/csv; charset=utf-8")
-    name = f"{lst.kind}-{lst.tier}-{lst.campaign.year}-{lst.id}.{fmt}"
+    data, mime, name = exports.render(lists.get_list(g.api_user, list_id), request.args.get("format", "xlsx"))
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
 
 

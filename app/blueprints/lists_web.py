@@ -80,14 +80,7 @@ def export(list_id):
     from flask import send_file
 
     from app.services import exports
-    from app.services.errors import Invalid
 
     lst = lists.get_list(current_user._get_current_object(), list_id)
-    fmt = request.args.get("format", "xlsx")
-    if fmt not in ("xlsx", "csv"):
-        raise Invalid("format is xlsx or csv")
-    data = exports.to_xlsx(lst) if fmt == "xlsx" else exports.to_csv(lst)
-    mime = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
-            else "text/csv; charset=utf-8")
-    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True,
-                     download_name=f"{lst.kind}-{lst.tier}-{lst.campaign.year}-{lst.id}.{fmt}")
+    data, mime, name = exports.render(lst, request.args.get("format", "xlsx"))
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)

@@ -70,3 +70,15 @@ def to_xlsx(lst: CaseList) -> bytes:
     wb.save(out)
     return out.getvalue()
 
+
+
+def render(lst: CaseList, fmt: str) -> tuple[bytes, str, str]:
+    """(content, mimetype, file name) of a list in `fmt` (xlsx or csv)."""
+    if fmt not in ("xlsx", "csv"):
+        from app.services.errors import Invalid
+
+        raise Invalid("format is xlsx or csv", errors={"format": "xlsx or csv"})
+    data = to_xlsx(lst) if fmt == "xlsx" else to_csv(lst)
+    mime = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+            else "text/csv; charset=utf-8")
+    return data, mime, f"{lst.kind}-{lst.tier}-{lst.campaign.year}-{lst.id}.{fmt}"
