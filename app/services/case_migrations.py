@@ -15,7 +15,7 @@ compares the digest recorded with the event; a difference stops replay there wit
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Case, HumanTask, ProcessVersion, User
+from app.models import Campaign, Case, HumanTask, ProcessVersion, User
 from app.services import events, instances, processes, versions
 from app.services.errors import Conflict, Invalid, NotFound
 from app.uow import unit_of_work
@@ -96,8 +96,9 @@ def migrate_case(user: User, case_id: int, key: str, number: int, now) -> dict:
                         "to": {"key": key, "version": target.version, "id": target.id},
                         "waiting": p.waiting, "changed": p.changed},
                   state=rec.state)
-    if moved.completed:
-        instances.record_outcome(rec, user.id, now, now.year)
+    if moved.completed:  # a restored due time had passed: the case ends as the timer says
+        year = db.session.scalar(select(Campaign.year).where(Campaign.id == rec.campaign_id))
+        instances.record_outcome(rec, user.id, now, year)
     instances.commit_case(rec)
     db.session.execute(update(Case.__table__).where(Case.__table__.c.id == rec.id)
                        .values(process_version_id=target.id))
