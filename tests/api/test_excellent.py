@@ -99,6 +99,7 @@ def test_provincial_path_to_certification(app, client, auth_headers):
     h = auth_headers(username(lead["expert"]))
     complete(client, h, my_task(client, h, cid, "expert_review")["id"],
              {"decision": "approve", "review_comment": "达到国内领先水平"})
+    panel_review(client, auth_headers, miit, cid, "onsite_verification")
     onsite = auth_headers(username(drawn_expert(client, miit, cid, "onsite_verification")["expert"]))
     complete(client, onsite, my_task(client, onsite, cid, "onsite_verification")["id"],
              {"decision": "approve", "review_comment": "现场核验属实"})
@@ -171,8 +172,8 @@ def _to_notice(client, auth_headers):
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
              {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
-    panel_review(client, auth_headers, miit, cid, "expert_review")
     for step in ("expert_review", "onsite_verification"):
+        panel_review(client, auth_headers, miit, cid, step)
         h = auth_headers(username(drawn_expert(client, miit, cid, step)["expert"]))
         complete(client, h, my_task(client, h, cid, step)["id"],
                  {"decision": "approve", "score": 80, "review_comment": "通过"})

@@ -41,6 +41,7 @@ def to_cultivation(client, auth_headers):
     panel_review(client, auth_headers, miit, cid, "material_review")
     expert_do(client, auth_headers, miit, cid, "material_review",
               {"decision": "approve", "review_comment": "材料评审通过"})
+    panel_review(client, auth_headers, miit, cid, "onsite_inspection")
     expert_do(client, auth_headers, miit, cid, "onsite_inspection",
               {"decision": "approve", "review_comment": "现场考察通过"})
     complete(client, miit, my_task(client, miit, cid, "target_decision")["id"], {"decision": "approve"})

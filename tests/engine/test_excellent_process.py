@@ -23,9 +23,9 @@ def bundle():
 
 
 def do(inst, element, data, at=NOW):
-    if element == "expert_review":  # a panel of three scores first; the lead decides
+    if element in ("expert_review", "onsite_verification"):  # a panel of three scores first; the lead decides
         for i, score in ((1, 80), (2, 85), (3, 50)):
-            inst = do(inst, f"expert_review_{i}", {"decision": "approve" if score > 60 else "reject", "score": score,
+            inst = do(inst, f"{element}_{i}", {"decision": "approve" if score > 60 else "reject", "score": score,
                                                    "review_comment": "ok"}, at)
     (t,) = [t for t in inst.human_tasks() if t.element == element]
     inst.complete(t.uuid, data, at)
@@ -138,6 +138,6 @@ def test_the_panel_flags_outliers_and_split_votes_for_its_lead(bundle):
     (lead,) = inst.human_tasks()
     data = inst.task_data(lead.uuid)
     assert lead.element == "expert_review" and lead.form == "panel_lead.json"
-    assert (data["panel_mean"], data["panel_outliers"], data["panel_split"], data["panel_approvals"]) == \
-        (71.7, [3], True, 2)
-    assert "scores" not in data and data["panel_3"]["score"] == 50
+    assert (data["expert_review_mean"], data["expert_review_outliers"], data["expert_review_split"],
+            data["expert_review_approvals"]) == (71.7, [3], True, 2)
+    assert "scores" not in data and data["expert_review_3"]["score"] == 50
