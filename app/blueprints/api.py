@@ -272,9 +272,14 @@ def notices():
 @bp.post("/cases/<int:case_id>/objections")
 @token_required
 def lodge_objection(case_id):
-    data = body()
+    """JSON {"reason"}, or multipart with a `reason` field and `file` parts (evidence)."""
+    if request.mimetype == "multipart/form-data":
+        reason = request.form.get("reason")
+        files = [(f.filename or "", f.stream) for f in request.files.getlist("file")]
+    else:
+        reason, files = body().get("reason"), []
     with unit_of_work():
-        out = objections.to_json(objections.lodge(g.api_user, case_id, data.get("reason")))
+        out = objections.to_json(objections.lodge(g.api_user, case_id, reason, files))
     return jsonify(out), 201
 
 

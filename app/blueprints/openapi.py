@@ -26,6 +26,7 @@ LIST = {"type": "object", "required": ["id", "kind", "tier", "campaign", "scope"
         "position": {"type": "integer"}, "case_id": {"type": "integer"}}}}}}
 OBJECTION = {"type": "object", "required": ["id", "case_id", "reason", "state"], "properties": {
     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "reason": {"type": "string"},
+    "attachments": {"type": "array", "items": {"type": "integer"}},
     "state": {"type": "string", "enum": ["open", "upheld", "dismissed"]},
     "resolution": {"type": "string", "nullable": True}}}
 TASK = {"$ref": "#/components/schemas/Task"}
@@ -122,8 +123,14 @@ def document() -> dict:
                 "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
                 errors=(401,), tag="notices")},
             "/cases/{id}/objections": {
-                "post": _op("Lodge an objection during the public notice", 201, OBJECTION, _json({
-                    "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}),
+                "post": _op("Lodge an objection during the public notice (JSON, or multipart with evidence files)",
+                            201, OBJECTION, {**_json({
+                                "type": "object", "required": ["reason"],
+                                "properties": {"reason": {"type": "string"}}}),
+                                "multipart/form-data": {"schema": {
+                                    "type": "object", "required": ["reason"], "properties": {
+                                        "reason": {"type": "string"},
+                                        "file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}},
                     params=[ID], errors=(401, 403, 404, 409, 422), tag="notices"),
                 "get": _op("The objections of a case", 200, {"type": "object", "properties": {
                     "items": {"type": "array", "items": OBJECTION}}}, params=[ID], tag="notices"),

@@ -46,6 +46,7 @@ class Objection(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     lodged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(4000))
+    attachments: Mapped[list | None] = mapped_column(JSON)  # ids of the evidence files, stored on the case
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | upheld | dismissed
     resolution: Mapped[str | None] = mapped_column(String(4000))
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -56,6 +56,12 @@ def upload(actor: User, case_id: int, filename: str, stream) -> Attachment:
     if not may_upload(actor, case):
         raise Forbidden("only the enterprise, a reviewer with an open task of this case or an administrator adds "
                         "files to it")
+    return store(actor, case, filename, stream)
+
+
+def store(actor: User, case, filename: str, stream) -> Attachment:
+    """Check, hash and keep one file for a case whose access the caller has already decided (an upload by the
+    case's own people, or the evidence of an objection during a public notice)."""
     name = _safe_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = [t.strip().lower() for t in current_app.config["ALLOWED_UPLOAD_TYPES"]]

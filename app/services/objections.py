@@ -21,7 +21,8 @@ def in_notice() -> list[dict]:
             for r in rows]
 
 
-def lodge(actor: User, case_id: int, reason) -> Objection:
+def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
+    """`files`: (filename, stream) pairs of evidence, kept on the case (its reviewers see them)."""
     if actor.role == "auditor":
         raise Forbidden("auditors read; they do not lodge objections")
     if not isinstance(reason, str) or not 5 <= len(reason.strip()) <= 4000:
@@ -32,10 +33,19 @@ def lodge(actor: User, case_id: int, reason) -> Objection:
     if rec.status not in NOTICE_STATUSES:
         raise Invalid("objections are taken only during the public notice", errors={"case_id": rec.status})
     now = clock.now()
-    obj = Objection(case_id=rec.id, lodged_by=actor.id, reason=reason.strip(), state="open", created_at=now)
+    evidence = []
+    if files:
+        from app.models import Case as CaseRow
+        from app.services import attachments
+
+        case_row = db.session.get(CaseRow, rec.id)
+        evidence = [attachments.store(actor, case_row, name, stream).id for name, stream in files]
+        rec = instances.load(case_id)  # the uploads appended events: continue from the case as it is now
+    obj = Objection(case_id=rec.id, lodged_by=actor.id, reason=reason.strip(), state="open", created_at=now,
+                    attachments=evidence or None)
     db.session.add(obj)
     db.session.flush()
-    payload = {"objection_id": obj.id, "reason": obj.reason}
+    payload = {"objection_id": obj.id, "reason": obj.reason, "attachments": evidence}
     if rec.status == "public_notice":
         messages.deliver(rec, "objection_lodged", payload, actor.id, now)  # holds the case
     else:  # already under review: the pending decision covers this one too
@@ -57,5 +67,6 @@ def for_case(case_id: int) -> list[Objection]:
 
 
 def to_json(o: Objection) -> dict:
-    return {"id": o.id, "case_id": o.case_id, "reason": o.reason, "state": o.state, "resolution": o.resolution,
+    return {"id": o.id, "case_id": o.case_id, "reason": o.reason, "attachments": o.attachments or [],
+            "state": o.state, "resolution": o.resolution,
             "created_at": o.created_at.isoformat(), "resolved_at": o.resolved_at.isoformat() if o.resolved_at else None}

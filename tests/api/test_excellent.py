@@ -198,7 +198,15 @@ def test_objection_upheld_holds_then_rejects(app, client, auth_headers):
     # held: the end of the notice period passes, nothing is certified while the objection is open
     out = app.test_cli_runner().invoke(args=["timers", "run", "--now", "2026-12-10T00:00:00+00:00"])
     assert "0 timer(s) fired" in out.output and status(client, miit, cid) == "objection_review"
-    client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "第二份异议：环保处罚未披露。"}, headers=other)
+    r = client.post(f"/api/v1/cases/{cid}/objections", headers=other,
+                    data={"reason": "第二份异议：环保处罚未披露。",
+                          "file": [(__import__("io").BytesIO(b"%PDF-1.4 penalty notice"), "处罚决定书.pdf")]})
+    assert r.status_code == 201, r.get_json()
+    (evidence,) = r.get_json()["attachments"]
+    assert client.get(f"/api/v1/attachments/{evidence}", headers=miit).data == b"%PDF-1.4 penalty notice"
+    bad = client.post(f"/api/v1/cases/{cid}/objections", headers=other,
+                      data={"reason": "第三份异议。", "file": [(__import__("io").BytesIO(b"MZ"), "x.exe")]})
+    assert bad.status_code == 415
     complete(client, miit, my_task(client, miit, cid, "objection_review")["id"],
              {"decision": "reject", "resolution": "经核实异议成立"})
     assert status(client, miit, cid) == "rejected"
