@@ -97,12 +97,14 @@
     var timer = !none && eventDef(element, "bpmn:TimerEventDefinition");
     var message = !none && eventDef(element, "bpmn:MessageEventDefinition");
     var flow = !none && is(element, "bpmn:SequenceFlow");
+    var script = !none && is(element, "bpmn:ScriptTask");
     show("prop-name", !none && !lane);
     show("prop-role", lane);
     show("prop-task", human);
     show("prop-timer", !!timer);
     show("prop-condition", flow);
     show("prop-message", !!message);
+    show("prop-script", script);
     if (none) { return; }
     var bo = element.businessObject;
     $("f-name").value = bo.name || "";
@@ -120,6 +122,7 @@
       $("f-timer-kind").value = kind;
       $("f-timer").value = timer[kind] ? (timer[kind].body || "") : "";
     }
+    if (script) { $("f-script").value = bo.script || ""; }
     if (flow) { $("f-condition").value = bo.conditionExpression ? (bo.conditionExpression.body || "") : ""; }
     if (message) { $("f-message").value = message.messageRef ? (message.messageRef.name || "") : ""; }
   }
@@ -143,6 +146,9 @@
   }
   onChange("f-timer", setTimer);
   onChange("f-timer-kind", setTimer);
+  onChange("f-script", function (el, v) {
+    modeling.updateProperties(el, { script: v || undefined, scriptFormat: el.businessObject.scriptFormat || "python" });
+  });
   onChange("f-condition", function (el, v) {
     modeling.updateProperties(el, { conditionExpression: v ? moddle.create("bpmn:FormalExpression", { body: v }) : undefined });
   });
