@@ -69,7 +69,14 @@ def inbox_context(actor, args) -> dict:
 @bp.get("")
 @login_required
 def index():
-    return render_template("inbox/index.html", **inbox_context(current_user._get_current_object(), request.args))
+    from app.services import reminders
+
+    actor = current_user._get_current_object()
+    from datetime import datetime
+
+    open_reminders = [dict(r, due=datetime.fromisoformat(r["due_at"])) for r in reminders.for_user(actor, limit=20)
+                      if r["task_state"] == "open"]
+    return render_template("inbox/index.html", reminders=open_reminders, **inbox_context(actor, request.args))
 
 
 def _back():
