@@ -1,5 +1,7 @@
 """Versions and migration of running cases through the services and the API (issue 5)."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.config import ROOT
@@ -222,3 +224,29 @@ def test_editor_validate_warns_about_case_rules_for_a_model_without_tier(app):
     assert any(w["element"] == "report" and "form" in w["message"] for w in out["warnings"]), out
     r = client.post(f"/admin/processes/{KEY}/validate", json={"bpmn": BASIC.decode()}, headers={"X-CSRFToken": token})
     assert r.get_json() == {"ok": True, "errors": [], "warnings": []}
+
+
+def test_timer_due_time_survives_a_service_migration(monkeypatch):
+    from app.models import TimerRow
+
+    xml = (ROOT / "tests" / "engine" / "data" / "timers.bpmn").read_bytes()
+    xml = xml.replace(b'"2026-12-01T00:00:00+08:00"', b'"2026-01-01T00:00:00+08:00"')  # passed: straight to report
+    with unit_of_work():
+        processes.deploy("timer_case", xml, None, "v1")
+    monkeypatch.setattr(processes, "version_for_tier", lambda tier: processes.latest_version("timer_case"))
+    with unit_of_work():
+        case_id = cases.create_case(user("acme"), "basic", 2026).id
+    (row,) = db.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id)).all()
+    due = row.due_at
+    assert row.element == "report_deadline" and due == clock.now() + timedelta(days=30)
+    clock.get_clock().advance(days=10)  # the engine would restart the 30 days from here
+    with unit_of_work():
+        v2 = processes.deploy("timer_case", xml.replace(b'name="Report"', b'name="Report, revised"'), None, "v2")
+        v2 = v2.version
+    out = case_migrations.migrate_bulk(user("admin"), "timer_case", v2, [case_id], clock.now())
+    assert out["failed"] == [], out
+    db.session.expire_all()
+    (row,) = db.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id)).all()
+    assert row.due_at == due and db.session.get(Case, case_id).next_timer_at == due
+    (task,) = cases.open_tasks(db.session.get(Case, case_id))
+    assert task.element == "report"
