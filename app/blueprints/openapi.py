@@ -19,6 +19,7 @@ def _json(schema):
 
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+KEY_PARAM = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 LIST = {"type": "object", "required": ["id", "kind", "tier", "campaign", "scope", "cases"], "properties": {
     "id": {"type": "integer"}, "kind": {"type": "string"}, "tier": {"type": "string"}, "campaign": {"type": "integer"},
     "scope": {"type": "string"}, "details": {"type": "object"},
@@ -152,11 +153,39 @@ def document() -> dict:
                         "province": {"type": "string"}, "case_id": {"type": "integer"}}}),
                 params=[{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 errors=(401, 403, 404, 422), tag="scheduling")},
-            "/process-models/{key}/versions": {"post": _op("Deploy a new version (BPMN XML body; admin)", 201, {
+            "/process-models": {"get": _op("Process models and their latest versions (readers: admin, auditor, "
+                                           "national)", 200, errors=(401, 403), tag="processes")},
+            "/process-models/{key}/versions/{version}": {"get": _op("One version with its XML and forms", 200,
+                params=[KEY_PARAM, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                errors=(401, 403, 404), tag="processes")},
+            "/process-models/{key}/diff": {"get": _op("Elements and form fields added, removed and changed", 200,
+                params=[KEY_PARAM, {"name": "from", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "to", "in": "query", "schema": {"type": "integer"}}],
+                errors=(401, 403, 404, 422), tag="processes")},
+            "/process-models/{key}/validate": {"post": _op("Validate a diagram without deploying it (admin)", 200,
+                body={"application/xml": {"schema": {"type": "string"}}}, params=[KEY_PARAM],
+                errors=(401, 403, 413, 422), tag="processes")},
+            "/process-models/{key}/rollback": {"post": _op("Deploy an older version's content as the newest (admin)",
+                201, body=_json({"type": "object", "required": ["version"], "properties": {
+                    "version": {"type": "integer"}, "message": {"type": "string"}}}), params=[KEY_PARAM],
+                errors=(401, 403, 404, 422), tag="processes")},
+            "/process-models/{key}/migration": {
+                "get": _op("Dry run: every running case and whether it can move to version `to` (admin)", 200,
+                           params=[KEY_PARAM, {"name": "to", "in": "query", "schema": {"type": "integer"}}],
+                           errors=(401, 403, 404, 422), tag="processes"),
+                "post": _op("Migrate running cases to version `to`, each in its own transaction (admin)", 200,
+                            body=_json({"type": "object", "required": ["to"], "properties": {
+                                "to": {"type": "integer"}, "case_ids": {}}}), params=[KEY_PARAM],
+                            errors=(401, 403, 404, 409, 422), tag="processes"),
+            },
+            "/process-models/{key}/versions": {
+                "get": _op("The versions of a model", 200, params=[KEY_PARAM], errors=(401, 403, 404),
+                           tag="processes"),
+                "post": _op("Deploy a new version (BPMN XML body; admin)", 201, {
                 "type": "object", "properties": {"key": {"type": "string"}, "version": {"type": "integer"},
                                                  "content_hash": {"type": "string"}}},
                 {"application/xml": {"schema": {"type": "string"}}},
-                params=[{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                params=[KEY_PARAM],
                 errors=(401, 403, 413, 422), tag="processes")},
         },
         "components": {
