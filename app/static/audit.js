@@ -28,26 +28,9 @@
     if (link) { ev.preventDefault(); window.location.assign(link.href); }
   });
 
-  var container = document.getElementById("diagram");
-  if (!container || typeof window.BpmnJS !== "function") { return; }
   var active = (section.getAttribute("data-active") || "").split(" ").filter(Boolean);
-  var viewer = new window.BpmnJS({ container: container });
-  fetch(section.getAttribute("data-diagram"), { credentials: "same-origin" })
-    .then(function (resp) {
-      if (!resp.ok) { throw new Error("diagram " + resp.status); }
-      return resp.text();
-    })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      var canvas = viewer.get("canvas");
-      var registry = viewer.get("elementRegistry");
-      canvas.zoom("fit-viewport");
-      active.forEach(function (id) {
-        if (registry.get(id)) { canvas.addMarker(id, "token"); }
-      });
-      container.setAttribute("data-ready", "true");
-    })
-    .catch(function (err) {
-      container.setAttribute("data-error", String(err));
-    });
+  if (window.tierflowShowDiagram) {
+    window.tierflowShowDiagram(document.getElementById("diagram"), section.getAttribute("data-diagram"),
+                               { token: active });
+  }
 }());
