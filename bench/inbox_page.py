@@ -42,21 +42,22 @@ def main():
         upgrade(revision="heads")
         demo.load_demo()
         db.session.commit()
-        ents = [(e.id, e.province_code) for e in db.session.scalars(select(Enterprise))]
+        ents = [(e.id, e.province_code, e.city_code) for e in db.session.scalars(select(Enterprise))]
         camp = db.session.scalar(select(Campaign.id))
         pv = db.session.scalar(select(ProcessVersion.id))
         now = datetime.now(timezone.utc)
         rnd = random.Random(1)
         cases, rows = [], []
         for i in range(1, args.cases + 1):
-            ent, prov = rnd.choice(ents)
+            ent, prov, city = rnd.choice(ents)
             cases.append(dict(id=i, enterprise_id=ent, campaign_id=camp, tier="basic", status="in_review",
-                              province_code=prov, soe_group_key=None, process_version_id=pv, state="{}",
+                              province_code=prov, city_code=city, soe_group_key=None, process_version_id=pv, state="{}",
                               revisions=0, event_seq=0, last_hash="0" * 64, lock_version=1, created_at=now,
                               updated_at=now))
             rows.append(dict(case_id=i, task_uuid=str(uuid.UUID(int=rnd.getrandbits(128))),
                              element="organizer_review", title="组织单位审核", title_en="Review",
                              form="basic_review.json", role="provincial_reviewer", scope=f"province:{prov}",
+                             province_code=prov, city_code=city,
                              state=rnd.choice(["open", "completed", "completed"]), tier="basic",
                              due_at=now + timedelta(hours=rnd.randint(-100, 2000)), created_at=now))
         db.session.execute(insert(Case), cases)

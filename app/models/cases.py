@@ -24,6 +24,7 @@ class Case(db.Model):
     tier: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(40))  # a final status or the step the case waits at
     province_code: Mapped[str] = mapped_column(String(6))  # the recommending province (cities mapped up)
+    city_code: Mapped[str | None] = mapped_column(String(6))  # the enterprise's city, copied for the inbox
     soe_group_key: Mapped[str | None] = mapped_column(String(64))
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
     state: Mapped[str] = mapped_column(Text)  # serialized workflow, spec excluded
@@ -60,6 +61,9 @@ class HumanTask(db.Model):
     element: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str | None] = mapped_column(String(200))
+    # the case's province and city, copied when the row is written: the inbox groups a queue by them, no joins
+    province_code: Mapped[str | None] = mapped_column(String(6))
+    city_code: Mapped[str | None] = mapped_column(String(6))
     form: Mapped[str | None] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(64))
@@ -72,7 +76,9 @@ class HumanTask(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    __table_args__ = (Index("ix_human_tasks_inbox", "role", "scope", "state", "due_at"),)
+    __table_args__ = (Index("ix_human_tasks_inbox", "role", "scope", "state", "due_at"),
+                      Index("ix_human_tasks_facets", "role", "scope", "state", "tier", "element", "claimed_by",
+                            "due_at", "province_code", "city_code"))
 
     case: Mapped[Case] = relationship()
 

@@ -91,6 +91,7 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     info = processes.version_info(version_row.id)
     rec = instances.CaseRecord(
         id=None, enterprise_id=ent.id, campaign_id=campaign.id, tier=tier, status="new", province_code=province,
+        city_code=ent.city_code,
         soe_group_key=ent.soe_group_key, process_version_id=info.id, state="", revisions=0, lock_version=1,
         event_seq=0, last_hash=events.GENESIS, next_timer_at=None, created_by=actor.id, created_at=now,
         updated_at=now, closed_at=None)

@@ -30,6 +30,7 @@ class CaseRecord:
     tier: str
     status: str
     province_code: str
+    city_code: str | None
     soe_group_key: str | None
     process_version_id: int
     state: str
@@ -114,7 +115,8 @@ def save(rec: CaseRecord, inst: Instance, now: datetime) -> None:
         new_rows.append({
             "case_id": rec.id, "task_uuid": info.uuid, "element": info.element, "title": info.title,
             "title_en": info.properties.get("title_en"), "form": info.form, "role": role,
-            "scope": scope, "state": "open", "tier": rec.tier,
+            "scope": scope, "state": "open", "tier": rec.tier, "province_code": rec.province_code,
+            "city_code": rec.city_code,
             "due_at": (now + due) if due else None, "created_at": now, "claimed_by": None, "draft": None,
             "completed_at": None, "completed_by": None,
         })

@@ -102,6 +102,7 @@ def _add_tasks(task: HumanTask, n: int) -> None:
             db.session.add(HumanTask(case_id=task.case_id, task_uuid=str(uuid.uuid4()), element=task.element,
                                      title=task.title, title_en=task.title_en, form=task.form, role=task.role,
                                      scope=task.scope, state="open", tier=task.tier,
+                                     province_code=task.province_code, city_code=task.city_code,
                                      due_at=task.due_at + timedelta(hours=i), created_at=task.created_at,
                                      claimed_by=user("zj-reviewer").id if i % 3 == 0 else None))
 

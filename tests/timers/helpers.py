@@ -26,7 +26,8 @@ def timer_case(username="acme", start: datetime = T0) -> int:
         campaign = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
         rec = instances.CaseRecord(
             id=None, enterprise_id=ent.id, campaign_id=campaign.id, tier="basic", status="new",
-            province_code=ent.province_code, soe_group_key=ent.soe_group_key, process_version_id=info.id, state="",
+            province_code=ent.province_code, city_code=ent.city_code, soe_group_key=ent.soe_group_key,
+            process_version_id=info.id, state="",
             revisions=0, lock_version=1, event_seq=0, last_hash=events.GENESIS, next_timer_at=None, created_by=None,
             created_at=start, updated_at=start, closed_at=None)
         instances.insert_case(rec)
