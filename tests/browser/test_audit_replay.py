@@ -6,21 +6,14 @@ import re
 import pytest
 
 from tests.audit.helpers import basic_case
+from tests.browser.helpers import sign_in, watch_errors
 
 
 @pytest.mark.browser
 def test_auditor_steps_through_a_case(page):
     case_id = basic_case(rounds=1)  # 7 events
-    errors = []
-    page.on("console", lambda m: errors.append(f"{m.text} {m.location.get('url')}")
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto("/login")
-    page.fill("#username", "auditor")
-    page.fill("#password", "auditor-demo-2026")
-    with page.expect_navigation():
-        page.press("#password", "Enter")
+    errors = watch_errors(page)
+    sign_in(page, "auditor")
 
     page.goto(f"/audit/?case={case_id}")
     assert page.locator("#event-results tbody tr").count() == 7

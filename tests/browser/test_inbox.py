@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import sign_in, watch_errors
 from tests.inbox.conftest import ZJ_ENTERPRISES, submitted_basic
 
 ARTIFACTS = Path(os.environ.get("TIERFLOW_ARTIFACTS", "/tmp/tierflow-artifacts"))
@@ -21,17 +22,8 @@ def _shot(page, name: str) -> None:
 @pytest.mark.browser
 def test_bulk_decision_and_dashboard(page):
     review = [submitted_basic(owner) for owner in ZJ_ENTERPRISES]
-    errors = []
-    page.on("console", lambda m: errors.append(f"{m.text} {m.location.get('url')}")
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-
-    page.goto("/login")
-    page.fill("#username", "zj-reviewer")
-    page.fill("#password", "zj-demo-2026")
-    with page.expect_navigation():
-        page.press("#password", "Enter")
+    errors = watch_errors(page)
+    sign_in(page, "zj-reviewer")
     assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 3
     assert page.locator("#bulk-form").count() == 0  # one kind of task first
 
