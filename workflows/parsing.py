@@ -24,7 +24,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from workflows.errors import DiagramError
 from workflows.sandbox import _BUILTINS as SANDBOX_BUILTINS
-from workflows.sandbox import ScriptPolicyError, check_expression, check_script
+from workflows.sandbox import ScriptPolicyError, check_expression, check_script, restricted_engine
 from workflows.serialization import SERIALIZER
 from workflows.xml import DEFAULT_MAX_BYTES, load_xml
 
@@ -157,6 +157,7 @@ def prescan(root) -> list[dict]:
             kind = etree.QName(task).localname
             problems.append({"element": task.get("id"), "message": f"bpmn:{kind} {task.get('id')}: messageRef "
                              f"{ref!r} is not defined in the file (add a bpmn:message with that id)"})
+    problems += check_correlations(root)
     # a process that calls itself, directly or through other processes of the file, would never stop
     calls: dict[str, list] = {}
     for proc in root.findall(f"{{{BPMN_NS}}}process"):
@@ -176,6 +177,79 @@ def prescan(root) -> list[dict]:
                 seen.add(cur)
                 todo.extend(t for _c, t in calls[cur])
     return problems
+
+
+def _message_users(root) -> dict[str, list[str]]:
+    """message id -> ids of the events and tasks that send or receive it (where a problem is marked)."""
+    users: dict[str, list[str]] = {}
+    for d in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+        if d.get("messageRef") and d.getparent().get("id"):
+            users.setdefault(d.get("messageRef"), []).append(d.getparent().get("id"))
+    for task in root.iter(f"{{{BPMN_NS}}}sendTask", f"{{{BPMN_NS}}}receiveTask"):
+        if task.get("messageRef"):
+            users.setdefault(task.get("messageRef"), []).append(task.get("id"))
+    return users
+
+
+def check_correlations(root) -> list[dict]:
+    """Message correlation as SpiffWorkflow reads it: each bpmn:correlationProperty has, per message, a
+    correlationPropertyRetrievalExpression whose expression is evaluated (sandboxed) on the message payload, and
+    each bpmn:correlationKey lists properties by id. Refused, marked on the events using the message: a retrieval
+    expression outside the sandbox policy, empty, or for an undefined message; a key naming an unknown property
+    (SpiffWorkflow would ignore it silently, and the key would never match)."""
+    problems: list[dict] = []
+    users = _message_users(root)
+    messages = {m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
+    props: dict[str, set[str]] = {}  # property id -> messages it is retrieved from
+    for cp in root.iter(f"{{{BPMN_NS}}}correlationProperty"):
+        pid = cp.get("id")
+        props[pid] = set()
+        for rex in cp.iter(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression"):
+            msg = rex.get("messageRef")
+            where = users.get(msg) or [pid]
+            if msg not in messages:
+                problems += [{"element": el, "message": f"bpmn:correlationProperty {pid}: retrieval expression for "
+                              f"message {msg!r}, which is not defined in the file"} for el in where]
+                continue
+            props[pid].add(msg)
+            children = [c for c in rex if isinstance(c.tag, str)]
+            src = (children[0].text or "").strip() if children else ""
+            if not src:
+                problems += [{"element": el, "message": f"correlation property {pid!r}: the retrieval expression "
+                              f"for message {msg!r} is empty"} for el in where]
+                continue
+            try:
+                check_expression(src)
+                err = _absent(src, "eval")
+            except ScriptPolicyError as exc:
+                err = exc.message
+            if err:
+                problems += [{"element": el, "message": f"correlation property {pid!r}: retrieval expression "
+                              f"{src!r} for message {msg!r} refused: {err}"} for el in where]
+    for key in root.iter(f"{{{BPMN_NS}}}correlationKey"):
+        refs = [(r.text or "").strip() for r in key.iter(f"{{{BPMN_NS}}}correlationPropertyRef")]
+        name = key.get("name") or key.get("id") or "?"
+        unknown = [r for r in refs if r not in props]
+        if not unknown:
+            continue
+        where = sorted({el for r in refs if r in props for msg in props[r] for el in users.get(msg, [])}) \
+            or sorted({el for els in users.values() for el in els}) or [key.get("id")]
+        problems += [{"element": el, "message": f"correlation key {name!r} refers to {', '.join(map(repr, unknown))}, "
+                      "which is no bpmn:correlationProperty of the file"} for el in where]
+    return problems
+
+
+def message_correlations(bundle: "SpecBundle", name: str, payload: dict) -> dict:
+    """The correlations of message `name` carrying `payload`, as the diagram's correlation properties compute them
+    (the retrieval expressions run in the sandbox on the payload): {key: {property: value}}. What a sender passes to
+    `Instance.send_message` so that only the cases whose keys match catch it; {} when the message is not correlated."""
+    engine = restricted_engine()
+    for ts in bundle.all_task_specs():
+        ev = getattr(ts, "event_definition", None)
+        for d in [ev, *(getattr(ev, "event_definitions", None) or [])]:
+            if getattr(d, "name", None) == name and getattr(d, "correlation_properties", None):
+                return d.calculate_correlations(engine, d.correlation_properties, dict(payload or {}))
+    return {}
 
 
 def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None = None,
