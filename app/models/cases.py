@@ -77,8 +77,10 @@ class HumanTask(db.Model):
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (Index("ix_human_tasks_inbox", "role", "scope", "state", "due_at"),
+                      # the inbox's grouped count follows this order column for column (streamed, no sort);
+                      # `id` lets it pick one row per task kind for the titles without a table lookup
                       Index("ix_human_tasks_facets", "role", "scope", "state", "tier", "element", "claimed_by",
-                            "due_at", "province_code", "city_code"))
+                            "province_code", "city_code", "due_at", "id"))
 
     case: Mapped[Case] = relationship()
 

@@ -2,9 +2,10 @@
 decisions, and the case aggregates of the dashboard.
 
 An inbox page is a fixed number of statements whatever the number of tasks (no N+1): the page of rows, the total,
-one grouped count per facet, and the names of the claimants. They read `human_tasks` on its index
-`(role, scope, state, due_at)` and never deserialize a workflow; only the region filter and facet look at the scalar
-columns of `cases` and `enterprises` (the region of a task's case is not a column of `human_tasks`).
+one grouped count for every facet, the titles of the task kinds, and the names of the claimants. They read
+`human_tasks` alone, on its indexes `(role, scope, state, due_at)` for the rows and the covering
+`ix_human_tasks_facets` for the counts (the case's province and city are copied onto the task row), and never
+deserialize a workflow.
 
 A bulk decision completes each task through `tasks.complete` in its own unit of work: one task failing (taken by
 someone else, completed meanwhile, invalid) leaves the others done and itself untouched.
@@ -12,7 +13,7 @@ someone else, completed meanwhile, invalid) leaves the others done and itself un
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, HumanTask, Region, SoeGroup, User
@@ -158,26 +159,34 @@ def _due_end(day: date) -> datetime:
 
 def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
     """The counts per filter value from ONE grouped scan of the queue: each facet applies every filter but its own,
-    so the groups carry each filtered attribute (tier, task, claim, due bucket, region) and Python sums them. The
-    region of a task is its case's province and its enterprise's city, copied onto the task row; no join, no
-    workflow is read."""
-    claim = case((HumanTask.claimed_by == actor.id, "mine"), (HumanTask.claimed_by.is_(None), "unclaimed"),
-                 else_="other")
-    due = case((HumanTask.due_at <= now, "overdue"), (HumanTask.due_at < soon, "due_soon"), else_="later")
-    before = case((HumanTask.due_at < _due_end(f.due_before), 1), else_=0) if f.due_before else literal(1)
-    # one scan of the queue on the covering index ix_human_tasks_facets: no join (region columns are on the row)
-    q = (select(HumanTask.tier, HumanTask.element, func.min(HumanTask.title), func.min(HumanTask.title_en),
-                claim.label("claim"), due.label("due"), before.label("before"), HumanTask.province_code,
-                HumanTask.city_code, func.count())
+    so the groups carry each filtered attribute (tier, task, claimant, region) and, as sums, how many of their tasks
+    fall in each due bucket (overdue, due soon, before the chosen day); Python adds them up. The grouping follows the
+    covering index ix_human_tasks_facets column for column, so the scan is streamed (no sort, no table lookup): no
+    join, no workflow is read. The task titles come from one row per task kind, fetched by id."""
+    n_before = func.sum(case((HumanTask.due_at < _due_end(f.due_before), 1), else_=0)) if f.due_before else None
+    overdue = HumanTask.due_at <= now
+    due_soon = (HumanTask.due_at > now) & (HumanTask.due_at < soon)
+    sums = [func.count(), func.sum(case((overdue, 1), else_=0)), func.sum(case((due_soon, 1), else_=0))]
+    if f.due_before:
+        end = HumanTask.due_at < _due_end(f.due_before)
+        sums += [n_before, func.sum(case((overdue & end, 1), else_=0)), func.sum(case((due_soon & end, 1), else_=0))]
+    q = (select(HumanTask.tier, HumanTask.element, HumanTask.claimed_by, HumanTask.province_code,
+                HumanTask.city_code, func.max(HumanTask.id), *sums)
          .where(*_clauses(actor, f, now, skip=("tier", "element", "view", "due", "region")))
-         .group_by(HumanTask.tier, HumanTask.element, "claim", "due", "before", HumanTask.province_code,
+         .group_by(HumanTask.tier, HumanTask.element, HumanTask.claimed_by, HumanTask.province_code,
                    HumanTask.city_code))
     groups = []
-    titles = {}
-    for tier, element, title, title_en, claim_v, due_v, before_v, prov, city, n in db.session.execute(q):
-        titles[element] = {"title": title, "title_en": title_en}
-        groups.append({"tier": tier, "element": element, "view": claim_v, "due": due_v, "before": before_v == 1,
-                       "province": prov, "city": city, "n": n})
+    sample: dict = {}
+    for tier, element, claimed_by, prov, city, last_id, n, n_over, n_soon, *before in db.session.execute(q):
+        sample[element] = max(sample.get(element, 0), last_id)
+        view = "mine" if claimed_by == actor.id else "unclaimed" if claimed_by is None else "other"
+        # with a due-day filter: the tasks within it, and of those the overdue and due-soon ones
+        n_in, over_in, soon_in = (int(x or 0) for x in before) if before else (n, n_over, n_soon)
+        groups.append({"tier": tier, "element": element, "view": view, "province": prov, "city": city,
+                       "n": n, "in": n_in, "due": {"overdue": int(over_in or 0), "due_soon": int(soon_in or 0)}})
+    titles = {e: {"title": t, "title_en": te} for e, t, te in db.session.execute(
+        select(HumanTask.element, HumanTask.title, HumanTask.title_en).where(HumanTask.id.in_(list(sample.values()))))
+    } if sample else {}
     region = db.session.get(Region, f.region) if f.region else None
     by_province = region is not None and region.kind in ("province", "xpcc")
 
@@ -195,19 +204,24 @@ def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
             return False
         if "region" not in skip and f.region and not in_region(g):
             return False
-        return "due" in skip or g["before"]
+        return True
 
     def total(key, skip):
         out: dict = {}
         for g in groups:
-            if keep(g, skip) and g[key]:
-                out[g[key]] = out.get(g[key], 0) + g["n"]
+            n = g["n"] if "due" in skip else g["in"]
+            if keep(g, skip) and g[key] and n:
+                out[g[key]] = out.get(g[key], 0) + n
         return out
 
     tiers = total("tier", ("tier",))
     elements = total("element", ("element",))
     views = total("view", ("view",))
-    dues = total("due", ("view",))
+    dues: dict = {}
+    for g in groups:
+        if keep(g, ("view",)):
+            for bucket, k in g["due"].items():
+                dues[bucket] = dues.get(bucket, 0) + k
     # inside a province: counts per city; elsewhere per (recommending) province
     regions = total("city" if actor.scope.startswith("province:") else "province", ("region",))
     names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(list(regions))))}
@@ -221,7 +235,7 @@ def _facets(actor: User, f: Filters, now: datetime, soon: datetime) -> dict:
     }
 
 
-CACHE_ABOVE = 2000  # queue size above which the counts per filter value may be up to CACHE_SECONDS old
+CACHE_ABOVE = 50_000  # queue size above which the counts per filter value may be up to CACHE_SECONDS old
 CACHE_SECONDS = 60
 _counts_cache: dict = {}
 
@@ -229,10 +243,10 @@ _counts_cache: dict = {}
 def _counts(actor: User, f: Filters, now: datetime, soon: datetime) -> tuple[dict, datetime | None]:
     """The counts per filter value, and when they were counted if they come from the cache.
 
-    Counting reads every row of the queue (tier, task and claim are not in the inbox index; the region needs the
-    case and the enterprise): cheap for a small queue, the cost of the page for a province's queue of tens of
-    thousands. Above CACHE_ABOVE open tasks the counts are kept a minute per queue, user and filters (the page
-    says "counts as of"); the rows and the total are always exact."""
+    Counting streams the whole queue from the covering index (~0.7 µs a task on SQLite): exact for a province's
+    queue of tens of thousands. Above CACHE_ABOVE open tasks (a national queue at the campaign's peak) the counts
+    are kept a minute per queue, user and filters (the page says "counts as of"); the rows and the total are always
+    exact."""
     queue = db.session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open")) or 0
     if queue <= CACHE_ABOVE:
