@@ -130,6 +130,42 @@ def register_cli(app: Flask) -> None:
         click.echo(f"extension {out['id']} ({out['scope']}): {len(out['affected'])} case(s) moved: "
                    + (", ".join(map(str, out["affected"])) or "none"))
 
+    cases_group = click.Group("cases", help="Cases in bulk.")
+    app.cli.add_command(cases_group)
+
+    @cases_group.command("open-basic")
+    @click.option("--campaign", "year", required=True, type=int)
+    @click.option("--province", default=None, help="only this province (GB/T 2260 code)")
+    @click.option("--codes", "codes_file", default=None, type=click.Path(exists=True, dir_okay=False),
+                  help="only the enterprises whose credit codes this file lists, one a line")
+    @click.option("--batch", default=5000, show_default=True, type=int, help="cases per committed transaction")
+    @click.option("--as", "username", default="admin", show_default=True,
+                  help="the administrator or provincial reviewer acting")
+    def cases_open_basic(year, province, codes_file, batch, username):
+        """Open the basic self-assessment case for every enterprise (of the province) that has none yet."""
+        from app.models import User
+        from app.services import onboarding
+
+        actor = db.session.scalar(select(User).where(User.username == username))
+        if actor is None:
+            raise click.BadParameter("no such user", param_hint="--as")
+        codes = None
+        if codes_file:
+            with open(codes_file, encoding="utf-8") as fh:
+                codes = [line.strip() for line in fh if line.strip()]
+        try:
+            res = onboarding.open_basic(actor, year, province=province, credit_codes=codes, batch=batch,
+                                        echo=click.echo)
+        except ServiceError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            raise SystemExit(1)
+        click.echo(f"opened {res.created} basic case(s) in campaign {res.campaign} in {res.batches} batch(es); "
+                   f"skipped: {res.skipped_existing} with a case already, {res.ineligible} ineligible, "
+                   f"{res.outside_scope} outside scope, {res.deadline_passed} past the deadline")
+        secs = max(res.seconds, 1e-9)
+        click.echo(f"{res.seconds:.1f} s: {res.created / secs:.0f} cases/s, {res.rows_written} rows "
+                   f"({res.rows_written / secs:.0f} rows/s)")
+
     @app.cli.command("simulate")
     @click.option("--campaign", "year", default=2026, show_default=True, type=int)
     @click.option("--enterprises", "count", default=10, show_default=True, type=int)

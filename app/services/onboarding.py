@@ -1,0 +1,372 @@
+"""Bulk onboarding: open the basic self-assessment case of a campaign for every enterprise of a province (or of a
+list of credit codes) that has none yet (issue 8, the provincial onboarding path).
+
+The rules are `cases.create_case`'s: basic eligibility (`eligibility.unmet_rules`), one basic case per enterprise
+and campaign (a rejected, withdrawn or expired one does not count), the application deadline (when the campaign
+sets one for basic; a province's extension counts), the newest deployed version of the basic process. The result
+per case is what `create_case` writes: the case row (status, scope columns, `lock_version` 2, chain head), the
+inbox row of the enterprise's open task, the `case.created` event hash-chained from the genesis with its state
+hash, reproducible digest and replay op as `events.append` computes them.
+
+How it stays fast: the state after the start is the same for every basic case except the start data and the task
+UUIDs. Each batch starts the engine once with placeholder data, cuts the serialized state into a template (a UUID
+or a placeholder is a slot), and renders each case's state with fresh UUIDs and its own data; the first case of
+every batch is also started for real and its digest compared with the rendered one (a diagram whose start depends
+on the data, or a serializer change, stops the run instead of writing wrong states). Rows go in with SQLAlchemy
+Core executemany, one transaction per batch (`unit_of_work`): a crash loses the open batch only, and a re-run skips
+the enterprises that have their case. Case ids are allocated before the rows are built (the state holds its
+case id): PostgreSQL draws them from the sequence, SQLite takes the write lock first and counts on from max(id).
+"""
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, insert, select, text, update
+
+from app.extensions import db
+from app.models import Campaign, Case, CaseEvent, Enterprise, HumanTask, Region, User
+from app.services import cases, clock, deadlines, eligibility, events, instances, processes
+from app.services.errors import Forbidden, Ineligible, Invalid
+from app.services.scope import resolve_role, task_scope
+from workflows.errors import EngineError
+from workflows.instance import Instance
+
+TIER = "basic"
+DEFAULT_BATCH = 5000
+CASES, TASKS, EVENTS, ENTERPRISES = Case.__table__, HumanTask.__table__, CaseEvent.__table__, Enterprise.__table__
+_SLOT = "@@tierflow-slot:{}@@"
+_TOKENS = re.compile(r'"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"|"@@tierflow-slot:(\w+)@@"')
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@dataclass
+class Result:
+    campaign: int
+    province: str | None
+    created: int = 0
+    skipped_existing: int = 0  # already had a basic case in this campaign
+    ineligible: int = 0
+    outside_scope: int = 0  # SOE group members: their organizer is the group's reviewer, not the province
+    deadline_passed: int = 0  # provinces whose application deadline has passed (a nationwide run skips them)
+    batches: int = 0
+    rows: dict = field(default_factory=lambda: {"cases": 0, "human_tasks": 0, "case_events": 0})
+    seconds: float = 0.0
+
+    @property
+    def rows_written(self) -> int:
+        return sum(self.rows.values())
+
+
+# -- who and what --------------------------------------------------------------------------------------------------
+def _campaign(year) -> Campaign:
+    try:
+        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
+    except (TypeError, ValueError):
+        camp = None
+    if camp is None:
+        raise Invalid("unknown campaign", errors={"campaign": "unknown campaign"})
+    return camp
+
+
+def _recommenders() -> dict[str, str]:
+    """Region code -> the province that recommends for it (cities mapped up), as create_case maps them."""
+    return {code: (prov or code) for code, prov in db.session.execute(select(Region.code, Region.province_code))}
+
+
+def _authorize(actor: User, province: str | None) -> str | None:
+    if actor.role == "admin":
+        return province
+    if actor.role == "provincial_reviewer":
+        if province is not None and province != actor.province_code:
+            raise Forbidden("a provincial reviewer opens cases for the enterprises of their own province only")
+        return actor.province_code
+    raise Forbidden("only an administrator or the province's reviewer opens basic cases in bulk")
+
+
+def _enterprise_ids(codes: list[str], actor: User, province: str | None, regions: dict) -> tuple[list[int], set]:
+    """The enterprises named by credit code and their provinces; an unknown code or one outside the actor's reach
+    refuses the run."""
+    wanted = sorted({str(c).strip().upper() for c in codes if str(c).strip()})
+    found: dict[str, tuple] = {}
+    for i in range(0, len(wanted), 900):
+        chunk = wanted[i:i + 900]
+        for row in db.session.execute(select(ENTERPRISES.c.credit_code, ENTERPRISES.c.id,
+                                             ENTERPRISES.c.province_code, ENTERPRISES.c.soe_group_key)
+                                      .where(ENTERPRISES.c.credit_code.in_(chunk))):
+            found[row[0]] = row
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise Invalid(f"{len(unknown)} unknown credit code(s): {', '.join(unknown[:10])}",
+                      errors={"credit_codes": unknown[:100]})
+    if province is not None:
+        outside = [c for c, r in found.items() if regions.get(r[2], r[2]) != province
+                   or (actor.role != "admin" and r[3])]
+        if outside:
+            raise Forbidden(f"{len(outside)} enterprise(s) are outside province {province}: {', '.join(outside[:10])}")
+    return sorted(r[1] for r in found.values()), {regions.get(r[2], r[2]) for r in found.values()}
+
+
+# -- the template ----------------------------------------------------------------------------------------------------
+class _Template:
+    """The serialized state after the start, cut at every task UUID and every start-data value."""
+
+    def __init__(self, info, data_keys: list[str], now: datetime):
+        self.info = info
+        self.keys = data_keys
+        sentinel = {k: _SLOT.format(k) for k in data_keys}
+        try:
+            inst = Instance.start(info.bundle, sentinel, now)
+        except EngineError as exc:
+            raise Invalid(f"the process could not start: {exc}") from None
+        if inst.completed or inst.waiting_timers() or inst.waiting_messages():
+            raise Invalid("bulk creation needs a process that starts into human tasks only (no timers, messages "
+                          "or immediate completion); use create_case")
+        self.ready = inst.human_tasks()
+        self.inst = inst
+        state = inst.dump()
+        self.parts: list = []  # literal text, ("u", n) for the n-th distinct UUID, ("d", key) for a data value
+        uuids: dict[str, int] = {}
+        pos = 0
+        for m in _TOKENS.finditer(state):
+            self.parts.append(state[pos:m.start()])
+            if m.group(1):
+                self.parts.append(("u", uuids.setdefault(m.group(1), len(uuids))))
+            else:
+                self.parts.append(("d", m.group(2)))
+            pos = m.end()
+        self.parts.append(state[pos:])
+        self.n_uuids = len(uuids)
+        self.task_slots = [uuids[t.uuid] for t in self.ready]  # the ready tasks' UUID slots, in order
+
+    def render(self, data: dict) -> tuple[str, list[str]]:
+        """(state, the ready tasks' new UUIDs) for one case's start data."""
+        ids = [str(uuid.uuid4()) for _ in range(self.n_uuids)]
+        values = {k: json.dumps(v, ensure_ascii=False) for k, v in data.items()}
+        out = []
+        for p in self.parts:
+            if p.__class__ is str:
+                out.append(p)
+            elif p[0] == "u":
+                out.append(f'"{ids[p[1]]}"')
+            else:
+                out.append(values[p[1]])
+        return "".join(out), [ids[i] for i in self.task_slots]
+
+    def check(self, data: dict, now: datetime) -> None:
+        """Start one case for real and compare its reproducible digest with the rendered state's."""
+        real = Instance.start(self.info.bundle, data, now).dump()
+        rendered, _ = self.render(data)
+        if events.digest_of(json.loads(real)) != events.digest_of(json.loads(rendered)):
+            raise Invalid("the basic process's start state depends on more than its start data; bulk creation "
+                          "refused (use create_case)")
+
+
+# -- one batch --------------------------------------------------------------------------------------------------------
+def _postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _take_write_lock() -> None:
+    """SQLite: a write first, so this transaction holds the database's write lock until it commits (the choice of
+    enterprises and the ids counted on from max(id) cannot be raced). PostgreSQL needs nothing here."""
+    if not _postgres():
+        db.session.execute(update(CASES).where(CASES.c.id == -1).values(lock_version=CASES.c.lock_version)
+                           .execution_options(synchronize_session=False))
+
+
+def _new_ids(n: int) -> list[int]:
+    if _postgres():
+        return list(db.session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)"), {"n": n}))
+    top = db.session.scalar(select(db.func.coalesce(db.func.max(CASES.c.id), 0)))
+    return list(range(top + 1, top + 1 + n))
+
+
+_ENT_COLUMNS = (ENTERPRISES.c.id, ENTERPRISES.c.credit_code, ENTERPRISES.c.legal_person, ENTERPRISES.c.industry,
+                ENTERPRISES.c.province_code, ENTERPRISES.c.city_code, ENTERPRISES.c.soe_group_key)
+
+
+def _has_case(campaign_id: int):
+    return exists().where(CASES.c.enterprise_id == ENTERPRISES.c.id, CASES.c.campaign_id == campaign_id,
+                          CASES.c.tier == TIER, CASES.c.status.not_in(cases.OPEN_STATUSES_EXCLUDED))
+
+
+def _insert_rows(case_rows: list[dict], task_rows: list[dict], event_rows: list[dict]) -> None:
+    if case_rows:
+        db.session.execute(insert(CASES), case_rows)
+        db.session.execute(insert(TASKS), task_rows)
+        db.session.execute(insert(EVENTS), event_rows)
+
+
+def open_basic(actor: User, campaign_year, province: str | None = None, credit_codes: list[str] | None = None,
+               batch: int = DEFAULT_BATCH, echo: Callable[[str], None] | None = None,
+               before_commit: Callable[[Result], None] | None = None) -> Result:
+    """Open the basic case of `campaign_year` for every enterprise of `province` (or of `credit_codes`; neither:
+    every enterprise, administrators only) that has none, `batch` cases per committed transaction.
+
+    `echo` gets a progress line after each commit; `before_commit` is called with the running totals once a
+    batch's rows are written and before they commit (raising there abandons that batch, earlier ones stay)."""
+    from app.uow import unit_of_work
+
+    if batch < 1:
+        raise Invalid("the batch size must be positive", errors={"batch": "positive"})
+    t0 = time.perf_counter()
+    camp = _campaign(campaign_year)
+    province = _authorize(actor, province)
+    regions = _recommenders()
+    if province is not None and province not in regions:
+        raise Invalid("unknown province", errors={"province": "unknown region code"})
+    ids, named = None, {province} if province else set()
+    if credit_codes is not None:
+        ids, named = _enterprise_ids(credit_codes, actor, province, regions)
+    result = Result(campaign=camp.year, province=province)
+    now = clock.now()
+
+    # the application deadline, per province (cities mapped up); a named province or list refuses outright
+    has_deadline = camp.deadline_for(TIER) is not None
+    closed: dict[str, bool] = {}
+
+    def is_closed(prov: str) -> bool:
+        if prov not in closed:
+            day = deadlines.effective_dates(camp, TIER, prov)["application_deadline"] if has_deadline else None
+            closed[prov] = bool(day and now >= cases.end_of_day(day))
+        return closed[prov]
+
+    if has_deadline:
+        shut = sorted(p for p in named if is_closed(p))
+        if shut:
+            raise Ineligible(f"the application deadline for basic in campaign {camp.year} has passed "
+                             f"({', '.join(shut)})", errors={"rules": [{"rule": "application_deadline"}]})
+
+    region_codes = [c for c, p in regions.items() if p == province] if province else None
+    camp_id = camp.id
+    last_id, pos = 0, 0
+    if ids is None:
+        result.skipped_existing = _count_existing(camp_id, region_codes)
+    db.session.rollback()  # each batch is a transaction of its own, starting with its first write
+    while True:
+        with unit_of_work():
+            _take_write_lock()
+            q = select(*_ENT_COLUMNS).where(~_has_case(camp_id)).order_by(ENTERPRISES.c.id)
+            if ids is not None:
+                chunk = ids[pos:pos + batch]
+                if not chunk:
+                    break
+                q = q.where(ENTERPRISES.c.id.in_(chunk))
+                pos += len(chunk)
+            else:
+                q = q.where(ENTERPRISES.c.id > last_id).limit(batch)
+                if region_codes is not None:
+                    q = q.where(ENTERPRISES.c.province_code.in_(region_codes))
+            todo = db.session.execute(q).all()
+            if ids is not None:
+                result.skipped_existing += len(chunk) - len(todo)
+            elif not todo:
+                break
+            else:
+                last_id = todo[-1].id
+            made = _batch(actor, camp, todo, regions, now, is_closed, result)
+            result.batches += 1
+            result.created += made[0]
+            for k, n in made[1].items():
+                result.rows[k] += n
+            if before_commit:
+                before_commit(result)
+        if echo:
+            rate = result.created / max(time.perf_counter() - t0, 1e-9)
+            echo(f"batch {result.batches}: {result.created} case(s) opened so far ({rate:.0f} cases/s)")
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _count_existing(campaign_id: int, region_codes: list[str] | None) -> int:
+    """Enterprises (of the province) that have their case already."""
+    q = select(db.func.count()).select_from(ENTERPRISES).where(_has_case(campaign_id))
+    if region_codes is not None:
+        q = q.where(ENTERPRISES.c.province_code.in_(region_codes))
+    return db.session.scalar(q) or 0
+
+
+def _batch(actor: User, camp: Campaign, todo: list, regions: dict, now: datetime, is_closed, result: Result):
+    """Write the cases of one batch; returns (created, rows written per table)."""
+    version_row = processes.version_for_tier(TIER)  # the newest deployed version, as create_case takes it
+    info = processes.version_info(version_row.id)
+    keep = []
+    for ent in todo:
+        prov = regions.get(ent.province_code, ent.province_code)
+        if actor.role != "admin" and ent.soe_group_key:
+            result.outside_scope += 1
+        elif is_closed(prov):
+            result.deadline_passed += 1
+        elif eligibility.unmet_rules(ent, TIER, camp):
+            result.ineligible += 1
+        else:
+            keep.append((ent, prov))
+    if not keep:
+        return 0, {}
+    new_ids = _new_ids(len(keep))
+    base_data: dict[tuple, dict] = {}
+    template = None
+    case_rows, task_rows, event_rows = [], [], []
+    for (ent, prov), case_id in zip(keep, new_ids, strict=True):
+        rec = instances.CaseRecord(
+            id=case_id, enterprise_id=ent.id, campaign_id=camp.id, tier=TIER, status="new", province_code=prov,
+            city_code=ent.city_code, soe_group_key=ent.soe_group_key, process_version_id=info.id, state="",
+            revisions=0, lock_version=1, event_seq=0, last_hash=events.GENESIS, next_timer_at=None,
+            created_by=actor.id, created_at=now, updated_at=now, closed_at=None)
+        key = (prov, bool(ent.soe_group_key), ent.legal_person, ent.industry)
+        base = base_data.get(key)
+        if base is None:
+            base = base_data[key] = cases.start_data(
+                instances.CaseRecord(**{**rec.__dict__, "id": 0}), camp, ent)
+        data = dict(base)
+        data["case_id"] = case_id
+        if template is None:
+            if not all(isinstance(v, _SCALARS) for v in data.values()):
+                raise Invalid("bulk creation handles start data of plain values only; use create_case")
+            template = _Template(info, list(data), now)
+            template.check(data, now)
+        state, task_uuids = template.render(data)
+        # as instances.save: the inbox rows of the ready tasks, the status, then the chained event
+        for t, task_uuid in zip(template.ready, task_uuids, strict=True):
+            role = resolve_role(t.lane or "", rec)
+            if role == "expert":
+                raise Invalid("bulk creation does not draw experts; use create_case")
+            due = instances._duration(t.due)
+            task_rows.append({
+                "case_id": case_id, "task_uuid": task_uuid, "element": t.element, "title": t.title,
+                "title_en": t.properties.get("title_en"), "form": t.form, "role": role,
+                "scope": task_scope(role, rec, t.properties), "state": "open", "tier": TIER,
+                "province_code": prov, "city_code": ent.city_code, "due_at": (now + due) if due else None,
+                "created_at": now, "claimed_by": None, "draft": None, "completed_at": None, "completed_by": None})
+        rec.state = state
+        rec.status = instances.status_of(rec, template.inst, [t.properties for t in template.ready])
+        event_rows.append(_event(rec, actor.id, now, {"tier": TIER, "campaign": camp.year,
+                                                      "enterprise": ent.credit_code}))
+        rec.lock_version = 2  # create_case inserts the row, then writes it once with the version check
+        case_rows.append({k: v for k, v in rec.__dict__.items()})
+    _insert_rows(case_rows, task_rows, event_rows)
+    return len(case_rows), {"cases": len(case_rows), "human_tasks": len(task_rows), "case_events": len(event_rows)}
+
+
+def _event(rec, actor_id: int, at: datetime, data: dict) -> dict:
+    """The `case.created` row exactly as `events.append` builds it (which also executes it, one by one)."""
+    state = rec.state
+    sh = events.state_hash(state)
+    digest = events.state_digest(state)
+    replay = events.replay_info(rec, "case.created", None, state)
+    data = json.loads(json.dumps(data, ensure_ascii=False, default=str))
+    replay = json.loads(json.dumps(replay, ensure_ascii=False, default=str))
+    fields = events.event_fields(rec.id, 1, at, actor_id, "case.created", None, None, data, rec.process_version_id,
+                                 sh, digest, replay)
+    h = events.chain_hash(events.GENESIS, fields)
+    rec.event_seq, rec.last_hash = 1, h
+    return {"case_id": rec.id, "seq": 1, "at": at, "actor_id": actor_id, "action": "case.created",
+            "task_uuid": None, "element": None, "data": data, "process_version_id": rec.process_version_id,
+            "state_hash": sh, "digest": digest, "replay": replay, "prev_hash": events.GENESIS, "hash": h}
+
+
