@@ -1,0 +1,195 @@
+"""Bulk onboarding (services/onboarding.py): basic cases opened in batches are the cases create_case opens."""
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models import Campaign, CampaignDeadline, Case, CaseEvent, Enterprise, HumanTask
+from app.services import audit, cases, events, onboarding, tasks
+from app.services.credit_code import with_check_char
+from app.services.errors import Forbidden, Ineligible
+from app.uow import unit_of_work
+from tests.conftest import START, allow_event_writes, user
+from tests.factories import GOOD_ASSESSMENT
+
+ZJ = "330000"
+
+
+@pytest.fixture
+def factories():
+    """Five more Zhejiang factories (Hangzhou, equipment, legal persons), removed again with their cases."""
+    made = []
+    with unit_of_work():
+        for i in range(5):
+            e = Enterprise(credit_code=with_check_char(f"91330100MC{i:07d}"), name=f"onboarding test {i}",
+                           industry="equipment", province_code=ZJ, city_code="330100", legal_person=True,
+                           declarations={})
+            db.session.add(e)
+            made.append(e)
+    ids = [e.id for e in made]
+    yield made
+    db.session.rollback()
+    allow_event_writes()
+    mine = select(Case.id).where(Case.enterprise_id.in_(ids))
+    db.session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(mine)))
+    db.session.execute(delete(HumanTask).where(HumanTask.case_id.in_(mine)))
+    db.session.execute(delete(Case).where(Case.enterprise_id.in_(ids)))
+    db.session.execute(delete(Enterprise).where(Enterprise.id.in_(ids)))
+    db.session.execute(db.text("DELETE FROM audit_maintenance"))
+    db.session.commit()
+
+
+def zhejiang_codes(soe: bool = True) -> list[str]:
+    q = select(Enterprise.credit_code).where(Enterprise.province_code == ZJ)
+    if not soe:
+        q = q.where(Enterprise.soe_group_key.is_(None))
+    return list(db.session.scalars(q.order_by(Enterprise.id)))
+
+
+def counts() -> tuple[int, int, int]:
+    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Case, HumanTask, CaseEvent))
+
+
+def basic_case_of(enterprise_id: int) -> Case:
+    return db.session.scalar(select(Case).where(Case.enterprise_id == enterprise_id, Case.tier == "basic"))
+
+
+def normalized(state: str, case_id_as: int) -> dict:
+    """The instance without what differs by construction: the case id in the start data, the random task UUIDs and
+    the wall-clock times (the digest's normalization: UUIDs by tree position)."""
+    dct = json.loads(state)
+    dct["tasks"][dct["root"]]["data"]["case_id"] = case_id_as
+    return events.digest_of(dct)
+
+
+def test_bulk_case_is_the_case_create_case_opens(app, factories):
+    one, two = factories[0], factories[1]
+    admin = user("admin")
+    with unit_of_work():
+        made = cases.create_case(admin, "basic", 2026, enterprise_id=one.id)
+    res = onboarding.open_basic(admin, 2026, credit_codes=[two.credit_code])
+    assert (res.created, res.rows_written) == (1, 3)
+    a, b = db.session.get(Case, made.id), basic_case_of(two.id)
+    same = ("tier", "status", "province_code", "city_code", "soe_group_key", "process_version_id", "revisions",
+            "event_seq", "lock_version", "next_timer_at", "created_by", "created_at", "updated_at", "closed_at",
+            "campaign_id")
+    assert {k: getattr(b, k) for k in same} == {k: getattr(a, k) for k in same}
+    assert (b.status, b.lock_version, b.event_seq) == ("draft", 2, 1)
+    # the same instance: equal after the case id and the random task UUIDs are set aside
+    assert normalized(b.state, a.id) == normalized(a.state, a.id)
+    assert json.loads(b.state)["tasks"][json.loads(b.state)["root"]]["data"]["case_id"] == b.id
+    assert not set(json.loads(a.state)["tasks"]) & set(json.loads(b.state)["tasks"])  # fresh UUIDs per case
+    # the same inbox row, in the enterprise's scope
+    (ta,), (tb,) = cases.open_tasks(a), cases.open_tasks(b)
+    cols = ("element", "title", "title_en", "form", "role", "state", "tier", "province_code", "city_code", "due_at",
+            "created_at", "claimed_by", "draft")
+    assert {k: getattr(tb, k) for k in cols} == {k: getattr(ta, k) for k in cols}
+    assert (tb.scope, ta.scope) == (f"enterprise:{two.id}", f"enterprise:{one.id}")
+    assert tb.task_uuid in json.loads(b.state)["tasks"]
+    # the same event, chained, with the digest and the replay op events.append writes
+    (ea,) = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == a.id))
+    (eb,) = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == b.id))
+    assert (eb.action, eb.seq, eb.actor_id, eb.prev_hash) == (ea.action, 1, ea.actor_id, events.GENESIS)
+    assert eb.data == {**ea.data, "enterprise": two.credit_code}
+    assert eb.state_hash == events.state_hash(b.state) and eb.digest == events.state_digest(b.state)
+    assert eb.replay == {"op": "start", "data": {**ea.replay["data"], "case_id": b.id}}
+    assert b.last_hash == eb.hash
+    assert events.verify_case(b.id) == (True, None, None)
+    assert audit.replay_all(b.id) == (True, None, None)
+    db.session.remove()
+    out = app.test_cli_runner().invoke(args=["audit", "verify", "--replay"])
+    assert out.exit_code == 0, out.output
+    assert "0 broken" in out.output
+
+
+def test_rerun_is_idempotent_and_the_province_reviewer_opens_its_scope(factories):
+    reviewer = user("zj-reviewer")
+    first = onboarding.open_basic(reviewer, 2026, province=ZJ, batch=3)
+    plain = zhejiang_codes(soe=False)
+    assert first.created == len(plain) and first.outside_scope == len(zhejiang_codes()) - len(plain) == 2
+    assert first.batches == -(-len(zhejiang_codes()) // 3)
+    before = counts()
+    again = onboarding.open_basic(reviewer, 2026, province=ZJ, batch=3)
+    assert (again.created, again.skipped_existing, again.rows_written) == (0, len(plain), 0)
+    assert counts() == before
+    # the administrator opens the SOE group members' cases too, and skips what exists
+    third = onboarding.open_basic(user("admin"), 2026, province=ZJ)
+    assert (third.created, third.skipped_existing) == (2, len(plain))
+    assert {c.province_code for c in db.session.scalars(select(Case))} == {ZJ}
+    assert db.session.scalar(select(func.count()).select_from(Case)) == len(zhejiang_codes())
+
+
+def test_refused_for_a_reviewer_of_another_province(factories):
+    sd = user("sd-reviewer")
+    with pytest.raises(Forbidden):
+        onboarding.open_basic(sd, 2026, province=ZJ)
+    with pytest.raises(Forbidden):  # a list naming another province's enterprises
+        onboarding.open_basic(sd, 2026, credit_codes=[factories[0].credit_code])
+    with pytest.raises(Forbidden):
+        onboarding.open_basic(user("acme"), 2026, province=ZJ)
+    assert counts() == (0, 0, 0)
+
+
+def test_refused_after_the_application_deadline(factories):
+    camp = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
+    with unit_of_work():
+        db.session.add(CampaignDeadline(campaign_id=camp.id, tier="basic",
+                                        application_deadline=(START - timedelta(days=2)).date()))
+    try:
+        with pytest.raises(Ineligible) as exc:
+            onboarding.open_basic(user("admin"), 2026, province=ZJ)
+        assert exc.value.errors["rules"][0]["rule"] == "application_deadline"
+        with pytest.raises(Ineligible):  # create_case applies the same rule
+            cases.create_case(user("admin"), "basic", 2026, enterprise_id=factories[0].id)
+        db.session.rollback()
+        assert counts() == (0, 0, 0)
+    finally:
+        db.session.rollback()
+        db.session.execute(delete(CampaignDeadline).where(CampaignDeadline.campaign_id == camp.id,
+                                                          CampaignDeadline.tier == "basic"))
+        db.session.commit()
+
+
+def test_a_crash_in_the_second_batch_keeps_the_first_whole(factories):
+    class Crash(Exception):
+        pass
+
+    def crash(result):
+        if result.batches == 2:
+            assert result.created == 8  # the second batch's rows are written, not committed
+            raise Crash()
+
+    with pytest.raises(Crash):
+        onboarding.open_basic(user("admin"), 2026, province=ZJ, batch=4, before_commit=crash)
+    db.session.remove()
+    assert counts() == (4, 4, 4)
+    for case in db.session.scalars(select(Case)):
+        assert len(cases.open_tasks(case)) == 1 and case.event_seq == 1
+        assert events.verify_case(case.id) == (True, None, None)
+    first_four = list(db.session.scalars(select(Enterprise.id).where(Enterprise.province_code == ZJ)
+                                         .order_by(Enterprise.id).limit(4)))
+    assert sorted(c.enterprise_id for c in db.session.scalars(select(Case))) == first_four
+    # the re-run finishes the job
+    res = onboarding.open_basic(user("admin"), 2026, province=ZJ, batch=4)
+    assert (res.created, res.skipped_existing) == (len(zhejiang_codes()) - 4, 4)
+
+
+def test_the_enterprise_sees_and_completes_its_bulk_opened_self_assessment():
+    acme = user("acme")
+    onboarding.open_basic(user("zj-reviewer"), 2026, credit_codes=[acme.enterprise.credit_code])
+    rows, total = tasks.inbox(acme)
+    assert total == 1 and rows[0].element == "self_assessment"
+    with unit_of_work():
+        tasks.complete(acme, rows[0].id, GOOD_ASSESSMENT)
+    case = basic_case_of(acme.enterprise_id)
+    assert case.status == "in_review"
+    (review,) = cases.open_tasks(case)
+    assert (review.role, review.scope) == ("provincial_reviewer", "province:330000")
+    with unit_of_work():
+        tasks.complete(user("zj-reviewer"), review.id, {"decision": "approve", "review_comment": "符合"})
+    case = db.session.get(Case, case.id)
+    assert case.status == "certified"
+    assert events.verify_case(case.id) == (True, None, None)
+    assert audit.replay_all(case.id) == (True, None, None)
