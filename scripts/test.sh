@@ -125,6 +125,13 @@ else
     PG_SKIP="PostgreSQL could not be started"
 fi
 
+# --- test artifacts: screenshots of each main page from the browser tests and the
+# JUnit reports, kept after the run in test-artifacts/ (or $TIERFLOW_ARTIFACTS_ROOT)
+ARTIFACTS_ROOT="${TIERFLOW_ARTIFACTS_ROOT:-$ROOT/test-artifacts}"
+export TIERFLOW_ARTIFACTS="$ARTIFACTS_ROOT/screenshots"
+rm -rf "$ARTIFACTS_ROOT"
+mkdir -p "$TIERFLOW_ARTIFACTS"
+
 # --- 3. SQLite --------------------------------------------------------------------
 say "pytest -q (SQLite)"
 sqlite_env=(-u TEST_DATABASE_URL)
@@ -165,6 +172,10 @@ else
 fi
 
 # --- summary --------------------------------------------------------------------
+cp "$REPORTS"/*.xml "$ARTIFACTS_ROOT"/ 2>/dev/null || true
+shots=("$TIERFLOW_ARTIFACTS"/*.png)
+[ -e "${shots[0]}" ] || shots=()
+note "artifacts: ${#shots[@]} screenshots and the JUnit reports in $ARTIFACTS_ROOT"
 echo
 echo "================ Tierflow test summary ================"
 for line in "${SUMMARY[@]}"; do

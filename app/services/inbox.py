@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.models import TIERS, Campaign, Case, HumanTask, Region, SoeGroup, User
+from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, SoeGroup, User
 from app.services import clock, tasks
 from app.services.clock import SHANGHAI
 from app.services.errors import Forbidden, Invalid, ServiceError
@@ -92,6 +92,7 @@ class InboxPage:
     now: datetime | None = None
     soon_before: datetime | None = None
     counted_at: datetime | None = None  # set when the counts come from the cache of a big queue
+    subjects: dict = field(default_factory=dict)  # case id -> (enterprise name, city Region or None)
 
     def badge(self, task) -> str | None:
         return badge(task.due_at, self.now, self.soon_before)
@@ -276,7 +277,19 @@ def inbox_page(actor: User, f: Filters) -> InboxPage:
     ids = {r.claimed_by for r in rows if r.claimed_by}
     claimants = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
     return InboxPage(filters=replace(f, page=page), rows=rows, total=total, pages=pages, counts=counts,
-                     claimants=claimants, now=now, soon_before=soon, counted_at=counted_at)
+                     claimants=claimants, now=now, soon_before=soon, counted_at=counted_at, subjects=_subjects(rows))
+
+
+def _subjects(rows) -> dict:
+    """Whose case each row of the page is: the enterprise's name and city, one statement for the page's rows."""
+    case_ids = {r.case_id for r in rows}
+    if not case_ids:
+        return {}
+    found = db.session.execute(select(Case.id, Enterprise.name, Case.city_code).join(
+        Enterprise, Enterprise.id == Case.enterprise_id).where(Case.id.in_(case_ids))).all()
+    cities = {r.code: r for r in db.session.scalars(select(Region).where(
+        Region.code.in_({c for _i, _n, c in found if c})))} if found else {}
+    return {i: (name, cities.get(city)) for i, name, city in found}
 
 
 # -- bulk decisions ---------------------------------------------------------------------------------------------------

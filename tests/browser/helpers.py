@@ -1,5 +1,22 @@
-"""Shared browser-test steps: log in with the keyboard, and collect what a page reports as going wrong."""
+"""Shared browser-test steps: log in with the keyboard, collect what a page reports as going wrong, and keep a
+screenshot of each main page in the test artifacts ($TIERFLOW_ARTIFACTS, by default test-artifacts/screenshots in
+the checkout; `make test` lists them at the end)."""
+import os
+from pathlib import Path
+
+from app.config import ROOT
 from tests.security.helpers import PASSWORDS
+
+ARTIFACTS = Path(os.environ.get("TIERFLOW_ARTIFACTS") or ROOT / "test-artifacts" / "screenshots")
+
+
+def screenshot(page, name: str) -> Path:
+    """The whole page as the user sees it now, as ARTIFACTS/<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000  # an image, not an empty file
+    return path
 
 
 def sign_in(page, username: str) -> None:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.audit.helpers import basic_case
-from tests.browser.helpers import sign_in, watch_errors
+from tests.browser.helpers import screenshot, sign_in, watch_errors
 
 
 @pytest.mark.browser
@@ -24,6 +24,7 @@ def test_auditor_steps_through_a_case(page):
     assert page.locator("#data-diff tr.added").count() >= 1
     page.wait_for_selector("#diagram[data-ready=true]")
     assert page.locator("#diagram [data-element-id=self_assessment].token").count() == 1
+    screenshot(page, "audit-replay")
 
     with page.expect_navigation():
         page.click("#step-back")

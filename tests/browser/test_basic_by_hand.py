@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.browser.helpers import screenshot
+
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
 PASSWORDS = {"acme": "acme-demo-2026", "zj-reviewer": "zj-demo-2026"}
@@ -69,6 +71,7 @@ def test_basic_tier_by_hand(page):
 
     # --- the enterprise applies -----------------------------------------------------------------------------------
     login(page, "acme")
+    screenshot(page, "enterprise-home")
     page.select_option("#tier", "basic")
     page.select_option("#campaign", "2026")
     with page.expect_navigation():
@@ -108,6 +111,7 @@ def test_basic_tier_by_hand(page):
     page.check("#f_accept_responsibility")
     submit_task(page, 422)
     assert page.url.endswith(first_task)
+    screenshot(page, "task-form-errors")
     bad = page.locator(".field.has-error")
     assert bad.count() == 1  # everything else was filled right
     assert page.locator(".field.has-error #f_maturity_level").count() == 1
@@ -135,6 +139,7 @@ def test_basic_tier_by_hand(page):
     with page.expect_navigation():
         link.click()
     assert page.url.endswith(review_task)
+    screenshot(page, "review-task")
     held = page.locator("section.held")
     assert held.locator("dd", has_text=CONSTRUCTION["rd_design"]).count() >= 1  # the enterprise's answers
     assert held.locator("a[href^='/attachments/']").count() == 1
@@ -194,6 +199,6 @@ def test_basic_tier_by_hand(page):
         page.locator("ol.timeline li", has_text=RETURN_COMMENT).count() == 1
     assert page.locator("main a[href^='/attachments/']").count() == 1
     assert page.locator("main code", has_text=PDF_SHA).count() == 1
-    page.screenshot(path="/tmp/tierflow-case.png", full_page=True)
+    screenshot(page, "case-certified")
 
     assert not server_errors, server_errors

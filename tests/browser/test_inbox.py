@@ -2,21 +2,11 @@
 the page, applies one decision with one comment, reads each result, then opens the dashboard (Chart.js from our
 own static files, under the CSP) and switches it to English and back; a national reviewer opens a case page with
 its diagram (bpmn-js) marking the path taken. Elements are
-found by id, name and class only. Screenshots go to $TIERFLOW_ARTIFACTS (default /tmp/tierflow-artifacts)."""
-import os
-from pathlib import Path
-
+found by id, name and class only. Screenshots go to the test artifacts (tests/browser/helpers.py)."""
 import pytest
 
-from tests.browser.helpers import sign_in, watch_errors
+from tests.browser.helpers import screenshot, sign_in, watch_errors
 from tests.inbox.conftest import ZJ_ENTERPRISES, submitted_basic
-
-ARTIFACTS = Path(os.environ.get("TIERFLOW_ARTIFACTS", "/tmp/tierflow-artifacts"))
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -51,12 +41,12 @@ def test_bulk_decision_and_dashboard(page):
     assert page.locator("input.pick:checked").count() == 3
     page.check("#f_decision_approve")
     page.fill("#f_review_comment", "符合基础级要求，批量通过。")
-    _shot(page, "inbox")
+    screenshot(page, "inbox")
     with page.expect_navigation():
         page.click("#bulk-submit")
     assert page.locator("#bulk-results tbody tr.ok").count() == 3
     assert page.locator("#bulk-results tbody tr.failed").count() == 0
-    _shot(page, "inbox-bulk-results")
+    screenshot(page, "inbox-bulk-results")
     with page.expect_navigation():
         page.click("#back-to-inbox")
     assert page.locator("table[aria-labelledby=inbox] tbody tr[data-task]").count() == 0
@@ -68,7 +58,7 @@ def test_bulk_decision_and_dashboard(page):
     page.wait_for_selector("#chart-tier[data-ready=true]")
     assert page.locator("#table-funnel tbody tr").count() == 1
     assert page.locator("#table-funnel tbody tr td.num").all_inner_texts() == ["3", "3", "3", "3"]
-    _shot(page, "dashboard")
+    screenshot(page, "dashboard")
 
     # the language switch keeps the page
     with page.expect_navigation():
@@ -76,7 +66,7 @@ def test_bulk_decision_and_dashboard(page):
     assert page.url.endswith("/dashboard")
     assert page.get_attribute("html", "lang") == "en"
     page.wait_for_selector("#chart-tier[data-ready=true]")
-    _shot(page, "dashboard-en")
+    screenshot(page, "dashboard-en")
     with page.expect_navigation():
         page.click("header .lang form[action='/lang/zh'] button[type=submit]")
     assert page.get_attribute("html", "lang") == "zh-CN"
@@ -95,5 +85,5 @@ def test_bulk_decision_and_dashboard(page):
     assert marked.count() == 3  # the self-assessment, the review and the end event reached
     assert page.locator("#case-diagram g.djs-element.path[data-element-id=end_certified]").count() == 1
     assert page.locator("#case-diagram g.djs-element.current").count() == 0
-    _shot(page, "case")
+    screenshot(page, "case")
     assert errors == [], errors
