@@ -1,6 +1,6 @@
 """Benchmarks, each figure beside a floor measured in the same run (shared, noisy machines).
 
-    .venv/bin/python -m bench [--n 300]
+    .venv/bin/python -m bench [--n 300] [--profile]
 
 1. One task completion through the service layer (SQLite file, WAL, one committed transaction: inbox rows,
    state, chained event, JSON Schema validation, authorization) vs the raw SpiffWorkflow step with a serializer
@@ -46,8 +46,12 @@ def raw_step_factory():
     return step
 
 
-def service_completion(n: int, profile: bool = False) -> tuple[list[float], list[float]]:
-    """Service completions, each paired with a raw step measured right before it (same noise for both)."""
+def service_completion(n: int, profile=False) -> tuple[list[float], list[float]]:
+    """Service completions, each paired with a raw step measured right before it (same noise for both).
+
+    `profile`: True prints a pyinstrument profile of the service completions alone (the raw steps and the setup
+    are outside it); a `pyinstrument.Profiler` given here is started and stopped around each completion and left
+    for the caller to render (`bench/profile.py`)."""
     raw_step = raw_step_factory()
     for _ in range(50):
         raw_step()  # warm up
@@ -101,20 +105,19 @@ def service_completion(n: int, profile: bool = False) -> tuple[list[float], list
         db.session.remove()
         assert admin is not None
         times, raw = [], []
-        prof = None
-        if profile:
-            import cProfile
-
-            prof = cProfile.Profile()
-            prof.enable()
+        prof = _profiler(profile)
         for user_id, task_id in todo:
             # as a request does: a fresh session, the actor already authenticated, one unit of work
             actor = db.session.get(User, user_id)
             raw.append(raw_step())
+            if prof is not None:
+                prof.start()
             t0 = time.perf_counter()
             with unit_of_work():
                 tasks.complete(actor, task_id, GOOD_ASSESSMENT)
             times.append(time.perf_counter() - t0)
+            if prof is not None:
+                prof.stop()
             db.session.remove()
         from sqlalchemy import text
 
@@ -123,12 +126,20 @@ def service_completion(n: int, profile: bool = False) -> tuple[list[float], list
             "FROM case_events GROUP BY case_id)) FROM cases")).one()
         print(f"storage per case after one completion: state {storage[0]:.0f} B, events ~{storage[1]:.0f} B "
               "(data + ~300 B of fixed columns and hashes)")
-        if prof is not None:
-            import pstats
-
-            prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        if prof is not None and profile is True:
+            print(prof.output_text(unicode=True, color=False))
         return times, raw
+
+
+def _profiler(profile):
+    """None, the caller's pyinstrument Profiler, or a new one (1 ms sampling is too coarse for 2 ms steps)."""
+    if not profile:
+        return None
+    if profile is True:
+        from pyinstrument import Profiler
+
+        return Profiler(interval=0.0001)
+    return profile
 
 
 def fmt(times: list[float]) -> str:
@@ -139,7 +150,8 @@ def fmt(times: list[float]) -> str:
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=300)
-    p.add_argument("--profile", action="store_true", help="print a cProfile of the service completions")
+    p.add_argument("--profile", action="store_true",
+                   help="print a pyinstrument profile of the service completions (bench/profile.py: all hot paths)")
     args = p.parse_args()
     svc, raw = service_completion(args.n, args.profile)
     raw_m, svc_m = statistics.median(raw), statistics.median(svc)

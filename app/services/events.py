@@ -155,7 +155,11 @@ def append(case, action: str, actor_id: int | None, at, *, task_uuid=None, eleme
     ev = {"case_id": case.id, "seq": seq, "at": at, "actor_id": actor_id, "action": action, "task_uuid": task_uuid,
           "element": element, "data": data, "process_version_id": case.process_version_id, "state_hash": sh,
           "digest": digest, "replay": replay, "prev_hash": prev, "hash": h}
-    db.session.execute(_INSERT, ev)  # parameters apart from the statement: compiled once, cached
+    # parameters apart from the statement: compiled once, cached; on the session's connection after a flush (what
+    # session.execute would do) without the ORM's bulk-DML handling, 3x the statement's own cost (bench --profile)
+    session = db.session()
+    session.flush()
+    session.connection().execute(_INSERT, ev)
     case.event_seq = seq
     case.last_hash = h
     return ev

@@ -164,7 +164,6 @@ def _check_attachments(schema: dict, data: dict, case: Case) -> dict:
     return errors
 
 
-_TASK_BY_ID = select(HumanTask.__table__).where(HumanTask.id == bindparam("_id"))
 _TAKE_TASK = (update(HumanTask.__table__).where(HumanTask.id == bindparam("_id"), HumanTask.state == "open")
               .values(state="completed", completed_at=bindparam("_at"), completed_by=bindparam("_by")))
 
@@ -207,17 +206,17 @@ def _check_rules(schema: dict, data: dict) -> dict:
 
 
 def _load_for_write(actor: User, task_id: int):
-    """The task row and its case as plain records (Core): no ORM objects on the hot path."""
-    task = db.session.execute(_TASK_BY_ID, {"_id": task_id}).first()
-    case = instances.load(task.case_id) if task else None
-    if task is None or case is None or not can_view_case(actor, case):
+    """The task row, its case and the case's open tasks as plain records (Core, one statement): no ORM objects
+    on the hot path."""
+    found = instances.load_task(task_id)
+    if found is None or not can_view_case(actor, found[1]):
         raise NotFound("no such task")
-    return task, case
+    return found
 
 
 def complete(actor: User, task_id: int, data) -> dict:
     """Complete a task; returns {"task": {...}, "case": {"id", "status"}}."""
-    task, case = _load_for_write(actor, task_id)
+    task, case, open_tasks = _load_for_write(actor, task_id)
     _may_act(actor, task)
     if task.state != "open":
         raise Conflict("the task was already completed")
@@ -247,7 +246,7 @@ def complete(actor: User, task_id: int, data) -> dict:
             "decision": f"returned {case.revisions} times already; approve or reject"})
     now = clock.now()
     # the conditional update is the guard against two completions of one task
-    res = db.session.execute(_TAKE_TASK, {"_id": task_id, "_at": now, "_by": actor.id})
+    res = instances.execute(_TAKE_TASK, {"_id": task_id, "_at": now, "_by": actor.id})
     if res.rowcount != 1:
         raise Conflict("the task was already completed")
     try:
@@ -263,13 +262,14 @@ def complete(actor: User, task_id: int, data) -> dict:
         from app.services import objections
 
         objections.resolve_open(case.id, actor.id, data.get("decision"), data.get("resolution"), now)
-    instances.save(case, inst, now)
+    # the rows open before this step, less the one just taken (a loop back to it gets a new row)
+    instances.save(case, inst, now, {u: i for u, i in open_tasks.items() if i != task_id})
     events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
                   data=data, state=case.state)
     if inst.completed:
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
         instances.record_outcome(case, actor.id, now, year)
     instances.commit_case(case)
-    out = dict(task._mapping)
+    out = dict(vars(task))
     out.update(state="completed", completed_at=now, completed_by=actor.id)
     return {"task": out, "case": {"id": case.id, "status": case.status}}

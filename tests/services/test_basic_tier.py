@@ -165,16 +165,17 @@ def test_stale_write_is_refused(monkeypatch):
 
     case = start()
     t = open_task(case)
-    real_load = instances.load
+    real_load = instances.load_task  # the completion's one read: the task, its case and the open tasks
 
-    def load_then_concurrent_writer(case_id):
-        rec = real_load(case_id)
+    def load_then_concurrent_writer(task_id):
+        found = real_load(task_id)
         with db.engine.connect() as other:
-            other.execute(text("UPDATE cases SET lock_version = lock_version + 1 WHERE id = :id"), {"id": case_id})
+            other.execute(text("UPDATE cases SET lock_version = lock_version + 1 WHERE id = :id"),
+                          {"id": found[1].id})
             other.commit()
-        return rec
+        return found
 
-    monkeypatch.setattr(instances, "load", load_then_concurrent_writer)
+    monkeypatch.setattr(instances, "load_task", load_then_concurrent_writer)
     with pytest.raises(Conflict):
         complete("acme", t.id, GOOD_ASSESSMENT)
     monkeypatch.undo()
