@@ -34,6 +34,10 @@ def home():
         ctx["enterprise"] = db.session.get(Enterprise, user.enterprise_id)
         ctx["my_cases"], _n = cases.list_cases(user)
         ctx["campaigns"] = list(db.session.scalars(select(Campaign).order_by(Campaign.year.desc())))
+        from app.services import lineage
+
+        ctx["lineage"] = lineage.lineage(user, user.enterprise_id) if user.enterprise_id else None
+        ctx["rule_terms"] = RULE_TERMS
     return render_template("web/home.html", **ctx)
 
 

@@ -71,6 +71,10 @@ def test_basic_tier_by_hand(page):
 
     # --- the enterprise applies -----------------------------------------------------------------------------------
     login(page, "acme")
+    # eligibility per tier, with the reason when not: acme holds no tier yet
+    assert page.locator("#eligibility tr[data-tier=basic] .status-certified").count() == 1
+    assert page.locator("#eligibility tr[data-tier=advanced] .status-rejected").count() == 1
+    assert page.locator("#eligibility tr[data-tier=advanced] td").nth(2).inner_text().strip()
     screenshot(page, "enterprise-home")
     page.select_option("#tier", "basic")
     page.select_option("#campaign", "2026")
