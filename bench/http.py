@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.rows import emit, row
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -176,6 +178,15 @@ def main():
     print(f"{'task completions over HTTP':<34} {done_ok / done_s:8.0f}/s  ({done_ok} of {args.n} completed, "
           f"statuses {statuses})   floor GET /api/v1/me: {me_ok / me_s:.0f}/s   target >= 300/s on SQLite")
     print(f"server RSS after the run: {rss:.0f} MB")
+    rate = done_ok / done_s
+    sqlite = db_kind == "SQLite"
+    cmd = f".venv/bin/python -m bench.http --n {args.n} --server {args.server}" + (
+        f" --workers {args.workers}" if args.server == "gunicorn" else "") + ("" if sqlite else " --db URL")
+    emit(row(f"task completions over HTTP, {db_kind}, {server}, {args.threads} client threads on the same machine",
+             cmd, f"{rate:.0f}/s ({done_ok} of {args.n} completed once); server RSS {rss:.0f} MB",
+             f"GET /api/v1/me on the same server: {me_ok / me_s:.0f}/s",
+             ">= 300/s on SQLite" if sqlite else "more than on SQLite",
+             ("met" if rate >= 300 else "not met") if sqlite else ""))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from bench.rows import emit, row
+
 
 def _q(xs, f):
     xs = sorted(xs)
@@ -97,6 +99,8 @@ def main():
                     times.append((time.perf_counter() - t) * 1000)
                 print(f"inbox page {label:<12} {mode}: {page.total:6d} rows, p50 {statistics.median(times):6.1f} ms, "
                       f"p95 {_q(times, .95):6.1f} ms")
+                if label == "default" and mode == "cold":
+                    service = (page.total, times)
         # the whole HTTP page as the reviewer's browser gets it: session, query, counts, template, both languages
         inbox.CACHE_ABOVE = 50_000
         client = app.test_client()
@@ -113,6 +117,17 @@ def main():
                 assert r.status_code == 200, r.status_code
             print(f"GET /inbox ({lang}) cold, {len(r.data) // 1024} KB: p50 {statistics.median(times):6.1f} ms, "
                   f"p95 {_q(times, .95):6.1f} ms")
+            if lang == "zh":
+                http = times
+        floor_s = f"tasks.inbox (count + 50 rows): p50 {statistics.median(floor):.1f} ms, p95 {_q(floor, .95):.1f} ms"
+        cmd = f".venv/bin/python -m bench.inbox_page --cases {args.cases}"
+        emit(row(f"a provincial reviewer's inbox page with its exact counts per filter value (service), "
+                 f"{args.cases:,} cases stored, a {service[0]:,}-task queue", cmd,
+                 f"p50 {statistics.median(service[1]):.1f} ms, p95 {_q(service[1], .95):.1f} ms", floor_s,
+                 "well under 100 ms", "met" if _q(service[1], .95) < 50 else "not met"),
+             row("the same page as the browser gets it: GET /inbox (session, counts, Chinese template)", cmd,
+                 f"p50 {statistics.median(http):.1f} ms, p95 {_q(http, .95):.1f} ms", floor_s,
+                 "well under 100 ms", "met" if _q(http, .95) < 50 else "not met"))
 
 
 if __name__ == "__main__":
