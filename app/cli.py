@@ -174,7 +174,8 @@ def register_cli(app: Flask) -> None:
                   help="simulate in a new database at this URL (migrated, demo loaded), not the app's")
     @click.option("--quiet", is_flag=True, help="only the summary")
     def simulate_cmd(year, count, seed, database, quiet):
-        """A whole campaign year on the injectable clock with synthetic enterprises and reviewers."""
+        """A campaign on the injectable clock with synthetic enterprises, reviewers and experts, through lighthouse
+        cultivation and acceptance: runs until every simulated case has ended (or nothing is left to do)."""
         from app.services import simulation
 
         previous = get_clock()
