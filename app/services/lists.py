@@ -1,6 +1,7 @@
 """Lists across cases. A certifier publishes its certified list in one batch: every case on it learns the outcome
 through a BPMN message, in the same transaction that records the list (all or nothing)."""
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Campaign, Case, CaseList, CaseListEntry, User
@@ -120,6 +121,8 @@ def visible_lists(actor: User, tier: str | None = None):
         q = q.where(CaseList.scope == actor.scope)
     else:
         raise Forbidden("lists are for reviewers")
+    # the campaign and the entries of every list in one statement each, not one per list
+    q = q.options(selectinload(CaseList.campaign), selectinload(CaseList.entries))
     return list(db.session.scalars(q.limit(200)))
 
 
