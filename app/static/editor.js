@@ -1,7 +1,8 @@
 /* The process diagram editor (admin): bpmn-js Modeler from our static files, a properties panel for what the
    engine reads (lane name = role; user task form, due, status, English title as spiffworkflow:properties; timers;
-   conditions; message names), the form JSON Schemas beside the diagram, save draft / validate / deploy, and the
-   problems the server finds marked on their elements. No inline scripts or styles (CSP). */
+   conditions; message names and their correlation properties and keys), the form JSON Schemas beside the
+   diagram with a field-by-field editor (form_editor.js) kept in sync with the JSON text, save draft / validate /
+   deploy, and the problems the server finds marked on their elements. No inline scripts or styles (CSP). */
 (function () {
   "use strict";
   var root = document.getElementById("editor");
@@ -95,7 +96,8 @@
     var human = !none && isHuman(element);
     var lane = !none && is(element, "bpmn:Lane");
     var timer = !none && eventDef(element, "bpmn:TimerEventDefinition");
-    var message = !none && eventDef(element, "bpmn:MessageEventDefinition");
+    var message = !none && (eventDef(element, "bpmn:MessageEventDefinition") ||
+                            is(element, "bpmn:ReceiveTask") || is(element, "bpmn:SendTask"));
     var flow = !none && is(element, "bpmn:SequenceFlow");
     var script = !none && is(element, "bpmn:ScriptTask");
     show("prop-name", !none && !lane);
@@ -124,7 +126,11 @@
     }
     if (script) { $("f-script").value = bo.script || ""; }
     if (flow) { $("f-condition").value = bo.conditionExpression ? (bo.conditionExpression.body || "") : ""; }
-    if (message) { $("f-message").value = message.messageRef ? (message.messageRef.name || "") : ""; }
+    if (message) {
+      var msg = messageOf(element);
+      $("f-message").value = msg ? (msg.name || "") : "";
+      renderCorrelation();
+    }
   }
 
   function onChange(id, apply) {
@@ -153,14 +159,161 @@
     modeling.updateProperties(el, { conditionExpression: v ? moddle.create("bpmn:FormalExpression", { body: v }) : undefined });
   });
   onChange("f-message", function (el, v) {
-    var def = eventDef(el, "bpmn:MessageEventDefinition");
+    var def = eventDef(el, "bpmn:MessageEventDefinition") || el.businessObject;
     if (def.messageRef) { modeling.updateModdleProperties(el, def.messageRef, { name: v }); return; }
+    if (!v) { return; }
     var defs = modeler.getDefinitions();
     var msg = moddle.create("bpmn:Message", { id: "Message_" + v.replace(/[^A-Za-z0-9_]/g, "_"), name: v });
     msg.$parent = defs;
     defs.rootElements.push(msg);
     modeling.updateModdleProperties(el, def, { messageRef: msg });
   });
+
+  // -- message correlation (bpmn:correlationProperty / correlationKey, as SpiffWorkflow's parser reads them) ------
+  // A correlation property (definitions) has one retrieval expression per message, evaluated on the message
+  // payload; a correlation key (in the collaboration) lists properties by id. The property's id is its name in
+  // the correlations the engine compares.
+  var corr = $("correlation").dataset;
+  var PROP_ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  function messageOf(element) {
+    var def = eventDef(element, "bpmn:MessageEventDefinition");
+    return (def ? def.messageRef : element.businessObject.messageRef) || null;
+  }
+  function roots(type) {
+    return (modeler.getDefinitions().rootElements || []).filter(function (e) { return e.$type === type; });
+  }
+  function collaboration() { return roots("bpmn:Collaboration")[0] || null; }
+  function allKeys() { var c = collaboration(); return c ? (c.correlationKeys || []) : []; }
+  function keysOf(cp) {
+    return allKeys().filter(function (k) { return (k.correlationPropertyRef || []).indexOf(cp) >= 0; });
+  }
+  function names(text) {
+    var out = [];
+    text.split(/[,，\s]+/).forEach(function (n) { if (n && out.indexOf(n) < 0) { out.push(n); } });
+    return out;
+  }
+  function corrSay(text, kind) { $("corr-status").textContent = text || ""; $("corr-status").className = kind || ""; }
+  function update(target, changes) { modeling.updateModdleProperties(current, target, changes); }
+
+  function setKeys(cp, wanted) {
+    var c = collaboration();
+    if (!c) { return; }
+    allKeys().slice().forEach(function (k) {
+      var refs = k.correlationPropertyRef || [];
+      var want = wanted.indexOf(k.name) >= 0, has = refs.indexOf(cp) >= 0;
+      if (want && !has) { update(k, { correlationPropertyRef: refs.concat([cp]) }); }
+      if (!want && has) { update(k, { correlationPropertyRef: refs.filter(function (r) { return r !== cp; }) }); }
+    });
+    wanted.forEach(function (n) {
+      if (allKeys().some(function (k) { return k.name === n; })) { return; }
+      var id = "CorrelationKey_" + n.replace(/[^A-Za-z0-9_]/g, "_"), i = 1;
+      while (moddle.ids && moddle.ids.assigned(id + (i > 1 ? "_" + i : ""))) { i += 1; }
+      id += i > 1 ? "_" + i : "";
+      var key = moddle.create("bpmn:CorrelationKey", { id: id, name: n, correlationPropertyRef: [cp] });
+      key.$parent = c;
+      if (moddle.ids) { moddle.ids.claim(id, key); }
+      update(c, { correlationKeys: allKeys().concat([key]) });
+    });
+    var left = allKeys().filter(function (k) { return (k.correlationPropertyRef || []).length > 0; });
+    if (left.length !== allKeys().length) { update(c, { correlationKeys: left }); }
+  }
+
+  function setExpression(cp, msg, text) {
+    var rexes = cp.correlationPropertyRetrievalExpression || [];
+    var rex = rexes.filter(function (r) { return r.messageRef === msg; })[0];
+    var path = moddle.create("bpmn:FormalExpression", { body: text });
+    if (rex) { path.$parent = rex; update(rex, { messagePath: path }); return; }
+    rex = moddle.create("bpmn:CorrelationPropertyRetrievalExpression", { messageRef: msg, messagePath: path });
+    rex.$parent = cp; path.$parent = rex;
+    update(cp, { correlationPropertyRetrievalExpression: rexes.concat([rex]) });
+  }
+
+  function removeCorrelation(cp, msg) {
+    var rest = (cp.correlationPropertyRetrievalExpression || []).filter(function (r) { return r.messageRef !== msg; });
+    if (rest.length) { update(cp, { correlationPropertyRetrievalExpression: rest }); return; }
+    setKeys(cp, []);  // the property is no longer used: out of every key, then out of the file
+    var defs = modeler.getDefinitions();
+    update(defs, { rootElements: defs.rootElements.filter(function (e) { return e !== cp; }) });
+    if (moddle.ids) { moddle.ids.unclaim(cp.id); }
+  }
+
+  function addCorrelation() {
+    var msg = current && messageOf(current);
+    if (!msg) { corrSay(corr.msgNeedName, "error"); return; }
+    var pid = $("corr-new-prop").value.trim(), expr = $("corr-new-expr").value.trim();
+    if (!PROP_ID.test(pid) || !expr) { corrSay(corr.msgNeedProp, "error"); return; }
+    var cp = roots("bpmn:CorrelationProperty").filter(function (p) { return p.id === pid; })[0];
+    if (!cp) {
+      if (registry.get(pid) || (moddle.ids && moddle.ids.assigned(pid))) { corrSay(corr.msgNeedProp + " " + pid, "error"); return; }
+      var defs = modeler.getDefinitions();
+      cp = moddle.create("bpmn:CorrelationProperty", { id: pid, name: pid, correlationPropertyRetrievalExpression: [] });
+      cp.$parent = defs;
+      if (moddle.ids) { moddle.ids.claim(pid, cp); }
+      update(defs, { rootElements: defs.rootElements.concat([cp]) });
+    }
+    setExpression(cp, msg, expr);
+    var keys = names($("corr-new-keys").value);
+    if (keys.length) { setKeys(cp, keysOf(cp).map(function (k) { return k.name; }).concat(keys)); }
+    ["corr-new-prop", "corr-new-expr", "corr-new-keys"].forEach(function (id) { $(id).value = ""; });
+    corrSay("", "");
+    renderCorrelation();
+    $("corr-new-prop").focus();
+  }
+  $("corr-add").addEventListener("click", addCorrelation);
+
+  function corrInput(id, label, value, apply) {
+    var wrap = document.createElement("label");
+    wrap.appendChild(document.createTextNode(label + " "));
+    var input = document.createElement("input");
+    input.id = id; input.value = value; input.spellcheck = false;
+    input.addEventListener("change", function () { apply(input.value.trim()); });
+    wrap.appendChild(input);
+    return wrap;
+  }
+
+  function renderCorrelation() {
+    var focused = document.activeElement && document.activeElement.id;
+    var list = $("corr-rows");
+    list.textContent = "";
+    $("corr-props").textContent = "";
+    roots("bpmn:CorrelationProperty").forEach(function (cp) {
+      var o = document.createElement("option"); o.value = cp.id; $("corr-props").appendChild(o);
+    });
+    $("corr-keys").textContent = "";
+    allKeys().forEach(function (k) {
+      var o = document.createElement("option"); o.value = k.name || ""; $("corr-keys").appendChild(o);
+    });
+    var msg = current && messageOf(current);
+    $("corr-add").disabled = !msg;
+    $("corr-new-keys").disabled = !collaboration();
+    corrSay(!msg ? corr.msgNeedName : (collaboration() ? "" : corr.msgNoKeys), "");
+    if (!msg) { return; }
+    roots("bpmn:CorrelationProperty").forEach(function (cp) {
+      (cp.correlationPropertyRetrievalExpression || []).forEach(function (rex) {
+        if (rex.messageRef !== msg) { return; }
+        var li = document.createElement("li");
+        li.dataset.property = cp.id;
+        var head = document.createElement("code");
+        head.textContent = cp.id;
+        li.appendChild(head);
+        li.appendChild(corrInput("corr-expr-" + cp.id, corr.msgExpr + " (" + cp.id + ")",
+          rex.messagePath ? (rex.messagePath.body || "") : "",
+          function (v) { if (v) { setExpression(cp, msg, v); } else { corrSay(corr.msgNeedProp, "error"); } }));
+        var keys = corrInput("corr-keys-" + cp.id, corr.msgKeys + " (" + cp.id + ")",
+          keysOf(cp).map(function (k) { return k.name; }).join(", "),
+          function (v) { setKeys(cp, names(v)); });
+        keys.querySelector("input").disabled = !collaboration();
+        li.appendChild(keys);
+        var rm = document.createElement("button");
+        rm.type = "button"; rm.className = "corr-remove"; rm.textContent = "✕";
+        rm.setAttribute("aria-label", corr.msgRemove + " " + cp.id);
+        rm.addEventListener("click", function () { removeCorrelation(cp, msg); renderCorrelation(); $("corr-new-prop").focus(); });
+        li.appendChild(rm);
+        list.appendChild(li);
+      });
+    });
+    if (focused && $(focused) && focused.indexOf("corr-") === 0) { $(focused).focus(); }
+  }
 
   modeler.on("selection.changed", function (e) { fill(e.newSelection[0] || null); });
   modeler.on("element.changed", function (e) { if (current && e.element === current) { fill(current); } });
@@ -182,10 +335,28 @@
     if (selected) { formSelect.value = selected; }
     showForm();
   }
+  var fieldEditor = window.TierflowFormEditor ? window.TierflowFormEditor($("field-editor"), function (schema) {
+    $("form-json").value = JSON.stringify(schema, null, 2);  // fields edited: the JSON follows
+    $("form-json-status").textContent = "";
+  }) : null;
   function showForm() {
     var n = formSelect.value;
-    $("form-json").value = n && forms[n] ? JSON.stringify(forms[n], null, 2) : (n ? "" : "");
+    $("form-json").value = n && forms[n] ? JSON.stringify(forms[n], null, 2) : "";
+    $("form-json-status").textContent = "";
+    if (fieldEditor) { fieldEditor.load(n ? forms[n] || null : null); }
   }
+  $("form-json").addEventListener("input", function () {  // JSON edited: the fields follow once it parses
+    var n = formSelect.value, parsed;
+    if (!n) { return; }
+    try { parsed = JSON.parse($("form-json").value); } catch (err) { parsed = undefined; }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+      $("form-json-status").textContent = d.msgJsonWait;
+      return;
+    }
+    $("form-json-status").textContent = "";
+    forms[n] = parsed;
+    if (fieldEditor) { fieldEditor.load(parsed); }
+  });
   function pickForm(name) {
     if (formNames().indexOf(name) < 0) { forms[name] = { type: "object", properties: {}, required: [] }; }
     listForms(name);
