@@ -254,7 +254,8 @@ class World:
     def decide(self, t, plan: dict, data: dict, day: date) -> None:
         """A lighthouse case follows its plan: every conclusion approves (a panel member's vote stays seeded),
         except the expert committee's first acceptance of a `retry` case."""
-        if plan["tier"] != "lighthouse" or "decision" not in data or t.element[-2:-1] == "_":
+        panel_member = t.element.rsplit("_", 1)[-1].isdigit()  # material_review_2, onsite_inspection_3
+        if plan["tier"] != "lighthouse" or "decision" not in data or panel_member:
             return
         if t.element == "national_acceptance" and plan.get("fate") == "retry" and not plan.get("failed"):
             data.update(decision="reject", score=self.rng.randint(45, 59),
@@ -372,13 +373,17 @@ def run(year: int, n: int, seed: int, echo=None) -> dict:
 
 def run_fresh(url: str, year: int, n: int, seed: int, echo=None) -> dict:
     """Simulate in a new database at `url` (migrated, demo world loaded): throwaway and repeatable."""
+    from flask import current_app, has_app_context
     from flask_migrate import upgrade
 
     from app import create_app
     from app.services import demo
     from app.uow import unit_of_work
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    if has_app_context():  # the files go where the calling application keeps them (a test's temporary folder)
+        config["UPLOAD_DIR"] = current_app.config["UPLOAD_DIR"]
+    app = create_app(config)
     with app.app_context():
         upgrade()
         with unit_of_work():
