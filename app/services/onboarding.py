@@ -17,10 +17,11 @@ Core executemany, one transaction per batch (`unit_of_work`): a crash loses the 
 the enterprises that have their case. Case ids are allocated before the rows are built (the state holds its
 case id): PostgreSQL draws them from the sequence, SQLite takes the write lock first and counts on from max(id).
 """
+import hashlib
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,12 +112,49 @@ def _enterprise_ids(codes: list[str], actor: User, province: str | None, regions
 
 
 # -- the template ----------------------------------------------------------------------------------------------------
-class _Template:
-    """The serialized state after the start, cut at every task UUID and every start-data value."""
+def _cut(text: str) -> tuple[list, dict[str, int]]:
+    """Literal text, ("u", n) for the n-th distinct task UUID, ("d", key) for a start-data value."""
+    parts: list = []
+    uuids: dict[str, int] = {}
+    pos = 0
+    for m in _TOKENS.finditer(text):
+        parts.append(text[pos:m.start()])
+        parts.append(("u", uuids.setdefault(m.group(1), len(uuids))) if m.group(1) else ("d", m.group(2)))
+        pos = m.end()
+    parts.append(text[pos:])
+    return parts, uuids
 
-    def __init__(self, info, data_keys: list[str], now: datetime):
+
+def _digest_text(dct: dict) -> str:
+    """What `events.digest_of` hashes (the template checks that both agree before it is used)."""
+    order = events._positions(dct)
+    doc = events._flat(dct, order)
+    subs = dct.get("subprocesses") or {}
+    doc["subprocesses"] = {order.get(k, "#?"): events._flat(v, order) for k, v in subs.items()}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return events._UUID.sub(lambda m: '"' + order.get(m.group(1), "#?") + '"', text)
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _uuid4s(n: int) -> list[str]:
+    """n random version-4 UUIDs (as uuid.uuid4 makes them, from one read of os.urandom)."""
+    h = os.urandom(16 * n).hex()
+    return [f"{s[:8]}-{s[8:12]}-4{s[13:16]}-{_VARIANT[s[16]]}{s[17:20]}-{s[20:32]}"
+            for s in (h[i:i + 32] for i in range(0, 32 * n, 32))]
+
+
+def _encode(data: dict) -> dict[str, str]:
+    return {k: json.dumps(v, ensure_ascii=False) for k, v in data.items()}
+
+
+class _Template:
+    """The serialized state after the start, and the text its digest hashes, cut at every task UUID and every
+    start-data value; the inbox rows and the status it implies."""
+
+    def __init__(self, info, data_keys: list[str], rec, now: datetime):
         self.info = info
-        self.keys = data_keys
         sentinel = {k: _SLOT.format(k) for k in data_keys}
         try:
             inst = Instance.start(info.bundle, sentinel, now)
@@ -126,41 +164,46 @@ class _Template:
             raise Invalid("bulk creation needs a process that starts into human tasks only (no timers, messages "
                           "or immediate completion); use create_case")
         self.ready = inst.human_tasks()
-        self.inst = inst
+        self.dues = [instances._duration(t.due) for t in self.ready]
+        self.status = instances.status_of(rec, inst, [t.properties for t in self.ready])
         state = inst.dump()
-        self.parts: list = []  # literal text, ("u", n) for the n-th distinct UUID, ("d", key) for a data value
-        uuids: dict[str, int] = {}
-        pos = 0
-        for m in _TOKENS.finditer(state):
-            self.parts.append(state[pos:m.start()])
-            if m.group(1):
-                self.parts.append(("u", uuids.setdefault(m.group(1), len(uuids))))
-            else:
-                self.parts.append(("d", m.group(2)))
-            pos = m.end()
-        self.parts.append(state[pos:])
+        self.parts, uuids = _cut(state)
         self.n_uuids = len(uuids)
         self.task_slots = [uuids[t.uuid] for t in self.ready]  # the ready tasks' UUID slots, in order
+        dct = json.loads(state)
+        text = _digest_text(dct)
+        self.digest_parts, none = _cut(text)
+        self.digest_ok = not none and hashlib.sha256(text.encode()).hexdigest() == events.digest_of(json.loads(state))
 
-    def render(self, data: dict) -> tuple[str, list[str]]:
-        """(state, the ready tasks' new UUIDs) for one case's start data."""
-        ids = [str(uuid.uuid4()) for _ in range(self.n_uuids)]
-        values = {k: json.dumps(v, ensure_ascii=False) for k, v in data.items()}
+    @staticmethod
+    def _join(parts: list, ids: list[str], values: dict[str, str]) -> str:
         out = []
-        for p in self.parts:
+        for p in parts:
             if p.__class__ is str:
                 out.append(p)
             elif p[0] == "u":
                 out.append(f'"{ids[p[1]]}"')
             else:
                 out.append(values[p[1]])
-        return "".join(out), [ids[i] for i in self.task_slots]
+        return "".join(out)
 
-    def check(self, data: dict, now: datetime) -> None:
-        """Start one case for real and compare its reproducible digest with the rendered state's."""
+    def render(self, values: dict[str, str]) -> tuple[str, str, list[str]]:
+        """(state, its reproducible digest, the ready tasks' new UUIDs) for one case's encoded start data."""
+        ids = _uuid4s(self.n_uuids)
+        state = self._join(self.parts, ids, values)
+        if self.digest_ok:
+            digest = hashlib.sha256(self._join(self.digest_parts, ids, values).encode()).hexdigest()
+        else:
+            digest = events.state_digest(state)
+        return state, digest, [ids[i] for i in self.task_slots]
+
+    def check(self, rec, data: dict, now: datetime) -> None:
+        """Start one case for real: its digest and replay op must be the rendered state's."""
         real = Instance.start(self.info.bundle, data, now).dump()
-        rendered, _ = self.render(data)
-        if events.digest_of(json.loads(real)) != events.digest_of(json.loads(rendered)):
+        rendered, digest, _ = self.render(_encode(data))
+        ok = events.state_digest(real) == digest == events.state_digest(rendered) and \
+            events.replay_info(rec, "case.created", None, real) == {"op": "start", "data": data}
+        if not ok:
             raise Invalid("the basic process's start state depends on more than its start data; bulk creation "
                           "refused (use create_case)")
 
@@ -309,7 +352,7 @@ def _batch(actor: User, camp: Campaign, todo: list, regions: dict, now: datetime
     if not keep:
         return 0, {}
     new_ids = _new_ids(len(keep))
-    base_data: dict[tuple, dict] = {}
+    bases: dict[tuple, tuple[dict, dict]] = {}  # start data by what it depends on besides the case id, encoded
     template = None
     case_rows, task_rows, event_rows = [], [], []
     for (ent, prov), case_id in zip(keep, new_ids, strict=True):
@@ -318,49 +361,48 @@ def _batch(actor: User, camp: Campaign, todo: list, regions: dict, now: datetime
             city_code=ent.city_code, soe_group_key=ent.soe_group_key, process_version_id=info.id, state="",
             revisions=0, lock_version=1, event_seq=0, last_hash=events.GENESIS, next_timer_at=None,
             created_by=actor.id, created_at=now, updated_at=now, closed_at=None)
-        key = (prov, bool(ent.soe_group_key), ent.legal_person, ent.industry)
-        base = base_data.get(key)
+        key = (prov, bool(ent.soe_group_key), ent.legal_person, ent.industry, ent.city_code)
+        base = bases.get(key)
         if base is None:
-            base = base_data[key] = cases.start_data(
-                instances.CaseRecord(**{**rec.__dict__, "id": 0}), camp, ent)
-        data = dict(base)
-        data["case_id"] = case_id
-        if template is None:
-            if not all(isinstance(v, _SCALARS) for v in data.values()):
+            data = cases.start_data(rec, camp, ent)
+            if not all(isinstance(v, _SCALARS) for v in data.values()) or \
+                    any(isinstance(v, str) and events._UUID.fullmatch(f'"{v}"') for v in data.values()):
                 raise Invalid("bulk creation handles start data of plain values only; use create_case")
-            template = _Template(info, list(data), now)
-            template.check(data, now)
-        state, task_uuids = template.render(data)
-        # as instances.save: the inbox rows of the ready tasks, the status, then the chained event
-        for t, task_uuid in zip(template.ready, task_uuids, strict=True):
+            base = bases[key] = (data, _encode(data))
+        data = dict(base[0])
+        data["case_id"] = case_id
+        values = dict(base[1])
+        values["case_id"] = json.dumps(case_id)
+        if template is None:
+            template = _Template(info, list(data), rec, now)
+            template.check(rec, data, now)
+        rec.state, digest, task_uuids = template.render(values)
+        rec.status = template.status
+        # as instances.save: the inbox rows of the ready tasks, then the chained event
+        for t, task_uuid, due in zip(template.ready, task_uuids, template.dues, strict=True):
             role = resolve_role(t.lane or "", rec)
             if role == "expert":
                 raise Invalid("bulk creation does not draw experts; use create_case")
-            due = instances._duration(t.due)
             task_rows.append({
                 "case_id": case_id, "task_uuid": task_uuid, "element": t.element, "title": t.title,
                 "title_en": t.properties.get("title_en"), "form": t.form, "role": role,
                 "scope": task_scope(role, rec, t.properties), "state": "open", "tier": TIER,
                 "province_code": prov, "city_code": ent.city_code, "due_at": (now + due) if due else None,
                 "created_at": now, "claimed_by": None, "draft": None, "completed_at": None, "completed_by": None})
-        rec.state = state
-        rec.status = instances.status_of(rec, template.inst, [t.properties for t in template.ready])
-        event_rows.append(_event(rec, actor.id, now, {"tier": TIER, "campaign": camp.year,
-                                                      "enterprise": ent.credit_code}))
+        event_rows.append(_event(rec, actor.id, now, digest, data, {
+            "tier": TIER, "campaign": camp.year, "enterprise": ent.credit_code}))
         rec.lock_version = 2  # create_case inserts the row, then writes it once with the version check
-        case_rows.append({k: v for k, v in rec.__dict__.items()})
+        case_rows.append(rec.__dict__.copy())
     _insert_rows(case_rows, task_rows, event_rows)
     return len(case_rows), {"cases": len(case_rows), "human_tasks": len(task_rows), "case_events": len(event_rows)}
 
 
-def _event(rec, actor_id: int, at: datetime, data: dict) -> dict:
-    """The `case.created` row exactly as `events.append` builds it (which also executes it, one by one)."""
-    state = rec.state
-    sh = events.state_hash(state)
-    digest = events.state_digest(state)
-    replay = events.replay_info(rec, "case.created", None, state)
-    data = json.loads(json.dumps(data, ensure_ascii=False, default=str))
-    replay = json.loads(json.dumps(replay, ensure_ascii=False, default=str))
+def _event(rec, actor_id: int, at: datetime, digest: str, start: dict, data: dict) -> dict:
+    """The `case.created` row as `events.append` builds it (which also executes it, one by one). The replay op
+    holds the start data, which is what the root task holds after the start (`_Template.check` compares it with
+    `events.replay_info`); both data dicts hold plain values only, so the JSON round trip is the identity."""
+    sh = events.state_hash(rec.state)
+    replay = {"op": "start", "data": start}
     fields = events.event_fields(rec.id, 1, at, actor_id, "case.created", None, None, data, rec.process_version_id,
                                  sh, digest, replay)
     h = events.chain_hash(events.GENESIS, fields)
@@ -368,5 +410,3 @@ def _event(rec, actor_id: int, at: datetime, data: dict) -> dict:
     return {"case_id": rec.id, "seq": 1, "at": at, "actor_id": actor_id, "action": "case.created",
             "task_uuid": None, "element": None, "data": data, "process_version_id": rec.process_version_id,
             "state_hash": sh, "digest": digest, "replay": replay, "prev_hash": events.GENESIS, "hash": h}
-
-
