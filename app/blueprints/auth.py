@@ -33,7 +33,10 @@ def login():
         except Unauthorized:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html"), 401
+        lang = session.get("lang")  # chosen on the login page: kept, while the rest of the session is renewed
         session.clear()
+        if lang:
+            session["lang"] = lang
         login_user(user)
         mark_login()
         return redirect(_safe_next(request.args.get("next")))
