@@ -1,0 +1,63 @@
+"""Several workers on one PostgreSQL: gunicorn with 4 workers and two `flask scheduler run` processes under ~30 s of
+load from 60 distinct users (enterprises of four provinces and an SOE group, provincial and SOE reviewers), with
+deliberate races, then the proofs of bench.load: every chain verifies, the events of each kind equal the 2xx answers
+the clients got (and the lines the sweeping scheduler printed), no task completed twice, every case's inbox and timer
+rows follow from its stored instance, exactly one of two simultaneous completions wins, only one scheduler swept.
+
+It runs against a database of its own (`tierflow_load`, created and dropped here) on the server of
+TEST_POSTGRES_URL, once per `make test`: in the SQLite pass, skipped in the PostgreSQL pass. No timing assertion:
+a slow machine only does fewer completions."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG = os.environ.get("TEST_POSTGRES_URL")
+VENV = Path(sys.executable).parent
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not PG, reason="needs TEST_POSTGRES_URL (make test sets it to its throwaway PostgreSQL)"),
+    pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                       reason="its own database and servers: once per make test, in the SQLite pass"),
+    pytest.mark.skipif(not (VENV / "gunicorn").exists(), reason="gunicorn not installed"),
+]
+DB_NAME = "tierflow_load"
+
+
+@pytest.fixture
+def load_db():
+    """A database of its own on the TEST_POSTGRES_URL server, dropped afterwards."""
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
+    try:
+        yield make_url(PG).set(database=DB_NAME).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        admin.dispose()
+
+
+def test_four_workers_and_two_schedulers_lose_and_duplicate_nothing(load_db):
+    from bench import load
+
+    res = load.run(load_db, workers=4, users=60, seconds=30, floor_requests=200, echo=print)
+    proof = res.proof
+    assert proof["problems"] == [], proof["problems"]
+    # the proofs above checked something: there was load, races, timers and escalations to check
+    assert res.users >= 50
+    assert res.completions >= 20, res.by_status()
+    assert proof["verified"] == proof["cases"] >= 50
+    assert len(res.rec.races) >= 2 and all(r[1] == (200, 409) for r in res.rec.races), res.rec.races
+    assert proof["timers_fired"] == len(res.world.timer_cases) > 0
+    assert proof["events"]["task.completed"] == res.completions + res.world.prepared_completions
+    assert not any(s >= 500 or s == 0 for (_k, s) in res.rec.statuses), res.by_status()
+    print(f"\nload test: {res.users} users, {res.completions} completions in {res.elapsed:.0f} s "
+          f"({res.completions / res.elapsed:.1f}/s, p50 {res.latency_ms(0.5):.0f} ms, p95 {res.latency_ms(0.95):.0f} "
+          f"ms; floor GET /me {res.floor_per_s:.0f}/s), {len(res.rec.races)} races, {proof['timers_fired']} timers, "
+          f"{proof['overdue']} escalations; events {proof['events']}")
