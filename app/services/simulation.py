@@ -331,6 +331,8 @@ class World:
         waiting = list(db.session.scalars(select(Case.id).where(
             Case.campaign_id == self.campaign.id, Case.tier == tier, Case.status == "recommendation",
             Case.province_code == province, Case.soe_group_key.is_(None)).order_by(Case.id)))
+        if not waiting:  # nothing to rank: no empty list is recorded
+            return
         ranked = waiting[:]
         self.rng.shuffle(ranked)
         try:
