@@ -193,3 +193,37 @@ def test_the_enterprise_sees_and_completes_its_bulk_opened_self_assessment():
     assert case.status == "certified"
     assert events.verify_case(case.id) == (True, None, None)
     assert audit.replay_all(case.id) == (True, None, None)
+
+
+def test_a_start_that_depends_on_more_than_the_data_stops_the_bulk_path(app):
+    """The template is checked against a real start: a script deriving a value from the data at start (here in a
+    diagram parsed in memory, not deployed) makes the rendered state differ, and bulk creation refuses."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from app.services.errors import Invalid
+    from app.services.instances import CaseRecord
+    from workflows.parsing import parse_bpmn
+
+    xml = (Path(app.config["BPMN_DIR"]) / "basic_self_assessment.bpmn").read_text(encoding="utf-8")
+    xml = xml.replace('<bpmn:sequenceFlow id="flow_start" sourceRef="start" targetRef="self_assessment" />',
+                      '<bpmn:sequenceFlow id="flow_start" sourceRef="start" targetRef="derive" />'
+                      '<bpmn:sequenceFlow id="flow_derive" sourceRef="derive" targetRef="self_assessment" />'
+                      '<bpmn:scriptTask id="derive"><bpmn:incoming>flow_start</bpmn:incoming>'
+                      '<bpmn:outgoing>flow_derive</bpmn:outgoing>'
+                      '<bpmn:script>label = industry + " factory"</bpmn:script></bpmn:scriptTask>')
+    xml = xml.replace("<bpmn:incoming>flow_start</bpmn:incoming>\n      <bpmn:incoming>flow_return",
+                      "<bpmn:incoming>flow_derive</bpmn:incoming>\n      <bpmn:incoming>flow_return")
+    info = SimpleNamespace(bundle=parse_bpmn(xml.encode()))
+    rec = CaseRecord(id=7, enterprise_id=1, campaign_id=1, tier="basic", status="new", province_code=ZJ,
+                     city_code=None, soe_group_key=None, process_version_id=1, state="", revisions=0, lock_version=1,
+                     event_seq=0, last_hash=events.GENESIS, next_timer_at=None, created_by=None, created_at=START,
+                     updated_at=START, closed_at=None)
+    data = {"tier": "basic", "case_id": 7, "industry": "equipment"}
+    template = onboarding._Template(info, list(data), rec, START)
+    with pytest.raises(Invalid):
+        template.check(rec, data, START)
+    # the diagram as shipped passes the same check
+    xml_ok = (Path(app.config["BPMN_DIR"]) / "basic_self_assessment.bpmn").read_bytes()
+    info_ok = SimpleNamespace(bundle=parse_bpmn(xml_ok))
+    onboarding._Template(info_ok, list(data), rec, START).check(rec, data, START)
