@@ -10,12 +10,8 @@ test:          ## ruff + pytest on SQLite + service/API tests on a throwaway Pos
 setup:         ## only prepare .venv (and translations / npm assets)
 	bash scripts/setup_env.sh
 
-bench: setup   ## run the benchmarks (python -m bench), if the bench package exists
-	@if [ -f bench/__main__.py ]; then \
-		.venv/bin/python -m bench; \
-	else \
-		echo "no bench package yet (bench/__main__.py); nothing to run"; \
-	fi
+bench: setup   ## every benchmark, one table (each figure beside its floor); QUICK=1 for small sizes
+	.venv/bin/python -m bench.table $(if $(QUICK),--quick,) --markdown bench-results.md
 
 clean:         ## remove caches and build leftovers (keeps .venv and instance/)
 	find . -path ./.venv -prune -o -path ./node_modules -prune -o \
