@@ -134,6 +134,7 @@ def test_progress_reports_open_on_the_six_month_marks_with_guidance(seeded):
 
 
 def test_a_seed_already_simulated_in_the_database_is_refused(app, tmp_path):
-    run(app, tmp_path, "d.sqlite3", n=2)
+    lines = run(app, tmp_path, "d.sqlite3", n=2)  # two Zhejiang factories, no lighthouse applicant
+    assert not any("lighthouse recommendation list" in line for line in lines)  # no empty list is recorded
     with pytest.raises(ServiceError, match="already simulated"):
         simulation.run_fresh(f"sqlite:///{tmp_path / 'd.sqlite3'}", 2026, 2, 5)
