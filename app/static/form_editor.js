@@ -61,14 +61,17 @@
 
   function setOptions(prop, text) {
     var values = [], zh = {}, en = {};
+    var numeric = prop.type === "integer" || prop.type === "number";  // e.g. a level chosen from 1..5
     text.split("\n").forEach(function (line) {
       var parts = line.split("|").map(function (s) { return s.trim(); });
       if (!parts[0] || values.indexOf(parts[0]) >= 0) { return; }
+      if (numeric && !isFinite(Number(parts[0]))) { return; }
       values.push(parts[0]);
       if (parts[1]) { zh[parts[0]] = parts[1]; }
       if (parts[2]) { en[parts[0]] = parts[2]; }
     });
-    if (prop.type === "array") { prop.items = { type: "string", "enum": values }; } else { prop["enum"] = values; }
+    var typed = numeric ? values.map(Number) : values;
+    if (prop.type === "array") { prop.items = { type: "string", "enum": values }; } else { prop["enum"] = typed; }
     if (Object.keys(zh).length) { prop["x-enum-titles"] = zh; } else { delete prop["x-enum-titles"]; }
     if (Object.keys(en).length) { prop["x-enum-titles-en"] = en; } else { delete prop["x-enum-titles-en"]; }
   }

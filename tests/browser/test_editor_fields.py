@@ -91,6 +91,15 @@ def test_admin_adds_a_correlation_key_and_a_form_field(app, page):
     # the first message still shows its own expression; a second property can be added and removed again
     pick(page, "wait_approved")
     expect(page.locator("#corr-expr-list_batch")).to_have_value("batch")
+    # a retrieval expression outside the sandbox: refused at validation, marked on the message event
+    page.fill("#corr-expr-list_batch", "__import__('os').getcwd()")
+    page.press("#corr-expr-list_batch", "Tab")
+    page.click("#validate")
+    page.wait_for_selector("#problems li[data-element=wait_approved]")
+    assert "list_batch" in page.locator("#problems li[data-element=wait_approved]").first.inner_text()
+    assert page.locator("#canvas [data-element-id=wait_approved].has-problem").count() == 1
+    page.fill("#corr-expr-list_batch", "batch")
+    page.press("#corr-expr-list_batch", "Tab")
     add_correlation(page, "wait_approved", "spare", "batch", "")
     page.click("#corr-rows li[data-property=spare] button.corr-remove")
     expect(page.locator("#corr-rows li[data-property=spare]")).to_have_count(0)
@@ -146,9 +155,11 @@ def test_admin_adds_a_correlation_key_and_a_form_field(app, page):
     assert unlabelled == []
     shot(page, "editor-form-fields")
 
-    page.click("#validate")
-    page.wait_for_selector("#status.ok, #status.error")
-    assert page.locator("#status.ok").count() == 1, page.locator("#problems").inner_text()
+    with page.expect_response(lambda r: r.url.endswith("/validate")):
+        page.click("#validate")
+    expect(page.locator("#status")).to_have_class("ok")
+    assert page.locator("#problems li").count() == 0, page.locator("#problems").inner_text()
+    assert page.locator("#canvas .has-problem").count() == 0
     page.fill("#deploy-message", "notice batch correlation, hearing days")
     page.click("#deploy")
     expect(page.locator("#origin")).to_have_text(f"v{v1 + 1}")
