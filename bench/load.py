@@ -602,6 +602,8 @@ def prove(url: str, tmp: str, world: World, rec: Record, schedulers: list[tuple[
                 problems.append(f"unexpected event kinds: {others}")
             if len(fired_lines) != len(world.timer_cases) or {c for c, _e in fired_lines} != set(world.timer_cases):
                 problems.append(f"{len(fired_lines)} timers fired for {len(world.timer_cases)} timer cases")
+            if any(h is None for h, _f in schedulers):
+                problems.append("a scheduler process did not start")
             active = [h for h, fired in schedulers if fired]
             if len(active) > 1:
                 problems.append(f"{len(active)} schedulers swept: {active}")
@@ -701,6 +703,8 @@ class Result:
     floor_n: int
     proof: dict
     world: World
+    floor_after_per_s: float = 0.0
+    load_avg: float = 0.0  # the machine's 1-minute load average when the load started (other work on it)
 
     @property
     def completions(self) -> int:
@@ -743,7 +747,10 @@ def run(url: str | None = None, workers: int = 4, users: int = 200, seconds: flo
         if me_ok != floor_requests:
             raise RuntimeError(f"GET /api/v1/me answered {me_statuses}")
         echo(f"floor: {me_ok} GET /api/v1/me in {me_s:.1f} s; load for {seconds:.0f} s ...")
+        load_before = os.getloadavg()[0]
         rec, elapsed = load(port, world, seconds)
+        after_s, after_ok, _st = drive(port, jobs, 8, "GET", lambda _t: "/api/v1/me", lambda _t: None)
+        echo(f"floor again after the load: {after_ok} GET /api/v1/me in {after_s:.1f} s")
         stop(server)
         last_due = max(world.timer_cases.values(), default=datetime.now(timezone.utc))
         left = _wait_timers(url, tmp, last_due + timedelta(seconds=1), timeout=120)
@@ -758,7 +765,8 @@ def run(url: str | None = None, workers: int = 4, users: int = 200, seconds: flo
             echo(f"logs kept in {tmp}")
         else:
             keep_tmp = False
-        return Result(workers, n_users, seconds, elapsed, rec, me_ok / me_s, me_ok, proof, world)
+        return Result(workers, n_users, seconds, elapsed, rec, me_ok / me_s, me_ok, proof, world,
+                      floor_after_per_s=after_ok / after_s, load_avg=load_before)
     finally:
         for p in procs:
             stop(p, signal.SIGKILL, timeout=30)
@@ -779,7 +787,7 @@ def rows(db: str | None = None, workers: int = 4, users: int = 200, seconds: flo
 
 def result_rows(res: Result) -> list[dict]:
     cmd = f".venv/bin/python -m bench.load --workers {res.workers} --users {res.users} --seconds {res.seconds:.0f}"
-    floor = f"GET /api/v1/me {res.floor_per_s:.0f}/s"
+    floor = f"GET /api/v1/me {res.floor_per_s:.0f}/s before, {res.floor_after_per_s:.0f}/s after the load"
     ev = res.proof["events"]
     errors = ", ".join(f"{k}: {n}" for k, n in res.by_status().items() if not re.search(r" 2\d\d$", k))
     races = Counter(r[1] for r in res.rec.races)
@@ -815,7 +823,9 @@ def main():
     print(f"\n{res.users} users, gunicorn -w {res.workers} + 2 scheduler processes, {res.elapsed:.1f} s of load")
     print(f"completions: {res.completions} -> {res.completions / res.elapsed:.1f}/s; latency p50 "
           f"{res.latency_ms(0.5):.0f} ms, p95 {res.latency_ms(0.95):.0f} ms")
-    print(f"floor GET /api/v1/me: {res.floor_per_s:.0f}/s ({res.floor_n} requests, 8 threads, same server)")
+    print(f"floor GET /api/v1/me: {res.floor_per_s:.0f}/s before the load, {res.floor_after_per_s:.0f}/s after "
+          f"({res.floor_n} requests each, 8 threads, same server); {os.cpu_count()} CPUs, load average "
+          f"{res.load_avg:.1f} when the load started")
     print(f"answers: {res.by_status()}")
     print(f"races: {Counter(r[1] for r in res.rec.races)}")
     print(f"events by kind: {res.proof['events']}; timers fired {res.proof['timers_fired']} of "
