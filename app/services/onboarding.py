@@ -213,10 +213,16 @@ def _postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def _take_write_lock() -> None:
-    """SQLite: a write first, so this transaction holds the database's write lock until it commits (the choice of
-    enterprises and the ids counted on from max(id) cannot be raced). PostgreSQL needs nothing here."""
-    if not _postgres():
+_LOCK_KEY = 0x7469657266  # PostgreSQL advisory lock of the bulk path ("tierf"), plus the campaign id
+
+
+def _take_write_lock(campaign_id: int) -> None:
+    """Two bulk runs never pick the same enterprises: SQLite: a write first, so this transaction holds the
+    database's write lock until it commits (which also keeps ids counted on from max(id) free); PostgreSQL: a
+    transaction-scoped advisory lock per campaign, taken before the enterprises are chosen."""
+    if _postgres():
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY + campaign_id})
+    else:
         db.session.execute(update(CASES).where(CASES.c.id == -1).values(lock_version=CASES.c.lock_version)
                            .execution_options(synchronize_session=False))
 
@@ -293,7 +299,7 @@ def open_basic(actor: User, campaign_year, province: str | None = None, credit_c
     db.session.rollback()  # each batch is a transaction of its own, starting with its first write
     while True:
         with unit_of_work():
-            _take_write_lock()
+            _take_write_lock(camp_id)
             q = select(*_ENT_COLUMNS).where(~_has_case(camp_id)).order_by(ENTERPRISES.c.id)
             if ids is not None:
                 chunk = ids[pos:pos + batch]

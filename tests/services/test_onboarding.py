@@ -227,3 +227,32 @@ def test_a_start_that_depends_on_more_than_the_data_stops_the_bulk_path(app):
     xml_ok = (Path(app.config["BPMN_DIR"]) / "basic_self_assessment.bpmn").read_bytes()
     info_ok = SimpleNamespace(bundle=parse_bpmn(xml_ok))
     onboarding._Template(info_ok, list(data), rec, START).check(rec, data, START)
+
+
+def test_two_simultaneous_runs_open_each_case_once(app, factories):
+    import threading
+
+    barrier = threading.Barrier(2)
+    created: list[int] = []
+
+    def worker():
+        with app.app_context():
+            admin = user("admin")
+            db.session.rollback()
+            barrier.wait()
+            try:
+                created.append(onboarding.open_basic(admin, 2026, province=ZJ, batch=2).created)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    db.session.expire_all()
+    n = len(zhejiang_codes())
+    assert len(created) == 2 and sum(created) == n
+    per_enterprise = db.session.execute(select(Case.enterprise_id, func.count()).group_by(Case.enterprise_id)).all()
+    assert len(per_enterprise) == n and {c for _e, c in per_enterprise} == {1}
+    assert counts() == (n, n, n)
