@@ -180,7 +180,10 @@ def test_admin_adds_a_correlation_key_and_a_form_field(app, page):
     assert key.get("name") == "notice_batch"
     assert [r.text for r in key.findall("bpmn:correlationPropertyRef", NS)] == ["list_batch"]
     r = client.get(f"/api/v1/process-models/{KEY}/diff?a={v1}&b={v1 + 1}", headers=api_token(client, "admin"))
-    assert r.get_json()["forms"]["changed"]["objection_review.json"]["added"] == ["hearing_days"]
+    diff = r.get_json()
+    assert diff["forms"]["changed"]["objection_review.json"]["added"] == ["hearing_days"]
+    added = {e["id"]: e["type"] for e in diff["elements"]["added"]}
+    assert added == {"list_batch": "bpmn:correlationProperty", key.get("id"): "bpmn:correlationKey"}
 
     # -- and it correlates: an objection for batch 2026-1 reaches that case, not the one of batch 2026-2 ------------
     db.session.rollback()
