@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from workflows.errors import DiagramError
+from workflows.errors import DiagramError, EngineError
 from workflows.sandbox import _BUILTINS as SANDBOX_BUILTINS
 from workflows.sandbox import ScriptPolicyError, check_expression, check_script, restricted_engine
 from workflows.serialization import SERIALIZER
@@ -242,13 +242,20 @@ def check_correlations(root) -> list[dict]:
 def message_correlations(bundle: "SpecBundle", name: str, payload: dict) -> dict:
     """The correlations of message `name` carrying `payload`, as the diagram's correlation properties compute them
     (the retrieval expressions run in the sandbox on the payload): {key: {property: value}}. What a sender passes to
-    `Instance.send_message` so that only the cases whose keys match catch it; {} when the message is not correlated."""
+    `Instance.send_message` so that only the cases whose keys match catch it; {} when the message is not correlated.
+    EngineError when the payload does not give what a retrieval expression reads."""
     engine = restricted_engine()
     for ts in bundle.all_task_specs():
         ev = getattr(ts, "event_definition", None)
         for d in [ev, *(getattr(ev, "event_definitions", None) or [])]:
             if getattr(d, "name", None) == name and getattr(d, "correlation_properties", None):
-                return d.calculate_correlations(engine, d.correlation_properties, dict(payload or {}))
+                try:
+                    return d.calculate_correlations(engine, d.correlation_properties, dict(payload or {}))
+                except Exception as exc:  # a name the payload lacks, a failing expression: the sender's mistake
+                    exprs = ", ".join(f"{p.name} = {p.retrieval_expression}" for p in d.correlation_properties)
+                    raise EngineError(f"message {name!r}: its correlation ({exprs}) cannot be computed from the "
+                                      f"payload: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                                      ) from None
     return {}
 
 

@@ -119,3 +119,10 @@ def test_the_deployed_diagram_routes_the_message_to_the_matching_case_only():
 def test_an_uncorrelated_message_has_no_keys():
     bundle = parse_bpmn(diagram())
     assert message_correlations(bundle, "no_such_message", {"batch": 1}) == {}
+
+
+def test_a_payload_without_the_correlated_value_is_an_engine_error():
+    bundle = parse_bpmn(diagram())
+    with pytest.raises(EngineError) as info:
+        message_correlations(bundle, "objection", {"reason": "no batch given"})
+    assert "batch_no = list_batch" in str(info.value) and "list_batch" in str(info.value)
