@@ -14,7 +14,8 @@ with --db the database's public schema is DROPPED and rebuilt (give it a databas
    fires it, and the enterprise completes the task it opens.
 2. Serve: gunicorn with --workers on 127.0.0.1, and TWO `flask scheduler run` processes (sweep every second): the
    lease lets only one of them sweep.
-3. Floor: GET /api/v1/me (authentication and JSON, no workflow) on the same server, in the same run.
+3. Floor: GET /api/v1/me (authentication and JSON, no workflow) on the same server, in the same run, before the
+   load and again after it (the machine is shared: the two show how much the noise moved).
 4. Load for --seconds from threads using http.client (keep-alive, one connection each): enterprises complete their
    self-assessments (again when returned) and reports; every reviewer of three provinces and of the SOE group works
    its inbox (approve, return, reject), so reviewers of one province collide on tasks; a racer makes two
@@ -705,6 +706,9 @@ class Result:
     world: World
     floor_after_per_s: float = 0.0
     load_avg: float = 0.0  # the machine's 1-minute load average when the load started (other work on it)
+    schedulers: list = field(default_factory=list)  # (holder, fired lines) of each scheduler process
+    holder: str | None = None  # the lease holder at the end of the load
+    url: str = ""  # the database (gone after the run when it was a throwaway one)
 
     @property
     def completions(self) -> int:
@@ -760,13 +764,15 @@ def run(url: str | None = None, workers: int = 4, users: int = 200, seconds: flo
         holder = lease_holder(url, tmp)
         for p, _o in sched:
             stop(p, signal.SIGINT)  # Ctrl+C: the scheduler gives its lease back
-        proof = prove(url, tmp, world, rec, [scheduler_lines(o) for _p, o in sched], holder)
+        lines = [scheduler_lines(o) for _p, o in sched]
+        proof = prove(url, tmp, world, rec, lines, holder)
         if proof["problems"]:
             echo(f"logs kept in {tmp}")
         else:
             keep_tmp = False
         return Result(workers, n_users, seconds, elapsed, rec, me_ok / me_s, me_ok, proof, world,
-                      floor_after_per_s=after_ok / after_s, load_avg=load_before)
+                      floor_after_per_s=after_ok / after_s, load_avg=load_before, schedulers=lines, holder=holder,
+                      url=url)
     finally:
         for p in procs:
             stop(p, signal.SIGKILL, timeout=30)

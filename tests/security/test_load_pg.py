@@ -9,6 +9,7 @@ TEST_POSTGRES_URL, once per `make test`: in the SQLite pass, skipped in the Post
 a slow machine only does fewer completions."""
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def load_db():
         admin.dispose()
 
 
-def test_four_workers_and_two_schedulers_lose_and_duplicate_nothing(load_db):
+def test_four_workers_and_two_schedulers_lose_and_duplicate_nothing(load_db, tmp_path):
     from bench import load
 
     res = load.run(load_db, workers=4, users=60, seconds=30, floor_requests=200, echo=print)
@@ -57,6 +58,22 @@ def test_four_workers_and_two_schedulers_lose_and_duplicate_nothing(load_db):
     assert proof["timers_fired"] == len(res.world.timer_cases) > 0
     assert proof["events"]["task.completed"] == res.completions + res.world.prepared_completions
     assert not any(s >= 500 or s == 0 for (_k, s) in res.rec.statuses), res.by_status()
+
+    # the proofs can fail: an acknowledged completion that left no event (lost), an event nobody was told (duplicate)
+    lost = load.Record(statuses=Counter(res.rec.statuses), acked=list(res.rec.acked), races=list(res.rec.races),
+                       created=list(res.rec.created))
+    lost.statuses[("POST complete", 200)] += 1
+    lost.acked.append(res.rec.acked[0])
+    problems = load.prove(load_db, str(tmp_path), res.world, lost, res.schedulers, res.holder)["problems"]
+    assert any(p.startswith("task.completed: ") for p in problems), problems
+    assert "one task was acknowledged twice" in problems
+    dup = load.Record(statuses=Counter(res.rec.statuses), acked=res.rec.acked[1:], races=list(res.rec.races),
+                      created=list(res.rec.created))
+    dup.statuses[("POST complete", 200)] -= 1
+    problems = load.prove(load_db, str(tmp_path), res.world, dup, res.schedulers, res.holder)["problems"]
+    assert problems == [f"task.completed: {proof['events']['task.completed']} events, expected "
+                        f"{proof['events']['task.completed'] - 1} ({res.completions - 1} 2xx completions + "
+                        f"{res.world.prepared_completions} prepared)"], problems
     print(f"\nload test: {res.users} users, {res.completions} completions in {res.elapsed:.0f} s "
           f"({res.completions / res.elapsed:.1f}/s, p50 {res.latency_ms(0.5):.0f} ms, p95 {res.latency_ms(0.95):.0f} "
           f"ms; floor GET /me {res.floor_per_s:.0f}/s), {len(res.rec.races)} races, {proof['timers_fired']} timers, "
