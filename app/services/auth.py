@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -44,11 +44,13 @@ def issue_token(user: User) -> str:
     return token
 
 
+# the token and its user in one statement, built once (every API request runs it)
+_TOKEN_USER = (select(User, ApiToken.revoked_at, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+               .where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_for_token(token: str) -> User | None:
-    # the token and its user in one statement (every API request runs it)
-    row = db.session.execute(select(User, ApiToken.revoked_at, ApiToken.expires_at)
-                             .join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == _digest(token))).first()
+    row = db.session.execute(_TOKEN_USER, {"digest": _digest(token)}).first()
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
         return None
     return row.User if row.User.active else None
