@@ -15,6 +15,7 @@ and the hash-chained `case.created` events. Floors, measured in the same run:
 """
 import argparse
 import os
+import resource
 import shutil
 import sqlite3
 import tempfile
@@ -39,6 +40,10 @@ def _checkpoint(path: str) -> int:
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     return os.path.getsize(path)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def setup(tmp: str, n: int) -> str:
@@ -168,10 +173,12 @@ def run(n: int, batch: int = 5000, sample: int = 500, echo=print) -> dict:
         floor_path, sample_path = os.path.join(tmp, "floor.sqlite3"), os.path.join(tmp, "sample.sqlite3")
         shutil.copy(path, floor_path)
         shutil.copy(path, sample_path)
-        echo(f"setup: {n:,} enterprises in {time.perf_counter() - t0:.1f} s ({os.path.getsize(path):,} bytes)")
+        echo(f"setup: {n:,} enterprises in {time.perf_counter() - t0:.1f} s ({os.path.getsize(path):,} bytes); "
+             f"peak RSS so far {_rss_mb():.0f} MB")
         bulk = measure_bulk(path, batch)
+        bulk["rss_mb"] = _rss_mb()
         echo(f"bulk: {bulk['created']:,} cases, {bulk['rows']:,} rows {bulk['by_table']} in {bulk['seconds']:.1f} s "
-             f"(CPU {bulk['cpu']:.1f} s), {bulk['batches']} batches")
+             f"(CPU {bulk['cpu']:.1f} s), {bulk['batches']} batches; peak RSS {bulk['rss_mb']:.0f} MB")
         floor, floor_cpu = measure_floor(path, floor_path, batch)
         echo(f"floor (plain sqlite3 executemany of the same rows): {floor:.1f} s (CPU {floor_cpu:.1f} s)")
         per_case = measure_create_case(sample_path, min(sample, n))

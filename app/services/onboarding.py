@@ -112,17 +112,18 @@ def _enterprise_ids(codes: list[str], actor: User, province: str | None, regions
 
 
 # -- the template ----------------------------------------------------------------------------------------------------
-def _cut(text: str) -> tuple[list, dict[str, int]]:
-    """Literal text, ("u", n) for the n-th distinct task UUID, ("d", key) for a start-data value."""
-    parts: list = []
+def _cut(text: str) -> tuple[str, dict[str, int]]:
+    """The text as a `str.format` template: every task UUID becomes `{u<n>}` (n-th distinct UUID, its quotes kept),
+    every placeholder value `{d_<key>}` (replaced by the JSON of the value), other braces doubled."""
+    parts: list[str] = []
     uuids: dict[str, int] = {}
     pos = 0
     for m in _TOKENS.finditer(text):
-        parts.append(text[pos:m.start()])
-        parts.append(("u", uuids.setdefault(m.group(1), len(uuids))) if m.group(1) else ("d", m.group(2)))
+        parts.append(text[pos:m.start()].replace("{", "{{").replace("}", "}}"))
+        parts.append(f'"{{u{uuids.setdefault(m.group(1), len(uuids))}}}"' if m.group(1) else f"{{d_{m.group(2)}}}")
         pos = m.end()
-    parts.append(text[pos:])
-    return parts, uuids
+    parts.append(text[pos:].replace("{", "{{").replace("}", "}}"))
+    return "".join(parts), uuids
 
 
 def _digest_text(dct: dict) -> str:
@@ -146,7 +147,8 @@ def _uuid4s(n: int) -> list[str]:
 
 
 def _encode(data: dict) -> dict[str, str]:
-    return {k: json.dumps(v, ensure_ascii=False) for k, v in data.items()}
+    """Start data as the template's format fields: `d_<key>` -> the value's JSON."""
+    return {f"d_{k}": json.dumps(v, ensure_ascii=False) for k, v in data.items()}
 
 
 class _Template:
@@ -169,30 +171,21 @@ class _Template:
         state = inst.dump()
         self.parts, uuids = _cut(state)
         self.n_uuids = len(uuids)
+        self.names = [f"u{i}" for i in range(self.n_uuids)]
         self.task_slots = [uuids[t.uuid] for t in self.ready]  # the ready tasks' UUID slots, in order
         dct = json.loads(state)
         text = _digest_text(dct)
         self.digest_parts, none = _cut(text)
         self.digest_ok = not none and hashlib.sha256(text.encode()).hexdigest() == events.digest_of(json.loads(state))
 
-    @staticmethod
-    def _join(parts: list, ids: list[str], values: dict[str, str]) -> str:
-        out = []
-        for p in parts:
-            if p.__class__ is str:
-                out.append(p)
-            elif p[0] == "u":
-                out.append(f'"{ids[p[1]]}"')
-            else:
-                out.append(values[p[1]])
-        return "".join(out)
-
     def render(self, values: dict[str, str]) -> tuple[str, str, list[str]]:
         """(state, its reproducible digest, the ready tasks' new UUIDs) for one case's encoded start data."""
         ids = _uuid4s(self.n_uuids)
-        state = self._join(self.parts, ids, values)
+        fields = dict(zip(self.names, ids, strict=True))
+        fields.update(values)
+        state = self.parts.format_map(fields)
         if self.digest_ok:
-            digest = hashlib.sha256(self._join(self.digest_parts, ids, values).encode()).hexdigest()
+            digest = hashlib.sha256(self.digest_parts.format_map(fields).encode()).hexdigest()
         else:
             digest = events.state_digest(state)
         return state, digest, [ids[i] for i in self.task_slots]
@@ -378,7 +371,7 @@ def _batch(actor: User, camp: Campaign, todo: list, regions: dict, now: datetime
         data = dict(base[0])
         data["case_id"] = case_id
         values = dict(base[1])
-        values["case_id"] = json.dumps(case_id)
+        values["d_case_id"] = str(int(case_id))
         if template is None:
             template = _Template(info, list(data), rec, now)
             template.check(rec, data, now)
