@@ -250,8 +250,9 @@ def open_basic(actor: User, campaign_year, province: str | None = None, credit_c
     """Open the basic case of `campaign_year` for every enterprise of `province` (or of `credit_codes`; neither:
     every enterprise, administrators only) that has none, `batch` cases per committed transaction.
 
-    `echo` gets a progress line after each commit; `before_commit` is called with the running totals once a
-    batch's rows are written and before they commit (raising there abandons that batch, earlier ones stay)."""
+    It runs its own transactions (`unit_of_work` per batch; call it outside one: it starts by rolling back). `echo`
+    gets a progress line after each commit; `before_commit` is called with the running totals once a batch's rows
+    are written and before they commit (raising there abandons that batch, earlier ones stay)."""
     from app.uow import unit_of_work
 
     if batch < 1:
