@@ -256,3 +256,18 @@ def test_two_simultaneous_runs_open_each_case_once(app, factories):
     per_enterprise = db.session.execute(select(Case.enterprise_id, func.count()).group_by(Case.enterprise_id)).all()
     assert len(per_enterprise) == n and {c for _e, c in per_enterprise} == {1}
     assert counts() == (n, n, n)
+
+
+def test_cli_opens_and_prints_counts_and_rate(app, factories):
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["cases", "open-basic", "--campaign", "2026", "--province", ZJ, "--batch", "4",
+                              "--as", "zj-reviewer"])
+    assert out.exit_code == 0, out.output
+    n = len(zhejiang_codes(soe=False))
+    batches = -(-len(zhejiang_codes()) // 4)  # SOE group members are read, then left to their group's reviewer
+    assert f"opened {n} basic case(s) in campaign 2026 in {batches} batch(es)" in out.output
+    assert "2 outside scope" in out.output and "cases/s" in out.output and f"{3 * n} rows" in out.output
+    again = runner.invoke(args=["cases", "open-basic", "--campaign", "2026", "--as", "zj-reviewer"])
+    assert again.exit_code == 0 and "opened 0 basic case(s)" in again.output
+    refused = runner.invoke(args=["cases", "open-basic", "--campaign", "2026", "--province", ZJ, "--as", "sd-reviewer"])
+    assert refused.exit_code == 1 and "own province" in refused.output
