@@ -10,11 +10,11 @@ URL map that is neither in PAGES nor in EXCLUDED fails `test_every_get_endpoint_
 import io
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from app.config import ROOT
 from app.extensions import db
-from app.models import Campaign, CaseList, CaseListEntry, HumanTask, Objection, TierRecord
+from app.models import Campaign, CaseEvent, CaseList, CaseListEntry, HumanTask, Objection, TierRecord
 from app.models.scheduling import Reminder
 from app.services import attachments, cases, clock, inbox, processes, tasks
 from app.uow import unit_of_work
@@ -181,6 +181,12 @@ def _grow(w: World) -> None:
     for n in (2, 3, 4):
         with unit_of_work():
             processes.deploy(QC_KEY, _qc_xml(n), user("admin").id, tier=None)
+    # the world did grow
+    assert processes.latest_version(QC_KEY).version == 4
+    assert db.session.scalar(select(func.count()).select_from(CaseEvent)
+                             .where(CaseEvent.case_id == w.ids["case"])) >= 10
+    assert db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.scope == "province:330000", HumanTask.state == "open")) >= 2
 
 
 class Principal:
