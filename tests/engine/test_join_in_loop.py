@@ -1,0 +1,119 @@
+"""A join that a loop reaches again waits for every branch of the current round, with that round's data.
+
+SpiffWorkflow 3.2.0 counted the branches that reached a parallel join in an earlier round (it keeps every
+round's join tasks in the tree) and merged their data into the later round; workflows/joins.py limits both to
+the round since the join last fired. Every shipped loop that can reach a join again has a test here, and
+`test_every_join_a_loop_reaches_is_tested_here` fails when a diagram grows a new one.
+"""
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from workflows.instance import Instance
+from workflows.parsing import parse_bpmn
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+DEPTS = ["ndrc", "finance", "sasac", "samr", "data"]
+B = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+@pytest.fixture(scope="module")
+def advanced():
+    return parse_bpmn((ROOT / "bpmn" / "advanced_certification.bpmn").read_bytes())
+
+
+def elements(inst):
+    return sorted(t.element for t in inst.human_tasks())
+
+
+def do(inst, element, data):
+    (t,) = [t for t in inst.human_tasks() if t.element == element]
+    inst.complete(t.uuid, data, NOW)
+    return Instance.load(inst.dump(), inst.bundle)  # every step through the stored state, as the services do
+
+
+def joint_round(inst, order, rnd):
+    """Complete the five joint reviews in `order`; certifier_decision must wait for the last one."""
+    answers = {}
+    for i, d in enumerate(order):
+        assert "certifier_decision" not in elements(inst), f"round {rnd}: decision open before joint_{d}"
+        assert elements(inst) == sorted(f"joint_{x}" for x in order[i:])
+        answers[d] = {"decision": "reject" if (i + rnd) % 3 == 0 else "approve", "comment": f"round {rnd}: {d}"}
+        inst = do(inst, f"joint_{d}", answers[d])
+    assert elements(inst) == ["certifier_decision"]
+    return inst, answers
+
+
+def check_round(inst, answers):
+    data = inst.task_data(inst.human_tasks()[0].uuid)
+    assert {d: data[f"joint_{d}"] for d in DEPTS} == answers  # this round's five answers, nothing of an earlier one
+
+
+ORDERS = [
+    (DEPTS[1:] + DEPTS[:1], DEPTS),  # the colleague's repro: the branch that finished last in round 1 first in 2
+    (DEPTS, DEPTS[::-1]),
+    (DEPTS, DEPTS),  # the same order again
+    (["samr", "ndrc", "data", "finance", "sasac"], ["finance", "samr", "sasac", "data", "ndrc"]),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), ORDERS)
+def test_advanced_joint_review_waits_for_all_five_in_every_round(advanced, first, second):
+    inst = Instance.start(advanced, {"case_id": 1, "is_soe": False, "provincial_notice_working_days": 5}, NOW)
+    inst = do(inst, "application", {})
+    inst = do(inst, "certifier_review", {"decision": "approve"})
+    inst, answers = joint_round(inst, first, 1)
+    check_round(inst, answers)
+    inst = do(inst, "certifier_decision", {"decision": "return", "decision_comment": "请补充材料"})
+    # round 2: the preliminary review returns once more before it lets the case through
+    inst = do(inst, "application", {})
+    inst = do(inst, "certifier_review", {"decision": "return"})
+    inst = do(inst, "application", {})
+    inst = do(inst, "certifier_review", {"decision": "approve"})
+    inst, answers = joint_round(inst, second, 2)
+    check_round(inst, answers)
+    inst = do(inst, "certifier_decision", {"decision": "return", "decision_comment": "再补充"})
+    # round 3, the first round's order again
+    inst = do(inst, "application", {})
+    inst = do(inst, "certifier_review", {"decision": "approve"})
+    inst, answers = joint_round(inst, first, 3)
+    check_round(inst, answers)
+    inst = do(inst, "certifier_decision", {"decision": "approve"})
+    assert inst.human_tasks() == [] and inst.waiting_messages() == [("wait_approved", "certified_list_published")]
+
+
+# -- every shipped join a loop can reach again --------------------------------------------------------------------
+def _joins_in_loops(path):
+    """(diagram, join id) of each parallel/inclusive gateway with several incoming flows that lies on a cycle of
+    sequence flows (a boundary event counts as a flow from the task it is attached to)."""
+    out = set()
+    tree = etree.parse(str(path))
+    for proc in tree.iter(B + "process", B + "subProcess"):
+        succ = {}
+        for sf in proc.iter(B + "sequenceFlow"):
+            succ.setdefault(sf.get("sourceRef"), set()).add(sf.get("targetRef"))
+        for be in proc.iter(B + "boundaryEvent"):
+            succ.setdefault(be.get("attachedToRef"), set()).add(be.get("id"))
+        for gw in [*proc.iter(B + "parallelGateway"), *proc.iter(B + "inclusiveGateway")]:
+            if len(gw.findall(B + "incoming")) < 2:
+                continue
+            seen, todo = set(), [gw.get("id")]
+            while todo:
+                for nxt in succ.get(todo.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            if gw.get("id") in seen:
+                out.add((path.stem, gw.get("id")))
+    return out
+
+
+TESTED_JOINS_IN_LOOPS = {("advanced_certification", "joint_join")}  # test_advanced_joint_review_waits_...
+
+
+def test_every_join_a_loop_reaches_is_tested_here():
+    found = set().union(*(_joins_in_loops(p) for p in sorted((ROOT / "bpmn").glob("*.bpmn"))))
+    assert found == TESTED_JOINS_IN_LOOPS
