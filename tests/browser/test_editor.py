@@ -10,6 +10,7 @@ from app.models import Case
 from app.services import cases, processes
 from app.uow import unit_of_work
 from tests.admin.conftest import forget_deployed
+from tests.browser.helpers import screenshot
 from tests.conftest import user
 
 KEY = "basic_self_assessment"
@@ -47,6 +48,7 @@ def test_admin_edits_validates_and_deploys(page):
     page.wait_for_selector("#problems li[data-element=organizer_review]")
     assert "ISO-8601" in page.locator("#problems li[data-element=organizer_review]").first.inner_text()
     assert page.locator("#canvas [data-element-id=organizer_review].has-problem").count() == 1
+    screenshot(page, "editor-validation-error")
 
     page.click("#problems li[data-element=organizer_review]")  # selects the element with the problem
     assert "organizer_review" in page.locator("#prop-element").inner_text()
@@ -59,6 +61,9 @@ def test_admin_edits_validates_and_deploys(page):
     page.fill("#deploy-message", "review due in 10 days")
     page.click("#deploy")
     expect(page.locator("#origin")).to_have_text(f"v{v1 + 1}")
+    resp = page.goto(f"/admin/processes/{KEY}/versions/{v1 + 1}")
+    assert resp.status == 200
+    screenshot(page, "version-page")
 
     db.session.rollback()
     latest = processes.latest_version(KEY)

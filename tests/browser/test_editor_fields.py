@@ -3,11 +3,9 @@ Modeler from our static files): a correlation property with its retrieval expres
 the advanced diagram's public notice, and a field through the field editor (keyboard: add, key, type, labels,
 limits, required, reorder), the JSON text following the fields and the fields following the JSON; validates,
 deploys, and the deployed version (API) holds both; the deployed diagram routes an objection to the case whose list
-batch matches only. Screenshots go to $TIERFLOW_ARTIFACTS (default /tmp/tierflow-artifacts)."""
+batch matches only. Screenshots go to the test artifacts (tests/browser/helpers.py)."""
 import json
-import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -16,14 +14,13 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.services import processes
 from tests.admin.conftest import forget_deployed
-from tests.browser.helpers import sign_in, watch_errors
+from tests.browser.helpers import screenshot, sign_in, watch_errors
 from tests.security.helpers import api_token, fresh_client
 from workflows.errors import EngineError
 from workflows.instance import Instance
 from workflows.parsing import BPMN_NS, message_correlations
 
 KEY = "advanced_certification"
-ARTIFACTS = Path(os.environ.get("TIERFLOW_ARTIFACTS", "/tmp/tierflow-artifacts"))
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 NS = {"bpmn": BPMN_NS}
 
@@ -32,11 +29,6 @@ NS = {"bpmn": BPMN_NS}
 def _deployed(db_context):
     with forget_deployed():  # the version deployed here must not outlive the test
         yield
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def pick(page, element: str) -> None:
@@ -103,7 +95,7 @@ def test_admin_adds_a_correlation_key_and_a_form_field(app, page):
     add_correlation(page, "wait_approved", "spare", "batch", "")
     page.click("#corr-rows li[data-property=spare] button.corr-remove")
     expect(page.locator("#corr-rows li[data-property=spare]")).to_have_count(0)
-    shot(page, "editor-correlation")
+    screenshot(page, "editor-correlation")
 
     # -- a form field through the field editor (keyboard only) ------------------------------------------------
     pick(page, "objection_review")
@@ -153,7 +145,7 @@ def test_admin_adds_a_correlation_key_and_a_form_field(app, page):
         '#field-editor input, #field-editor select, #field-editor textarea, #correlation input, #form-json')]
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.id)""")
     assert unlabelled == []
-    shot(page, "editor-form-fields")
+    screenshot(page, "editor-form-fields")
 
     with page.expect_response(lambda r: r.url.endswith("/validate")):
         page.click("#validate")
