@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Campaign, Case, Enterprise, HumanTask, TierRecord, TimerRow, User
-from app.services import attachments, cases, clock, lists, quotas, scheduler, tasks
+from app.services import attachments, cases, clock, deadlines, lists, objections, quotas, scheduler, tasks
 from app.services.clock import SHANGHAI, FixedClock
 from app.services.credit_code import check_char
 from app.services.errors import ServiceError
@@ -43,6 +43,10 @@ PROVINCE, CITY = "330000", "330100"
 LH_PROVINCE, LH_CITY = "370000", "370200"  # lighthouse applicants: Shandong has the lighthouse quota input
 FATES = ("accepted", "retry", "expired")  # what a recommended lighthouse case does in cultivation
 TEXT = "通过数字化改造与智能化升级，关键工序数据实时采集，质量追溯覆盖全流程，生产效率显著提升。"
+VERDICTS = ("upheld", "dismissed", None)  # an objection to a listed advanced case, drawn in turn from a seeded shuffle
+OBJECTION_REASONS = ("申报材料中的生产效率提升数据与实际情况不符，请核实。",
+                     "该企业近三年内发生过质量事故，不符合基础要求。",
+                     "申报的关键工序数据采集覆盖率存在夸大，请现场核查。")
 
 
 def credit_code(seed: int, i: int, city: str = CITY) -> str:
@@ -113,10 +117,16 @@ class World:
         self.first = self.app_deadline - timedelta(days=120)
         self.bound = max(self.rec_deadline, self.lh_rec_deadline) + timedelta(days=3 * 365)
         self.counts = {"enterprises": 0, "cases": 0, "tasks done": 0, "timers fired": 0, "recommended": 0,
+                       "certified lists": 0, "advanced listed": 0, "advanced certified": 0, "objections lodged": 0,
+                       "objections upheld": 0, "objections dismissed": 0,
                        "lighthouse cultivated": 0, "lighthouse accepted": 0, "lighthouse expired": 0,
-                       "acceptance failures": 0, "cases open at the end": 0, "days simulated": 0}
+                       "acceptance failures": 0, "days simulated": 0}
         self.plans: dict[int, dict] = {}
         self.by_case: dict[int, dict] = {}
+        # the certified lists and objections draw from their own seeded stream (the other draws stay as they were)
+        self.list_rng = random.Random(f"{seed}:certified lists")
+        self.publish_on: dict[str, date] = {}  # certifier scope -> the day it publishes its next certified list
+        self.verdicts: list = []
 
     def say(self, at: datetime, text: str) -> None:
         self.echo(f"{at.astimezone(SHANGHAI).strftime('%Y-%m-%d %H:%M')} {text}")
@@ -150,7 +160,7 @@ class World:
                                     enterprise_id=ent.id))  # "!" matches no password: a login nobody can use
                 target = ("lighthouse" if lighthouse else "basic" if not history
                           else "advanced" if history == ["basic"] else "excellent")
-                self.plans[ent.id] = {"tier": target, "apply_day": self.rng.randint(0, 100),
+                self.plans[ent.id] = {"tier": target, "apply_day": self.rng.randint(0, 100), "enterprise": ent.id,
                                       "submits": self.rng.random() < 0.8 or lighthouse}
                 self.counts["enterprises"] += 1
 
@@ -168,13 +178,45 @@ class World:
             self.sweep(last)
             self.counts["days simulated"] += 1
             day = self.next_day(day)
-        still = db.session.execute(select(Case.id, Case.status).where(Case.id.in_(self.open_cases()))
-                                   .order_by(Case.id)).all()
-        if still:  # waiting for what the simulation does not do (a certified list, a self-assessment never sent)
-            self.say(last, ("bound reached; " if day is not None else "nothing left to do; ") + "still open: "
-                     + ", ".join(f"case {cid} {status}" for cid, status in still))
-        self.counts["cases open at the end"] = len(still)
+        self.report_open(last, day is not None)
         return self.counts
+
+    def application_deadline(self, tier: str) -> date | None:
+        d = self.campaign.deadline_for(tier)
+        return d.application_deadline if d else None
+
+    def report_open(self, last: datetime, bound: bool) -> None:
+        """Every case still open, with why: a draft never submitted whose tier has no application deadline in the
+        campaign (basic and advanced: the notice sets dates for excellent and lighthouse only, so no sweep expires
+        it), an approved advanced case whose certified list was refused (with the service's reason), or otherwise
+        (its status: something the simulation does not do, which should not happen)."""
+        for tier in ("basic", "advanced"):
+            day = self.application_deadline(tier)
+            self.counts[f"{tier} deadline"] = day.isoformat() if day else "none"
+        still = db.session.execute(select(Case.id, Case.tier, Case.status).where(Case.id.in_(self.open_cases()))
+                                   .order_by(Case.id)).all()
+        kinds = {"drafts never submitted": 0, "approved with the list refused": 0, "otherwise": 0}
+        named = []
+        for cid, tier, status in still:
+            plan = self.by_case[cid]
+            timers = db.session.scalar(select(func.count()).select_from(TimerRow).where(TimerRow.case_id == cid))
+            if status == "draft" and not plan["submits"] and not timers:
+                kinds["drafts never submitted"] += 1
+                day = self.application_deadline(tier)
+                why = (f"campaign {self.year} sets no {tier} application deadline" if day is None
+                       else f"no timer of the {tier} diagram waits on the application deadline {day}")
+                named.append(f"case {cid} {tier} {status} (never submitted; {why}, so nothing expires it)")
+            elif status == "approved" and plan.get("unlisted"):
+                kinds["approved with the list refused"] += 1
+                named.append(f"case {cid} {tier} {status} (its certified list was refused: {plan['unlisted']})")
+            else:
+                kinds["otherwise"] += 1
+                named.append(f"case {cid} {tier} {status} (not something the simulation leaves open on purpose)")
+        if still:
+            self.say(last, ("bound reached; " if bound else "nothing left to do; ") + "still open: "
+                     + ", ".join(named))
+        self.counts["cases open at the end"] = len(still)
+        self.counts.update({f"open {k}": v for k, v in kinds.items()})
 
     def at(self, day: date, hour: int) -> datetime:
         now = datetime.combine(day, time(hour, 0), tzinfo=SHANGHAI)
@@ -217,6 +259,8 @@ class World:
         later = [self.first + timedelta(days=p["apply_day"]) for p in self.plans.values() if p.get("case") is None]
         later += [self.recommendation_day(tier) for tier in ("excellent", "lighthouse")]
         later += [p["accept_on"] for p in self.by_case.values() if p.get("accept_on") is not None]
+        later += list(self.publish_on.values())
+        later += [p["object_on"] for p in self.by_case.values() if p.get("object_on") is not None]
         open_ids = self.open_cases()
         if open_ids:
             due = db.session.scalar(select(func.min(TimerRow.due_at)).where(TimerRow.case_id.in_(open_ids)))
@@ -247,13 +291,27 @@ class World:
             if self.rng.random() > 0.3 or not self.actionable(t, day):
                 continue
             self.complete(t, now)
+        now = self.at(day, 11)
+        for cid, plan in sorted(self.by_case.items()):
+            if plan.get("object_on") == day:
+                self.lodge(cid, plan, now)
+        for scope, when in sorted(self.publish_on.items()):
+            if when == day:
+                self.publish(scope, self.at(day, 15))
         for tier, province in (("excellent", PROVINCE), ("lighthouse", LH_PROVINCE)):
             if day == self.recommendation_day(tier):
                 self.recommend(tier, province, self.at(day, 16))
 
-    def decide(self, t, plan: dict, data: dict, day: date) -> None:
-        """A lighthouse case follows its plan: every conclusion approves (a panel member's vote stays seeded),
+    def decide(self, t, plan: dict, data: dict, day: date, status: str) -> None:
+        """The reviewer of an objection decides as the case's plan says (`upheld`: the case is not certified).
+        A lighthouse case follows its plan: every conclusion approves (a panel member's vote stays seeded),
         except the expert committee's first acceptance of a `retry` case."""
+        if status == "objection_review" and plan.get("objection") and "decision" in data:
+            upheld = plan["objection"] == "upheld"
+            data.update(decision="reject" if upheld else "approve",
+                        resolution="经核查，异议反映的问题属实，不予认定。" if upheld
+                        else "经核查，异议反映的问题不属实，继续公示。")
+            return
         panel_member = t.element.rsplit("_", 1)[-1].isdigit()  # material_review_2, onsite_inspection_3
         if plan["tier"] != "lighthouse" or "decision" not in data or panel_member:
             return
@@ -283,7 +341,8 @@ class World:
                     return attachments.upload(actor, t.case_id, "模拟材料.pdf", stream).id
 
                 data = _form_data(view["form"] or {}, self.rng, upload)
-                self.decide(t, plan, data, day)
+                status = view["case"].status
+                self.decide(t, plan, data, day, status)
                 tasks.complete(actor, t.id, data)
             self.counts["tasks done"] += 1
             outcome = data.get("decision", "submitted")
@@ -295,7 +354,94 @@ class World:
             plan["accept_on"] = None
         if t.element == "target_decision" and outcome == "approve":
             self.cultivating(t.case_id, plan, now)
+        if status == "objection_review" and plan.get("objection"):
+            self.counts[f"objections {plan['objection']}"] += 1
+        self.plan_list(t.case_id, day)
         self.report_end(t.case_id, now)
+
+    # -- advanced: the certified list, its public notice, objections -------------------------------------------------
+    def plan_list(self, case_id: int, day: date) -> None:
+        """An advanced case just approved waits for its certifier's next list: the certifier publishes one on a
+        seeded day 2 to 12 days on (every case of its scope approved by then goes on it), or by the advanced
+        recommendation deadline if the campaign sets one (the 2025 and 2026 data set none)."""
+        tier, status, province, soe = db.session.execute(select(
+            Case.tier, Case.status, Case.province_code, Case.soe_group_key).where(Case.id == case_id)).one()
+        if tier != "advanced" or status != "approved":
+            return
+        scope = f"soe:{soe}" if soe else f"province:{province}"
+        if scope in self.publish_on:
+            return  # it joins the batch already planned
+        when = day + timedelta(days=self.list_rng.randint(2, 12))
+        due = deadlines.effective_dates(self.campaign, "advanced", province)["recommendation_deadline"]
+        if due is not None:
+            when = max(day, min(when, due))
+        self.publish_on[scope] = when
+
+    def next_verdict(self):
+        if not self.verdicts:
+            self.verdicts = list(VERDICTS)
+            self.list_rng.shuffle(self.verdicts)
+        return self.verdicts.pop()
+
+    def publish(self, scope: str, now: datetime) -> None:
+        """The certifier publishes its certified list: every approved advanced case of its scope, in one
+        transaction that starts each case's public notice (5 Chinese working days); lists.publish_certified
+        reports it to the national reviewers (and SASAC for a central SOE's list)."""
+        from app.uow import unit_of_work
+
+        del self.publish_on[scope]
+        kind, key = scope.split(":", 1)
+        q = select(Case.id).where(Case.id.in_(sorted(self.by_case)), Case.campaign_id == self.campaign.id,
+                                  Case.tier == "advanced", Case.status == "approved")
+        q = q.where(Case.soe_group_key == key) if kind == "soe" else \
+            q.where(Case.province_code == key, Case.soe_group_key.is_(None))
+        ids = [cid for cid in db.session.scalars(q.order_by(Case.id)) if not self.by_case[cid].get("unlisted")]
+        if not ids:
+            return
+        actor = self.users.get(("soe_reviewer" if kind == "soe" else "provincial_reviewer", scope))
+        try:
+            if actor is None:
+                raise ServiceError(f"no certifier user for {scope}")
+            with unit_of_work():
+                lst = lists.publish_certified(actor, "advanced", self.year, ids)
+        except ServiceError as exc:
+            reason = exc.message[:200].strip()
+            for cid in ids:
+                self.by_case[cid]["unlisted"] = reason
+            self.say(now, f"advanced certified list of {scope} refused ({len(ids)} case(s)): {reason}")
+            return
+        self.counts["certified lists"] += 1
+        self.counts["advanced listed"] += len(ids)
+        self.say(now, f"advanced certified list {lst.id}: {len(ids)} case(s) published by {actor.username}, "
+                      "reported to the national reviewers" + (" and SASAC" if kind == "soe" else ""))
+        day = now.astimezone(SHANGHAI).date()
+        for cid in ids:
+            until = db.session.scalar(select(func.min(TimerRow.due_at)).where(TimerRow.case_id == cid))
+            self.say(now, f"case {cid}: public notice until "
+                          + (until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if until else "?"))
+            verdict = self.next_verdict()
+            if verdict:  # a competitor objects on a day within the notice (at least 5 working days)
+                plan = self.by_case[cid]
+                plan["objection"], plan["object_on"] = verdict, day + timedelta(days=self.list_rng.randint(1, 4))
+
+    def lodge(self, case_id: int, plan: dict, now: datetime) -> None:
+        """Another simulated factory lodges an objection during the notice (anyone logged in may, objections.lodge);
+        it holds the case until the national reviewer decides (upheld: rejected; dismissed: the notice goes on)."""
+        from app.uow import unit_of_work
+
+        plan["object_on"] = None
+        others = [e for e in sorted(self.plans) if e != plan["enterprise"]]
+        actor = self.users[("enterprise", f"enterprise:{self.list_rng.choice(others)}")]
+        reason = self.list_rng.choice(OBJECTION_REASONS)
+        try:
+            with unit_of_work():
+                obj = objections.lodge(actor, case_id, reason)
+        except ServiceError as exc:
+            plan["objection"] = None
+            self.say(now, f"case {case_id}: objection by {actor.username} refused: {exc.message[:100]}")
+            return
+        self.counts["objections lodged"] += 1
+        self.say(now, f"case {case_id}: objection {obj.id} lodged by {actor.username} (planned: {plan['objection']})")
 
     def cultivating(self, case_id: int, plan: dict, now: datetime) -> None:
         """The national decision on targets started the two years: plan the acceptance application."""
@@ -319,6 +465,8 @@ class World:
         plan["ended"] = status
         if plan["tier"] == "lighthouse" and status in ("accepted", "expired") and plan.get("fate"):
             self.counts[f"lighthouse {status}"] += 1
+        if plan["tier"] == "advanced" and status == "certified":
+            self.counts["advanced certified"] += 1
         self.say(now, f"case {case_id}: ended {status}")
 
     def recommend(self, tier: str, province: str, now: datetime) -> None:
