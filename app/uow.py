@@ -1,7 +1,7 @@
 """The one place that commits: a unit of work around each request handler, CLI command and scheduler job."""
 from contextlib import contextmanager
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -16,6 +16,11 @@ def unit_of_work():
     except StaleDataError:
         db.session.rollback()
         raise Conflict("the case was changed by someone else at the same time; reload and try again") from None
+    except IntegrityError as exc:
+        db.session.rollback()
+        if _chain_head_taken(exc):
+            raise Conflict("the case was changed by someone else at the same time; reload and try again") from None
+        raise
     except OperationalError as exc:
         db.session.rollback()
         if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
@@ -24,3 +29,10 @@ def unit_of_work():
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _chain_head_taken(exc: IntegrityError) -> bool:
+    """Another step appended the case's next event since this one read the case (PostgreSQL: two parallel tasks of
+    one case completed at the same moment): its (case_id, seq) is taken before the case row's version check runs."""
+    text = str(exc.orig)
+    return "uq_case_events_case_id" in text or "case_events.case_id, case_events.seq" in text

@@ -35,6 +35,7 @@ with --db the database's public schema is DROPPED and rebuilt (give it a databas
 import argparse
 import functools
 import http.client
+import io
 import json
 import os
 import random
@@ -62,10 +63,18 @@ PROVINCES = ("330000", "320000", "370000", "440000")  # Zhejiang, Jiangsu, Shand
 RACE_PROVINCE = "440000"  # only the racer reviews this province's cases, so its races have no third party
 REVIEWERS_PER_PROVINCE = 3
 SOE_GROUP = "sinopec"
+DEPARTMENTS = ("ndrc", "finance", "sasac", "samr", "data")  # the advanced tier's joint review, in parallel
+JOINT_PROVINCES = ("330000", "320000")  # a co-department reviewer per department in each
 SOE_REVIEWERS = 2
 REAPPLY_AFTER = ("rejected", "withdrawn", "expired")  # cases.OPEN_STATUSES_EXCLUDED: these allow a new case
 FINAL = REAPPLY_AFTER + ("certified", "closed")
 PAST = timedelta(days=20)  # the overdue cases were prepared this long ago (the review is due after 15 days)
+_TEXT = "建设内容说明：已完成生产线数字化改造与网络化协同。"
+ADVANCED_APPLICATION = {
+    "project_name": "压力测试智能工厂", "contact_name": "张三", "contact_phone": "0571-12345678", "maturity_level": 3,
+    "outcomes": "生产效率提升25%，形成区域标杆。" * 2, "accept_responsibility": True,
+    "construction": {k: _TEXT for k in ("factory_construction", "rd_design", "production_operations",
+                                        "production_management", "operations_management")}}
 
 # the bench's timer process: a date timer from the start data, then a report task; it ends as "closed" (no tier record,
 # which the enterprise's basic case writes when certified)
@@ -109,8 +118,10 @@ class World:
     reviewers: dict[str, list[Actor]]  # scope -> reviewers
     cases: int
     timer_cases: dict[int, datetime]  # case id -> due time
-    prepared_completions: int  # self-assessments completed while preparing (the overdue cases)
+    prepared_completions: int  # completed while preparing (the overdue self-assessments, advanced steps)
     overdue_tasks: int
+    advanced_cases: int = 0  # waiting for the joint review of five co-departments
+    prepared_uploads: int = 0
 
 
 # -- prepare ------------------------------------------------------------------------------------------------------
@@ -148,14 +159,14 @@ def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: flo
     from sqlalchemy import select, text
 
     from app.extensions import db
-    from app.models import Campaign, Enterprise, HumanTask, User
-    from app.services import auth, cases, demo, processes, tasks
+    from app.models import Campaign, Enterprise, HumanTask, TierRecord, User
+    from app.services import attachments, auth, cases, demo, processes, tasks
     from app.services.clock import FixedClock, SystemClock, get_clock, set_clock
     from app.services.credit_code import with_check_char
     from app.uow import unit_of_work
     from tests.factories import GOOD_ASSESSMENT
 
-    n_reviewers = len(PROVINCES) * REVIEWERS_PER_PROVINCE + SOE_REVIEWERS
+    n_reviewers = len(PROVINCES) * REVIEWERS_PER_PROVINCE + SOE_REVIEWERS + len(JOINT_PROVINCES) * len(DEPARTMENTS)
     n_ent = max(users - n_reviewers, 8)
     app = _app(url, tmp)
     previous = get_clock()
@@ -186,6 +197,8 @@ def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: flo
                                   province_code=p) for p in PROVINCES for k in range(REVIEWERS_PER_PROVINCE)]
                 rev_users += [User(username=f"load-rev-{SOE_GROUP}-{k}", password_hash="x", role="soe_reviewer",
                                    soe_group_key=SOE_GROUP) for k in range(SOE_REVIEWERS)]
+                rev_users += [User(username=f"load-co-{p}-{d}", password_hash="x", role="co_department_reviewer",
+                                   province_code=p, department=d) for p in JOINT_PROVINCES for d in DEPARTMENTS]
                 db.session.add_all(ent_users + rev_users)
             year = db.session.scalar(select(Campaign.year).where(Campaign.year == 2026))
             campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.year == 2026))
@@ -207,6 +220,29 @@ def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: flo
                 for u in ent_users:
                     if u not in overdue:
                         cases.create_case(u, "basic", year)
+            # advanced cases (the enterprise held the basic tier in 2025) up to their joint review: applied, the
+            # certifier approved, five co-department tasks open in parallel on each case
+            advanced = [(e, u) for i, (e, u) in enumerate(zip(ents, ent_users, strict=True))
+                        if i % 7 == 5 and e.province_code in JOINT_PROVINCES and e.soe_group_key is None
+                        and u not in race and u not in overdue]
+            with unit_of_work():
+                for e, _u in advanced:
+                    db.session.add(TierRecord(enterprise_id=e.id, tier="basic", year=2025, source="self_assessment"))
+            prepared = len(overdue)
+            for e, u in advanced:
+                with unit_of_work():
+                    case = cases.create_case(u, "advanced", year)
+                    att = attachments.upload(u, case.id, "申报书.pdf", io.BytesIO(b"%PDF-1.4 load materials"))
+                    (tid,) = db.session.scalars(select(HumanTask.id).where(HumanTask.case_id == case.id,
+                                                                           HumanTask.state == "open"))
+                    tasks.complete(u, tid, dict(ADVANCED_APPLICATION, materials=[att.id]))
+                reviewer = next(r for r in rev_users if r.role == "provincial_reviewer"
+                                and r.province_code == e.province_code)
+                with unit_of_work():
+                    (tid,) = db.session.scalars(select(HumanTask.id).where(HumanTask.case_id == case.id,
+                                                                           HumanTask.state == "open"))
+                    tasks.complete(reviewer, tid, {"decision": "approve"})
+                prepared += 2
             timer_cases = {}
             with unit_of_work():
                 version = processes.deploy("load_timer", TIMER_BPMN, None, tier=None)
@@ -227,8 +263,9 @@ def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: flo
             race_ids = {u.id for u in race}
             world = World(enterprises=[actors[u.id] for u in ent_users if u.id not in race_ids],
                           race_enterprises=[actors[u.id] for u in race], reviewers=reviewers,
-                          cases=len(ent_users) + len(timer_cases), timer_cases=timer_cases,
-                          prepared_completions=len(overdue), overdue_tasks=len(overdue))
+                          cases=len(ent_users) + len(timer_cases) + len(advanced), timer_cases=timer_cases,
+                          prepared_completions=prepared, overdue_tasks=len(overdue), advanced_cases=len(advanced),
+                          prepared_uploads=len(advanced))
             db.session.remove()
             db.engine.dispose()
         return world
@@ -311,21 +348,36 @@ class Client:
         self.conn.close()
 
 
-def _enterprise_data(task: dict) -> dict:
+def _enterprise_data(task: dict, client: "Client | None" = None) -> dict:
+    """The self-assessment, the timer case's report, or (an advanced application returned) what the task's form
+    is prefilled with, resubmitted."""
     from tests.factories import GOOD_ASSESSMENT
 
-    return GOOD_ASSESSMENT if task["name"] == "self_assessment" else {}
+    if task["name"] == "self_assessment":
+        return GOOD_ASSESSMENT
+    if task["name"] == "report" or client is None:
+        return {}
+    status, out = client.call("GET", f"/tasks/{task['id']}")
+    client.rec.note("GET /tasks/{id}", status)
+    return out["data"] if status == 200 and out else {}
 
 
-def _decision(rng: random.Random, rec: Record, case_id: int) -> dict:
+def _decision(rng: random.Random, rec: Record, task: dict) -> dict:
+    """A reviewer's answer to the task's form: the joint review (approve/reject with a comment), the certifier's
+    decision (`decision_comment`) or a review (`review_comment`)."""
+    if task["name"].startswith("joint_"):
+        return {"decision": rng.choices(["approve", "reject"], weights=[9, 1])[0], "comment": "联审意见"}
     with rec.lock:
-        may_return = rec.returns[case_id] < 6  # far below MAX_REVISIONS
+        may_return = rec.returns[task["case_id"]] < 6  # far below MAX_REVISIONS
     # few approvals: returned and rejected enterprises come back, so the work lasts the whole run
     d = rng.choices(["approve", "return", "reject"], weights=[2, 5 if may_return else 0, 3])[0]
     if d == "return":
         with rec.lock:
-            rec.returns[case_id] += 1
-    return {"decision": d} if d == "approve" else {"decision": d, "review_comment": "压力测试意见"}
+            rec.returns[task["case_id"]] += 1
+    if d == "approve":
+        return {"decision": d}
+    key = "decision_comment" if task["name"] == "certifier_decision" else "review_comment"
+    return {"decision": d, key: "压力测试意见"}
 
 
 def _enterprise_loop(port, actors: list[Actor], rec: Record, until: float):
@@ -342,7 +394,7 @@ def _enterprise_loop(port, actors: list[Actor], rec: Record, until: float):
         for task in items:
             if time.monotonic() >= until:
                 break
-            c.complete(task, _enterprise_data(task))
+            c.complete(task, _enterprise_data(task, c))
         if not items and time.monotonic() < until:
             c.reapply()
     for c in clients:
@@ -350,6 +402,9 @@ def _enterprise_loop(port, actors: list[Actor], rec: Record, until: float):
 
 
 def _reviewer_loop(port, actor: Actor, rec: Record, until: float, seed: int):
+    """A reviewer works its inbox: a provincial or SOE reviewer takes one of the first ten (due first), so the
+    colleagues of one province often pick the same task; a co-department reviewer takes the first, so the five
+    departments of a province work on the same case's parallel tasks at the same moment."""
     rng = random.Random(seed)
     c = Client(port, actor, rec)
     while time.monotonic() < until:
@@ -357,8 +412,8 @@ def _reviewer_loop(port, actor: Actor, rec: Record, until: float, seed: int):
         if not items:
             time.sleep(0.2)
             continue
-        task = rng.choice(items[:10])  # due first: the colleagues of one province often pick the same task
-        c.complete(task, _decision(rng, rec, task["case_id"]))
+        task = items[0] if actor.role == "co_department_reviewer" else rng.choice(items[:10])
+        c.complete(task, _decision(rng, rec, task))
     c.close()
 
 
@@ -405,7 +460,7 @@ def _racer_loop(port, ents: list[Actor], reviewers: list[Actor], rec: Record, un
             c.close()
             if items:
                 task = items[0]
-                _race(port, (a, b), task, (_decision(rng, rec, task["case_id"]), {"decision": "approve"}), rec,
+                _race(port, (a, b), task, (_decision(rng, rec, task), {"decision": "approve"}), rec,
                       "two reviewers of one province")
         time.sleep(0.05)
 
@@ -594,6 +649,7 @@ def prove(url: str, tmp: str, world: World, rec: Record, schedulers: list[tuple[
                 "timer.fired": (len(fired_lines), "'fired' lines printed by the schedulers"),
                 "task.overdue": (overdue_rows, "overdue reminder rows"),
                 "case.closed": (closed, "closed cases"),
+                "attachment.uploaded": (world.prepared_uploads, "files uploaded while preparing"),
             }
             for action, (want, what) in expected.items():
                 if kinds.get(action, 0) != want:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 PG = os.environ.get("TEST_POSTGRES_URL")
 VENV = Path(sys.executable).parent
 
-pytestmark = [
+LOAD_TEST = [
     pytest.mark.postgres,
     pytest.mark.skipif(not PG, reason="needs TEST_POSTGRES_URL (make test sets it to its throwaway PostgreSQL)"),
     pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
@@ -27,6 +27,42 @@ pytestmark = [
     pytest.mark.skipif(not (VENV / "gunicorn").exists(), reason="gunicorn not installed"),
 ]
 DB_NAME = "tierflow_load"
+
+
+def _apply(marks):
+    def wrap(fn):
+        for m in reversed(marks):
+            fn = m(fn)
+        return fn
+    return wrap
+
+
+def test_an_event_written_meanwhile_by_another_step_answers_409_not_500(client):
+    """Found by the load test: two reviewers completing two parallel tasks of one case at the same moment (the
+    joint review) both read the case with the same chain head; on PostgreSQL the second one's event insert then
+    breaks the unique (case_id, seq) before its case-row version check can refuse it. That must be a 409 (the
+    step is rolled back, the task stays open), like the version check's, not a 500. Here the other step's event
+    is written between the read and the append, in one request's unit of work."""
+    from app.extensions import db
+    from app.services import events, instances
+    from app.services.errors import Conflict
+    from app.uow import unit_of_work
+    from tests.security.helpers import api_token
+
+    h = api_token(client, "acme")
+    case_id = client.post("/api/v1/cases", json={"tier": "basic", "campaign": 2026}, headers=h).get_json()["id"]
+    db.session.remove()
+    stale = instances.load(case_id)  # the chain head as the second step read it
+    with unit_of_work():  # the first step commits its event
+        first = instances.load(case_id)
+        events.append(first, "task.released", None, first.updated_at, data={"by": "the first step"})
+        instances.commit_case(first)
+    with pytest.raises(Conflict):
+        with unit_of_work():
+            events.append(stale, "task.released", None, stale.updated_at, data={"by": "the second step"})
+            instances.commit_case(stale)
+    assert events.verify_case(case_id) == (True, None, None)
+    assert instances.load(case_id).event_seq == stale.event_seq + 1
 
 
 @pytest.fixture
@@ -44,6 +80,7 @@ def load_db():
         admin.dispose()
 
 
+@_apply(LOAD_TEST)
 def test_four_workers_and_two_schedulers_lose_and_duplicate_nothing(load_db, tmp_path):
     from bench import load
 
