@@ -178,6 +178,30 @@ def document() -> dict:
                                 "to": {"type": "integer"}, "case_ids": {}}}), params=[KEY_PARAM],
                             errors=(401, 403, 404, 409, 422), tag="processes"),
             },
+            "/decision-tables/{key}/validate": {"post": _op(
+                "Validate a DMN decision table without deploying it (admin): well-formed, complete, sandboxed cells",
+                200, body={"application/xml": {"schema": {"type": "string"}}}, params=[KEY_PARAM],
+                errors=(401, 403, 413, 422), tag="processes")},
+            "/tasks/bulk-complete": {"post": _op(
+                "One decision for many tasks of one kind, each completed in its own transaction", 200,
+                {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}},
+                _json({"type": "object", "required": ["task_ids", "data"], "properties": {
+                    "task_ids": {"type": "array", "items": {"type": "integer"}}, "data": {"type": "object"}}}),
+                errors=(401, 403, 422), tag="tasks")},
+            "/cases/{id}/replay": {"get": _op(
+                "The case's state after event `at` (auditors; the shown states' digests checked)", 200,
+                params=[ID, {"name": "at", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "check", "in": "query", "schema": {"type": "string", "enum": ["all"]}}],
+                errors=(401, 403, 404, 409, 422), tag="audit")},
+            "/cases/{id}/rewind": {"post": _op(
+                "Reset an open case to before event `to` with a reason (admin); the chain keeps every event", 200,
+                body=_json({"type": "object", "required": ["to", "reason"], "properties": {
+                    "to": {"type": "integer"}, "reason": {"type": "string"}}}), params=[ID],
+                errors=(401, 403, 404, 409, 422), tag="audit")},
+            "/system-events": {"get": _op(
+                "The system chain: deployments, user and role changes, verified (auditors, national, admin)", 200,
+                params=[{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                errors=(401, 403), tag="audit")},
             "/process-models/{key}/versions": {
                 "get": _op("The versions of a model", 200, params=[KEY_PARAM], errors=(401, 403, 404),
                            tag="processes"),

@@ -137,6 +137,24 @@ def test_openapi_document(client):
         assert path in doc["paths"], path
 
 
+def test_every_api_route_is_in_the_openapi_document(app, client):
+    """A new endpoint without its entry fails here (the fuzzing in tests/security reads the same document)."""
+    import re
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+
+    def norm(path):
+        return re.sub(r"\{\w+\}", "{}", path)
+
+    documented = {(norm(p), m.upper()) for p, ops in doc["paths"].items() for m in ops}
+    routes = {(norm(re.sub(r"<(?:\w+:)?\w+>", "{}", r.rule.removeprefix("/api/v1"))), m)
+              for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    missing = routes - documented - {("/openapi.json", "GET")}
+    assert not missing, sorted(missing)
+    assert not documented - routes, sorted(documented - routes)  # nothing documented that does not exist
+
+
 def test_deploy_is_admin_only_and_names_bad_elements(client, auth_headers):
     xml = b"""<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
       id="d" targetNamespace="x"><bpmn:process id="p" isExecutable="true">
