@@ -4,6 +4,7 @@ SpiffWorkflow computes timer fire times with `datetime.now(timezone.utc)` inside
 module's `datetime` name with a subclass whose `now()` answers the instant set by `engine_clock(...)`, so tests,
 `timers run --now` and replay all see the time they ask for.
 """
+from calendar import monthrange
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -68,3 +69,15 @@ def deadline_after_working_days(n: int) -> str:
         if chinese_calendar.is_workday(day):  # NotImplementedError outside the covered years
             left -= 1
     return datetime.combine(day + timedelta(days=1), dtime(0, 0), tzinfo=shanghai).isoformat()
+
+
+def add_months(instant: str, months: int) -> str:
+    """For scripts (pure): the ISO-8601 instant `months` calendar months after `instant`, same time of day and UTC
+    offset; a day the target month lacks becomes its last day (08-31 + 6 → the end of February). Count every mark
+    from one start (`add_months(start, 6 * n)`): repeating one interval's length, as a timer cycle does, drifts."""
+    start = datetime.fromisoformat(instant)
+    if start.tzinfo is None:
+        raise ValueError("add_months needs an instant with a UTC offset")
+    index = start.month - 1 + int(months)
+    year, month = start.year + index // 12, index % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1])).isoformat()

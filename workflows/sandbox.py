@@ -35,7 +35,7 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
-from workflows.clock import deadline_after, deadline_after_working_days
+from workflows.clock import add_months, deadline_after, deadline_after_working_days
 
 MAX_STEPS = 500_000  # traced line events per evaluate/execute
 MAX_SECONDS = 2.0  # wall time per evaluate/execute
@@ -218,6 +218,7 @@ _BUILTINS |= {n: getattr(builtins, n) for n in _PLAIN.split()}
 _BUILTINS |= {"sum": _sum, "range": _range, "pow": _pow, "round": _round, "getattr": _getattr, "__import__": _c_import,
               "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone,
               "deadline_after": deadline_after, "deadline_after_working_days": deadline_after_working_days,
+              "add_months": add_months,
               "math": types.SimpleNamespace(**{n: getattr(math, n) for n in _SAFE_MATH.split()})}
 _MATH = _BUILTINS["math"]
 _GUARDS = {

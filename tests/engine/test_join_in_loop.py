@@ -5,7 +5,7 @@ round's join tasks in the tree) and merged their data into the later round; work
 the round since the join last fired. Every shipped loop that can reach a join again has a test here, and
 `test_every_join_a_loop_reaches_is_tested_here` fails when a diagram grows a new one.
 """
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -117,3 +117,65 @@ TESTED_JOINS_IN_LOOPS = {("advanced_certification", "joint_join")}  # test_advan
 def test_every_join_a_loop_reaches_is_tested_here():
     found = set().union(*(_joins_in_loops(p) for p in sorted((ROOT / "bpmn").glob("*.bpmn"))))
     assert found == TESTED_JOINS_IN_LOOPS
+
+
+# -- loops through a task with boundary events -----------------------------------------------------------------------
+# SpiffWorkflow puts a hidden join after a task with boundary events (BoundaryEventJoin); it finds its own round's
+# split as its nearest ancestor, so it is not one of the joins above. These loops reach it again: each round must
+# wait for that round's task, with the deadline still armed once, and a deadline must still end the case.
+SELECTION = {"case_id": 7, "notice_period": "P7D", "application_deadline_at": "2027-07-17T00:00:00+08:00",
+             "recommendation_deadline_at": "2027-07-31T00:00:00+08:00"}
+SELECTION_NOW = datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("diagram", ["excellent_national_review", "lighthouse_cultivation"])
+def test_a_returned_application_waits_again_under_its_deadline(diagram):
+    bundle = parse_bpmn((ROOT / "bpmn" / f"{diagram}.bpmn").read_bytes())
+    inst = Instance.start(bundle, SELECTION, SELECTION_NOW)
+    for _round in range(3):
+        inst = step(inst, "application", {}, SELECTION_NOW)
+        assert elements(inst) == ["recommender_review"]
+        inst = step(inst, "recommender_review", {"decision": "return"}, SELECTION_NOW)
+        assert elements(inst) == ["application"]
+        timers = [e for e, _d in inst.waiting_timers()]
+        assert timers == ["application_deadline"]  # this round's deadline only, once
+    deadline = dict(inst.waiting_timers())["application_deadline"]
+    inst.fire_timers(deadline - timedelta(seconds=1))
+    assert elements(inst) == ["application"]
+    inst.fire_timers(deadline + timedelta(seconds=1))
+    assert inst.end_event() == "end_expired_application" and inst.human_tasks() == []
+
+
+def step(inst, element, data, at):
+    (t,) = [t for t in inst.human_tasks() if t.element == element]
+    inst.complete(t.uuid, data, at)
+    return Instance.load(inst.dump(), inst.bundle)
+
+
+def test_a_retried_acceptance_waits_again_under_the_cultivation_deadline():
+    """The lighthouse acceptance loop (returned by the province, failed by the experts) reaches
+    acceptance_application and its deadline again; the two-year deadline stays the one set at the start."""
+    bundle = parse_bpmn((ROOT / "bpmn" / "lighthouse_cultivation.bpmn").read_bytes())
+    inst = Instance.start(bundle, SELECTION, SELECTION_NOW)
+    inst = step(inst, "application", {}, SELECTION_NOW)
+    inst = step(inst, "recommender_review", {"decision": "approve"}, SELECTION_NOW)
+    inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, SELECTION_NOW)
+    for panel in ("material_review", "onsite_inspection"):
+        for i in (1, 2, 3):
+            inst = step(inst, f"{panel}_{i}", {"decision": "approve", "score": 80}, SELECTION_NOW)
+        inst = step(inst, panel, {"decision": "approve"}, SELECTION_NOW)
+    start = datetime(2027, 9, 1, tzinfo=timezone.utc)
+    inst = step(inst, "target_decision", {"decision": "approve"}, start)
+    deadline = datetime(2029, 9, 1, tzinfo=timezone.utc)
+    at = start + timedelta(days=10)
+    for outcome in ("return", "reject", "return"):
+        inst = step(inst, "acceptance_application", {}, at)
+        assert elements(inst) == ["preliminary_review"]
+        inst = step(inst, "preliminary_review", {"decision": "return" if outcome == "return" else "approve"}, at)
+        if outcome == "reject":
+            inst = step(inst, "national_acceptance", {"decision": "reject"}, at)
+        assert elements(inst) == ["acceptance_application"]
+        assert sorted(e for e, _d in inst.waiting_timers()) == ["cultivation_deadline", "progress_due"]
+        assert dict(inst.waiting_timers())["cultivation_deadline"] == deadline
+    inst.fire_timers(deadline + timedelta(seconds=1))
+    assert inst.end_event() == "end_expired_cultivation"

@@ -54,13 +54,20 @@ def test_two_years_run_out_with_reports_every_six_months(bundle):
     inst = cultivating(bundle)
     timers = dict(inst.waiting_timers())
     assert timers["cultivation_deadline"] == DEADLINE
-    assert timedelta(days=180) <= timers["progress_due"] - T0 <= timedelta(days=185)  # six months
-    first = timers["progress_due"]
-    inst.fire_timers(first + timedelta(seconds=1))
-    assert elements(inst) == ["acceptance_application", "progress_report"]
-    inst = do(inst, "progress_report", {"progress": "x" * 20, "percent_done": 30}, at=first)
-    inst = do(inst, "guidance_note", {"guidance": "继续推进数字孪生"}, at=first)
-    assert elements(inst) == ["acceptance_application"]
+    # reports on the calendar six-month marks from the start (a timer cycle repeated its first interval's length)
+    marks = [datetime(2028, 3, 1, tzinfo=timezone.utc), datetime(2028, 9, 1, tzinfo=timezone.utc),
+             datetime(2029, 3, 1, tzinfo=timezone.utc)]
+    for mark in marks:
+        assert dict(inst.waiting_timers())["progress_due"] == mark
+        inst.fire_timers(mark - timedelta(seconds=1))
+        assert elements(inst) == ["acceptance_application"]
+        inst.fire_timers(mark + timedelta(seconds=1))
+        assert elements(inst) == ["acceptance_application", "progress_report"]
+        inst = do(inst, "progress_report", {"progress": "x" * 20, "percent_done": 30}, at=mark)
+        inst = do(inst, "guidance_note", {"guidance": "继续推进数字孪生"}, at=mark)
+        assert elements(inst) == ["acceptance_application"]
+    # the 24th month is the deadline itself: no fourth report
+    assert [e for e, _d in inst.waiting_timers()] == ["cultivation_deadline"]
     inst.fire_timers(DEADLINE - timedelta(seconds=1))
     assert not inst.completed
     inst.fire_timers(DEADLINE + timedelta(seconds=1))
@@ -75,7 +82,9 @@ def test_acceptance_fails_then_passes_within_the_period(bundle):
     inst = do(inst, "acceptance_application", {}, at=at)
     inst = do(inst, "preliminary_review", {"decision": "approve"}, at=at)
     inst = do(inst, "national_acceptance", {"decision": "reject"}, at=at)
-    assert elements(inst) == ["acceptance_application"]
+    # the six-month report fell due meanwhile (reports run beside the acceptance steps, on their own dates)
+    assert elements(inst) == ["acceptance_application", "progress_report"]
+    assert dict(inst.waiting_timers())["progress_due"] == datetime(2028, 9, 1, tzinfo=timezone.utc)
     # the deadline is a date in the data: trying again does not restart the two years
     assert dict(inst.waiting_timers())["cultivation_deadline"] == DEADLINE
     later = T0 + timedelta(days=600)
@@ -105,3 +114,30 @@ def test_selection_can_reject(bundle, step):
         if s == step:
             break
     assert inst.end_event() == "end_rejected"
+
+
+def test_reports_keep_their_dates_while_acceptance_is_retried(bundle):
+    """Returning or failing the acceptance does not restart the reports: they stay on the marks from the start."""
+    inst = cultivating(bundle)
+    at = datetime(2028, 2, 1, tzinfo=timezone.utc)
+    inst = do(inst, "acceptance_application", {}, at=at)
+    inst = do(inst, "preliminary_review", {"decision": "return"}, at=at)
+    inst = do(inst, "acceptance_application", {}, at=at)
+    inst = do(inst, "preliminary_review", {"decision": "approve"}, at=at)
+    assert dict(inst.waiting_timers())["progress_due"] == datetime(2028, 3, 1, tzinfo=timezone.utc)
+    inst.fire_timers(datetime(2028, 3, 1, 0, 0, 1, tzinfo=timezone.utc))
+    assert elements(inst) == ["national_acceptance", "progress_report"]  # due during the national acceptance too
+    inst = do(inst, "national_acceptance", {"decision": "reject"}, at=datetime(2028, 3, 2, tzinfo=timezone.utc))
+    assert elements(inst) == ["acceptance_application", "progress_report"]
+    assert dict(inst.waiting_timers()) == {"cultivation_deadline": DEADLINE,
+                                           "progress_due": datetime(2028, 9, 1, tzinfo=timezone.utc)}
+
+
+def test_an_upheld_objection_ends_the_case_while_a_report_timer_waits(bundle):
+    inst = cultivating(bundle)
+    at = T0 + timedelta(days=30)
+    for step in ["acceptance_application", "preliminary_review", "national_acceptance"]:
+        inst = do(inst, step, {} if step == "acceptance_application" else {"decision": "approve"}, at=at)
+    inst.send_message("objection_lodged", {"objection_id": 1, "reason": "x"}, {}, at)
+    inst = do(inst, "objection_review", {"decision": "reject", "resolution": "成立"}, at=at)
+    assert inst.completed and inst.end_event() == "end_rejected_objection" and inst.waiting_timers() == []

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from workflows.clock import add_months
 from workflows.errors import EngineError
 from workflows.instance import Instance
 from workflows.parsing import check_bundle, check_timer_expression, parse_bpmn
+from workflows.sandbox import restricted_engine
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
@@ -87,3 +89,22 @@ def test_message_for_another_correlation_is_refused(messages):
     with pytest.raises(EngineError):
         inst.send_message("verdict", {"application_id": 7}, {"application": {"application_id": 7}}, T0)
     assert not inst.completed
+
+
+@pytest.mark.parametrize(("start", "months", "expected"), [
+    ("2027-09-01T08:30:00+08:00", 6, "2028-03-01T08:30:00+08:00"),
+    ("2027-09-01T00:00:00+00:00", 18, "2029-03-01T00:00:00+00:00"),
+    ("2027-08-31T10:00:00+00:00", 6, "2028-02-29T10:00:00+00:00"),  # no 31 February: its last day (leap year)
+    ("2028-08-31T10:00:00+00:00", 6, "2029-02-28T10:00:00+00:00"),
+    ("2027-12-15T00:00:00+00:00", 0, "2027-12-15T00:00:00+00:00"),
+])
+def test_add_months_counts_calendar_months(start, months, expected):
+    assert add_months(start, months) == expected
+
+
+def test_add_months_is_a_script_builtin_and_refuses_a_local_time():
+    env = restricted_engine().environment
+    assert env.evaluate('add_months(start, 6 * n)', {"start": "2027-09-01T00:00:00+00:00", "n": 3}) \
+        == "2029-03-01T00:00:00+00:00"
+    with pytest.raises(ValueError, match="UTC offset"):
+        add_months("2027-09-01T00:00:00", 6)
