@@ -179,3 +179,17 @@ def test_a_retried_acceptance_waits_again_under_the_cultivation_deadline():
         assert dict(inst.waiting_timers())["cultivation_deadline"] == deadline
     inst.fire_timers(deadline + timedelta(seconds=1))
     assert inst.end_event() == "end_expired_cultivation"
+
+
+def test_the_join_fix_is_applied_for_the_pinned_spiffworkflow():
+    """workflows/joins.py replaces two SpiffWorkflow methods; another library version needs them read again."""
+    from importlib.metadata import version
+
+    from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+    from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+
+    from workflows import joins
+
+    assert version("SpiffWorkflow") == joins.PATCHED_FOR
+    assert ParallelGateway._check_threshold_unstructured is joins._parallel_may_fire
+    assert UnstructuredJoin._run_hook is joins._merge_this_round
