@@ -66,6 +66,9 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     if errors:
         raise Invalid("unknown tier or campaign", errors=errors)
     ent = _enterprise_for(actor, enterprise_id)
+    # simultaneous applications of one enterprise wait here for each other, so the second one's checks below see
+    # the first one's case (PostgreSQL; SQLite serialises the writers and answers the second a 409)
+    db.session.execute(select(Enterprise.id).where(Enterprise.id == ent.id).with_for_update())
     now = clock.now()
     unmet = eligibility.unmet_rules(ent, tier, campaign)
     dup = db.session.scalar(select(Case.id).where(
