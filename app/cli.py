@@ -174,8 +174,9 @@ def register_cli(app: Flask) -> None:
                   help="simulate in a new database at this URL (migrated, demo loaded), not the app's")
     @click.option("--quiet", is_flag=True, help="only the summary")
     def simulate_cmd(year, count, seed, database, quiet):
-        """A campaign on the injectable clock with synthetic enterprises, reviewers and experts, through lighthouse
-        cultivation and acceptance: runs until every simulated case has ended (or nothing is left to do)."""
+        """A campaign on the injectable clock with synthetic enterprises, reviewers and experts, through advanced
+        certified lists and lighthouse cultivation and acceptance: runs until nothing is left to do; cases still open
+        are named with why."""
         from app.services import simulation
 
         previous = get_clock()

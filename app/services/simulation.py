@@ -1,30 +1,53 @@
-"""A campaign on the injectable clock with synthetic actors, through lighthouse cultivation and acceptance:
-`flask simulate`, also a benchmark data generator.
+"""A campaign on the injectable clock with synthetic actors, through advanced certified lists (public notice,
+objections) and lighthouse cultivation and acceptance: `flask simulate`, also a benchmark data generator.
 
 `run(year, n, seed)` adds `n` synthetic factories with a seeded tier history and a disabled login each: most in
 Zhejiang (the demo's province with an excellent quota input), applying for basic, advanced or excellent; every
 fourth in Shandong (the demo's province with a lighthouse quota input, see data/demo.yaml) already holds the
 excellent tier and applies for lighthouse. From 120 days before the excellent application deadline, a simulated
-day goes: factories start their case on a seeded day (some never submit and expire at the deadline); every open
-task is done by the user of its role and scope with seeded odds (forms filled from their JSON Schema, decisions
-mostly `approve`; an expert task by the expert drawn for it); three days before the recommendation deadline the
-Zhejiang reviewer ranks its excellent cases and the Shandong reviewer its lighthouse cases, each within its DMN
-quota; then one sweep runs at 00:00:01 Asia/Shanghai, printing what fired when.
+day goes: factories start their case on a seeded day (09:00; some never submit); every open task is done by the
+user of its role and scope with seeded odds (10:00; forms filled from their JSON Schema, decisions mostly
+`approve`; an expert task by the expert drawn for it); planned objections are lodged (11:00); certifiers publish
+their certified lists (15:00); three days before the recommendation deadline the Zhejiang reviewer ranks its
+excellent cases and the Shandong reviewer its lighthouse cases, each within its DMN quota (16:00); then one sweep
+runs at 00:00:01 Asia/Shanghai, printing what fired when.
+
+Advanced: an approved case waits for its certifier's certified list. The certifier (the provincial reviewer; a
+central SOE group's reviewer for its members) publishes one on a seeded day 2 to 12 days after the first case of
+its scope waiting for it was approved, with every case of its scope approved by then (one batch; capped by the
+campaign's advanced recommendation deadline, which the data does not set today). `lists.publish_certified`
+starts each case's public notice of 5 Chinese working days and reports the list to the national reviewers (and
+SASAC for an SOE list); the daily sweep ends the notice and the case is `certified` (tier history written). Each
+listed case draws in turn from a seeded shuffle of (upheld, dismissed, none), so three listed cases show all three:
+another simulated factory lodges an objection 1 to 4 days into the notice (`objections.lodge`; anyone logged in
+may), which holds the case until the national reviewer decides: upheld ends it `rejected`, dismissed resumes the
+notice (ended at once if its end passed meanwhile). The notice is dated by the working-day calendar
+(chinesecalendar), which covers the years it ships (to 2026 with 1.11.0): campaign 2026 publishes in 2027, so its
+lists are refused and their cases named at the end with the reason; campaign 2025 runs the whole path.
 
 Lighthouse: the recommended cases go through the expert committee (material review and on-site inspection panels)
 to the national decision on cultivation targets, which starts the two-year cultivation (the deadline is a date in
-the case data, `cultivation_deadline_at`); the six-monthly progress timers open progress reports, each followed
-by an expert's guidance. Each recommended case gets a seeded plan, taken in turn so that three recommended cases
-show all three: `accepted` (applies for acceptance once, passes), `retry` (the expert committee rejects the first
+the case data, `cultivation_deadline_at`); progress reports open at the six-month marks, each followed by an
+expert's guidance. Each recommended case gets a seeded plan, taken in turn so that three recommended cases show
+all three: `accepted` (applies for acceptance once, passes), `retry` (the expert committee rejects the first
 application, the factory applies again within the period and passes) and `expired` (never applies; the
 cultivation deadline timer ends it `expired`). An accepted case ends after its public notice.
 
+Drafts never submitted: an excellent or lighthouse draft expires at the campaign's application deadline (a timer
+of its diagram). The basic and advanced tiers have no application deadline: the notice (../shared/DOMAIN.md) dates
+only excellent and lighthouse, the campaign data sets none for basic or advanced (the summary says `basic deadline
+none`, `advanced deadline none`), and their diagrams have no expiry timer; such drafts stay `draft` and are named
+at the end rather than expired on an invented date.
+
 The run goes on until nothing is left to happen to a simulated case (no open task the actors would do, no planned
-start, list or acceptance application, no waiting timer), or at the latest three years after the recommendation
-deadline. Days with nothing to do are skipped: the next simulated day is the next one with a planned action, a
-task to do or a timer due, so a run over two cultivation years stays fast. The same seed on the same starting
-database gives the same run, line for line; `run_fresh` makes that database (a new SQLite file, migrated, with the
-demo world) so a run is throwaway and repeatable.
+start, list, objection or acceptance application, no waiting timer), or at the latest three years after the
+recommendation deadline. Days with nothing to do are skipped: the next simulated day is the next one with a planned
+action, a task to do or a timer due, so a run over two cultivation years stays fast. At the end every case still
+open is named with why (a draft never submitted without a deadline; an approved case whose list was refused, with
+the service's reason; otherwise its status), and the summary counts them (`open otherwise` is what the simulation
+leaves open without a reason: 0). The same seed on the same starting database gives the same run, line for line;
+`run_fresh` makes that database (a new SQLite file, migrated, with the demo world) so a run is throwaway and
+repeatable.
 """
 import io
 import random
