@@ -1,7 +1,7 @@
 """Use cases on cases: create (with eligibility), read within scope, list."""
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
@@ -66,9 +66,11 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     if errors:
         raise Invalid("unknown tier or campaign", errors=errors)
     ent = _enterprise_for(actor, enterprise_id)
-    # simultaneous applications of one enterprise wait here for each other, so the second one's checks below see
-    # the first one's case (PostgreSQL; SQLite serialises the writers and answers the second a 409)
-    db.session.execute(select(Enterprise.id).where(Enterprise.id == ent.id).with_for_update())
+    # simultaneous applications of one enterprise wait here for each other, so that the second one's checks below
+    # see the first one's case: a write to the enterprise row first (PostgreSQL: its row lock; SQLite: the write
+    # lock, which pysqlite takes only at a transaction's first write, so a SELECT ... FOR UPDATE would not do)
+    E = Enterprise.__table__
+    db.session.execute(update(E).where(E.c.id == ent.id).values(id=E.c.id))
     now = clock.now()
     unmet = eligibility.unmet_rules(ent, tier, campaign)
     dup = db.session.scalar(select(Case.id).where(
