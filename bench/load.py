@@ -283,12 +283,16 @@ class Record:
     races: list = field(default_factory=list)  # (kind, sorted statuses)
     returns: Counter = field(default_factory=Counter)  # case id -> returns decided by a reviewer (client side)
     created: list = field(default_factory=list)  # case ids answered 201 to POST /cases
+    acked_at: list = field(default_factory=list)  # time.monotonic() of each 2xx completion
+    started: float = 0.0  # time.monotonic() when the load began
 
     def note(self, kind: str, status: int, seconds: float | None = None, ack=None):
         with self.lock:
             self.statuses[(kind, status)] += 1
             if seconds is not None:
                 self.latencies.append(seconds)
+            if ack is not None and 200 <= status < 300:
+                self.acked_at.append(time.monotonic())
             if ack is not None and 200 <= status < 300:
                 self.acked.append(ack)
 
@@ -487,8 +491,8 @@ def _racer_loop(port, ents: list[Actor], reviewers: list[Actor], rec: Record, un
 
 
 def load(port: int, world: World, seconds: float, enterprise_threads: int = 6) -> tuple[Record, float]:
-    rec = Record()
-    until = time.monotonic() + seconds
+    rec = Record(started=time.monotonic())
+    until = rec.started + seconds
     threads = []
     groups = [world.enterprises[k::enterprise_threads] for k in range(enterprise_threads)]
     threads += [threading.Thread(target=_enterprise_loop, args=(port, g, rec, until)) for g in groups if g]
@@ -802,6 +806,13 @@ class Result:
         ms = sorted(t * 1000 for t in self.rec.latencies)
         return ms[min(len(ms) - 1, int(len(ms) * q))] if ms else float("nan")
 
+    def per_window(self, width: float = 10) -> list[int]:
+        """2xx completions in each `width` seconds of the load: a falling tail means the work ran out."""
+        out = [0] * max(1, int(-(-self.elapsed // width)))
+        for t in self.rec.acked_at:
+            out[min(len(out) - 1, int((t - self.rec.started) // width))] += 1
+        return out
+
     def by_status(self) -> dict:
         return {f"{k} {s}": n for (k, s), n in sorted(self.rec.statuses.items())}
 
@@ -916,6 +927,7 @@ def main():
     print(f"floor GET /api/v1/me: {res.floor_per_s:.0f}/s before the load, {res.floor_after_per_s:.0f}/s after "
           f"({res.floor_n} requests each, 8 threads, same server); {os.cpu_count()} CPUs, load average "
           f"{res.load_avg:.1f} when the load started")
+    print(f"completions in each 10 s: {res.per_window()}")
     print(f"answers: {res.by_status()}")
     print(f"races: {dict(Counter(res.rec.races))}")
     print(f"events by kind: {res.proof['events']}; timers fired {res.proof['timers_fired']} of "
