@@ -13,9 +13,10 @@ ancestor task of the same spec (none in the first round: then everything counts,
 in that subtree are counted and merged. Applied once, on import of `workflows` (as `clock.py` replaces the timer
 module's clock), so it also covers the stored specs of versions deployed before it.
 
-A diagram that loops through a parallel section must still clear the previous round's answers before its split:
-every branch starts from a copy of the split's data, and the merge would let a copy of an old answer carried by one
-branch overwrite the new answer of another (see the advanced diagram's `joint_reset`).
+A diagram that loops back through a parallel section must still clear a round's answers before the loop reaches
+the split again: every branch starts from a copy of the split's data, and the merge would let a copy of an old
+answer carried by one branch overwrite the new answer of another (the advanced diagram's `joint_reset`, on the
+return flow, so that cases waiting in a first round can still migrate to the version that has it).
 """
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
