@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.profile [--n 300] [--cases 20000] [--runs 30] [--out docs/profiles]
 
-Each path runs on a fresh SQLite file (WAL, as in production) and is sampled every 0.1 ms while it runs (setup
+Each path runs on a fresh SQLite file (WAL, as in production) and is sampled every 0.2 ms while it runs (setup
 and the floors are outside the samples):
 
 - `completion_service`: `services.tasks.complete` in its own unit of work, N basic self-assessments
@@ -29,7 +29,7 @@ from pathlib import Path
 from pyinstrument import Profiler
 
 ROOT = Path(__file__).resolve().parent.parent
-INTERVAL = 0.0001
+INTERVAL = 0.0002
 
 
 def _write(out: Path, name: str, prof: Profiler, calls: int, times: list[float], note: str) -> None:

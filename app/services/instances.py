@@ -53,6 +53,7 @@ _COLUMNS = [CASES.c[f.name] for f in fields(CaseRecord)]
 _CASE_BY_ID = select(*_COLUMNS).where(CASES.c.id == bindparam("_id"))
 _OPEN_TASKS = select(TASKS.c.task_uuid, TASKS.c.id).where(TASKS.c.case_id == bindparam("_case"),
                                                           TASKS.c.state == "open")
+_INSERT_TASK = insert(TASKS)
 # a task, its case and the case's open tasks in one statement (one row per open task; the completion's read)
 _T, _O = TASKS.alias("t"), TASKS.alias("o")
 _TASK_CASE_OPEN = (
@@ -172,7 +173,8 @@ def save(rec: CaseRecord, inst: Instance, now: datetime, existing: dict[str, int
             "completed_at": None, "completed_by": None,
         })
     if new_rows:
-        execute(insert(TASKS), new_rows)
+        # one row (the usual step) as a plain execute: the executemany path costs more than the row
+        execute(_INSERT_TASK, new_rows[0] if len(new_rows) == 1 else new_rows)
     rec.status = status_of(rec, inst, [t.properties for t in ready])
     if inst.completed and rec.closed_at is None:
         rec.closed_at = now
