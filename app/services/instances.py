@@ -116,7 +116,10 @@ def _duration(text: str | None) -> timedelta | None:
     parsed = _parsed_duration(text)
     if parsed is None:
         return None
-    try:  # a copy: the engine's function pops from the dict it is given
+    try:
+        if "years" not in parsed and "months" not in parsed:
+            return timedelta(**parsed)  # what the engine's function computes when no calendar month is involved
+        # a copy: the engine's function pops from the dict it is given
         return T.get_timedelta_from_start(dict(parsed), datetime.now().astimezone())
     except Exception:
         return None
