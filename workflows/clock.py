@@ -5,9 +5,13 @@ module's `datetime` name with a subclass whose `now()` answers the instant set b
 `timers run --now` and replay all see the time they ask for.
 """
 from calendar import monthrange
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 
@@ -51,22 +55,70 @@ def deadline_after(duration: str) -> str:
     return (start + _timer_module.TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
 
 
-def deadline_after_working_days(n: int) -> str:
-    """For scripts: the end (24:00 Asia/Shanghai) of the n-th Chinese working day after the engine's today, with
-    public holidays and make-up working days (调休) from the `chinesecalendar` library. Outside the years the
-    library covers this raises: a guessed calendar would silently mis-date a public notice."""
-    from datetime import time as dtime
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
+class CalendarYear(NamedTuple):
+    """A year's working-day calendar entered as data (the State Council's arrangement before the library ships it):
+    the days that differ from the Monday–Friday rule."""
 
+    year: int
+    source: str
+    holidays: Mapping[date, str]  # public holidays (any weekday) with their name
+    workdays: frozenset[date]  # make-up working days (调休) on a Saturday or Sunday
+
+
+class CalendarMissing(NotImplementedError):
+    """No working-day calendar for the year: neither the library nor a loaded year covers it."""
+
+
+# The app sets this (app/services/workdays.py, at startup): year -> the loaded CalendarYear or None. Nothing else
+# here knows where loaded years live; without it only the library's years exist.
+_year_lookup: Callable[[int], CalendarYear | None] | None = None
+
+
+def set_calendar_lookup(lookup: Callable[[int], CalendarYear | None] | None) -> None:
+    global _year_lookup
+    _year_lookup = lookup
+
+
+def library_years() -> tuple[int, int]:
+    """The first and last year the `chinesecalendar` library ships."""
+    from chinese_calendar import constants
+
+    years = [d.year for d in constants.holidays] + [d.year for d in constants.workdays]
+    return min(years), max(years)
+
+
+def loaded_year(year: int) -> CalendarYear | None:
+    return _year_lookup(year) if _year_lookup is not None else None
+
+
+def is_chinese_workday(day: date) -> bool:
+    """A loaded year's days where one is loaded (it is what running cases were dated with), else the library's;
+    `CalendarMissing` when neither covers the year: a guessed calendar would silently mis-date a public notice."""
+    loaded = loaded_year(day.year)
+    if loaded is not None:
+        if day in loaded.holidays:
+            return False
+        return day in loaded.workdays or day.weekday() < 5
     import chinese_calendar
 
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        first, last = library_years()
+        raise CalendarMissing(f"no working-day calendar for year {day.year}: chinesecalendar covers "
+                              f"{first}–{last} and no calendar year {day.year} was loaded") from None
+
+
+def deadline_after_working_days(n: int) -> str:
+    """For scripts: the end (24:00 Asia/Shanghai) of the n-th Chinese working day after the engine's today, with
+    public holidays and make-up working days (调休) from the `chinesecalendar` library or a loaded calendar year
+    (`is_chinese_workday`). Outside the years covered this raises `CalendarMissing`."""
     shanghai = ZoneInfo("Asia/Shanghai")
     day = engine_now().astimezone(shanghai).date()
     left = int(n)
     while left > 0:
         day += timedelta(days=1)
-        if chinese_calendar.is_workday(day):  # NotImplementedError outside the covered years
+        if is_chinese_workday(day):
             left -= 1
     return datetime.combine(day + timedelta(days=1), dtime(0, 0), tzinfo=shanghai).isoformat()
 

@@ -54,7 +54,7 @@ def parse_yaml(text: str | bytes) -> dict:
     if not isinstance(doc, dict):
         raise LoadError("the file must be a mapping with campaigns/soe_groups/enterprises/users",
                         errors={"file": "not a mapping"})
-    unknown = set(doc) - {"campaigns", "regions", "soe_groups", "enterprises", "users"}
+    unknown = set(doc) - {"campaigns", "regions", "soe_groups", "enterprises", "users", "calendar"}
     if unknown:
         raise LoadError(f"unknown sections: {', '.join(sorted(unknown))}", errors={"file": "unknown sections"})
     return doc
@@ -82,6 +82,8 @@ def load(text: str | bytes) -> dict:
 def _load(doc: dict) -> dict:
     errors: list[str] = []
     counts = {"campaigns": 0, "soe_groups": 0, "enterprises": 0, "users": 0}
+    if "calendar" in doc:
+        counts["calendar_years"] = _calendar(doc["calendar"], errors)
     for i, row in enumerate(doc.get("campaigns") or []):
         _campaign(row, f"campaigns[{i}]", errors) and counts.__setitem__("campaigns", counts["campaigns"] + 1)
     for i, row in enumerate(doc.get("regions") or []):
@@ -149,6 +151,92 @@ def _campaign(row, where, errors) -> bool:
             if field in values:
                 setattr(dl, field, _date(values[field], where, field, errors))
     return True
+
+
+def _calendar(rows, errors) -> int:
+    """Working-day calendar years the library does not ship yet: `[{year, source, holidays: [{date, name}],
+    workdays: [dates]}]`. A year the library covers is refused (it stays the source there); a loaded year is
+    immutable (deadlines of running cases were dated with it): loading it again is accepted only unchanged."""
+    from app.models.calendar import CalendarDay, CalendarYear
+    from app.services import clock, workdays
+
+    if not isinstance(rows, list):
+        errors.append("calendar: a list of years ({year, source, holidays, workdays})")
+        return 0
+    first, last = workdays.library_years()
+    added, seen = 0, set()
+    for i, row in enumerate(rows):
+        where = f"calendar[{i}]"
+        if not isinstance(row, dict) or not isinstance(row.get("year"), int) or isinstance(row.get("year"), bool):
+            errors.append(f"{where}: needs an integer year")
+            continue
+        year = row["year"]
+        where = f"{where} ({year})"
+        bad = len(errors)
+        unknown = set(row) - {"year", "source", "holidays", "workdays"}
+        if unknown:
+            errors.append(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+        if year in seen:
+            errors.append(f"{where}: year {year} is listed twice")
+        seen.add(year)
+        if not 1949 <= year <= 2100:
+            errors.append(f"{where}: year {year} is not a plausible calendar year")
+        elif first <= year <= last:
+            errors.append(f"{where}: {workdays.LIBRARY} covers {first}–{last}; it stays the source for year {year}")
+        source = row.get("source")
+        if not isinstance(source, str) or not source.strip() or len(source) > 500:
+            errors.append(f"{where}: needs a source (the notice's number and title, or 'illustrative: ...'; "
+                          "at most 500 characters)")
+        days: dict[date, tuple[str, str | None]] = {}
+        holidays, extra = row.get("holidays") or [], row.get("workdays") or []
+        if not isinstance(holidays, list) or not isinstance(extra, list):
+            errors.append(f"{where}: holidays and workdays are lists")
+            continue
+        for j, h in enumerate(holidays):
+            if not isinstance(h, dict) or not isinstance(h.get("name"), str) or not h["name"].strip() \
+                    or len(h["name"]) > 64:
+                errors.append(f"{where}: holidays[{j}] needs a date and a name (at most 64 characters)")
+                continue
+            d = _calendar_day(h.get("date"), f"holidays[{j}]", where, year, days, errors)
+            if d is not None:
+                days[d] = ("holiday", h["name"].strip())
+        for j, value in enumerate(extra):
+            d = _calendar_day(value, f"workdays[{j}]", where, year, days, errors)
+            if d is not None and d.weekday() < 5:
+                errors.append(f"{where}: workdays[{j}] {d.isoformat()} is a {d.strftime('%A')}: a make-up working "
+                              "day (调休) is a Saturday or Sunday")
+            elif d is not None:
+                days[d] = ("workday", None)
+        if len(errors) > bad:
+            continue
+        existing = db.session.get(CalendarYear, year)
+        if existing is not None:
+            stored = {c.day: (c.kind, c.name) for c in
+                      db.session.scalars(select(CalendarDay).where(CalendarDay.year == year))}
+            if existing.source != source.strip() or stored != days:
+                errors.append(f"{where}: year {year} is loaded already ({existing.source}); a loaded year is not "
+                              "changed, as running cases' deadlines were dated with it")
+            continue
+        db.session.add(CalendarYear(year=year, source=source.strip(), loaded_at=clock.now()))
+        db.session.flush()
+        db.session.add_all(CalendarDay(day=d, year=year, kind=k, name=n) for d, (k, n) in sorted(days.items()))
+        added += 1
+    return added
+
+
+def _calendar_day(value, what, where, year, days, errors) -> date | None:
+    d = _date(value, where, what, errors)
+    if d is None:
+        if value is None:
+            errors.append(f"{where}: {what} needs a date")
+        return None
+    if d.year != year:
+        errors.append(f"{where}: {what} {d.isoformat()} is outside year {year}")
+        return None
+    if d in days:
+        errors.append(f"{where}: {what} {d.isoformat()} is listed twice")
+        return None
+    return d
 
 
 def _region(row, where, errors) -> None:
