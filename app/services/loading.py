@@ -47,7 +47,7 @@ def parse_yaml(text: str | bytes) -> dict:
         raise LoadError("file too large", errors={"file": f"more than {MAX_BYTES} bytes"})
     try:
         doc = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
-    except (yaml.YAMLError, RecursionError) as exc:  # a deeply nested document exhausts the parser's stack
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:  # deep nesting; a bad date (2028-13-01)
         raise LoadError(f"malformed YAML: {exc}", errors={"file": str(exc)}) from None
     if doc is None:
         return {}
