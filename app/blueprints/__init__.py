@@ -15,3 +15,6 @@ def register(app):
     app.register_blueprint(lists_web.bp)
     from app.blueprints import admin  # process versions, the editor, migration of running cases
     admin.register(app)
+    from app.blueprints import notices  # public notices and objections in the browser
+
+    app.register_blueprint(notices.bp)
