@@ -71,6 +71,8 @@ PAGES: dict[str, list[tuple]] = {
     "api.get_list": [("zj-reviewer", {}, 200)],
     "api.export_list": [("zj-reviewer", {}, 200)],
     "api.notices": [("acme", {}, 200)],
+    "notices.index": [("acme", {}, 200)],
+    "notices.objection_form": [("acme", {}, 302)],  # case A is not in its notice: back to the list
     "api.openapi": [(None, {}, 200)],
     "api.enterprise_lineage": [("zj-reviewer", {}, 200)],
     "api.system_event_list": [("auditor", {}, 200)],
