@@ -5,8 +5,9 @@
 Each benchmark runs in its own process (a fresh interpreter, its own throwaway database) and prints its figures as
 `BENCH-ROW` lines (bench/rows.py), each figure beside the floor it measured in the same run: these machines are
 shared and noisy, so the floor is what a figure is compared with. The PostgreSQL rows use a throwaway PostgreSQL 15
-(scripts/pg_temp.sh), started here and stopped at the end; without one they are reported as not run. `--quick`
-runs every benchmark at a small size (a smoke run, a few minutes); the full sizes are the issue's: 500,000 cases.
+(scripts/pg_temp.sh) started here and stopped at the end (each of those benchmarks empties its schema first);
+without one they are reported as not run. `--quick` runs every benchmark at a small size (a smoke run, a few
+minutes); the full sizes are the issue's: 500,000 cases.
 """
 import argparse
 import os
@@ -48,17 +49,6 @@ def _pg(state: str) -> str | None:
     return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
 
 
-def _reset_pg(url: str) -> None:
-    """Each PostgreSQL benchmark starts from an empty database."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as con:
-        con.execute(text("DROP SCHEMA public CASCADE"))
-        con.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def run(name: str, args: list[str], log) -> tuple[list[dict], float, int]:
     t0 = time.perf_counter()
     proc = subprocess.run([PY, "-m", *args], cwd=ROOT, capture_output=True, text=True,
@@ -95,8 +85,6 @@ def main() -> int:
                     rows.append(row(name, "python -m " + " ".join(argv), "not run", "", "",
                                     "PostgreSQL could not be started"))
                     continue
-                if needs_pg:
-                    _reset_pg(pg)
                 argv = [a.replace("{pg}", pg or "") for a in argv]
                 print(f"[bench] {name}: python -m {' '.join(argv)}", file=sys.stderr, flush=True)
                 got, took, rc = run(name, argv, log)
