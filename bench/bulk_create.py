@@ -227,6 +227,9 @@ def main():
     print()
     for r in result_rows(res):
         print(f"{r['figure']:<95} {r['measured']}\n    floor: {r['floor']}\n    target: {r['target']}")
+    from bench.rows import emit
+
+    emit(*(dict(r, verdict="") for r in result_rows(res)))
 
 
 if __name__ == "__main__":

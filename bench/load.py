@@ -942,6 +942,10 @@ def main():
     print()
     for r in result_rows(res):
         print(f"{r['figure']:<70} {r['measured']}   [floor {r['floor']}; target {r['target']}]")
+    from bench.rows import emit
+
+    emit(*(dict(r, verdict="" if i else ("met" if not res.proof["problems"] else "NOT MET"))
+           for i, r in enumerate(result_rows(res))))
     sys.exit(1 if res.proof["problems"] else 0)
 
 
