@@ -3,6 +3,9 @@
 SpiffWorkflow computes timer fire times with `datetime.now(timezone.utc)` inside its timer module. We replace that
 module's `datetime` name with a subclass whose `now()` answers the instant set by `engine_clock(...)`, so tests,
 `timers run --now` and replay all see the time they ask for.
+
+Working days for scripts (`deadline_after_working_days`) come from the `chinesecalendar` library and from calendar
+years loaded as data, which the app hands in with `set_calendar_lookup` (this package knows no database).
 """
 from calendar import monthrange
 from collections.abc import Callable, Mapping
