@@ -8,13 +8,14 @@ one-minute counts cache is emptied before each request, so its counts are comput
 URL map that is neither in PAGES nor in EXCLUDED fails `test_every_get_endpoint_is_covered`: add it.
 """
 import io
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from app.config import ROOT
 from app.extensions import db
-from app.models import Campaign, CaseEvent, CaseList, CaseListEntry, HumanTask, Objection, TierRecord
+from app.models import Campaign, Case, CaseEvent, CaseList, CaseListEntry, HumanTask, Objection, TierRecord
 from app.models.scheduling import Reminder
 from app.services import attachments, cases, clock, inbox, processes, tasks
 from app.uow import unit_of_work
@@ -72,7 +73,7 @@ PAGES: dict[str, list[tuple]] = {
     "api.export_list": [("zj-reviewer", {}, 200)],
     "api.notices": [("acme", {}, 200)],
     "notices.index": [("acme", {}, 200)],
-    "notices.objection_form": [("acme", {}, 302)],  # case A is not in its notice: back to the list
+    "notices.objection_form": [("ningbo-parts", {}, 200)],  # case A is in its notice (see _in_notice)
     "api.openapi": [(None, {}, 200)],
     "api.enterprise_lineage": [("zj-reviewer", {}, 200)],
     "api.system_event_list": [("auditor", {}, 200)],
@@ -116,6 +117,13 @@ class World:
         self.ids: dict[str, int] = {}
 
 
+def _in_notice(case_ids) -> None:
+    """Cases shown in the public notice (status only: the notice pages list cases by status, not by engine state)."""
+    with unit_of_work():
+        db.session.execute(update(Case).where(Case.id.in_(case_ids)).values(
+            status="public_notice", next_timer_at=clock.now() + timedelta(days=5)))
+
+
 def _small_world() -> World:
     """Case A of acme after its self-assessment (the Zhejiang reviewer's task open), one file on it, one list."""
     w = World()
@@ -137,6 +145,7 @@ def _small_world() -> World:
         db.session.add(lst)
         db.session.flush()
         w.ids["list"] = lst.id
+    _in_notice([w.ids["case"]])
     return w
 
 
@@ -150,6 +159,7 @@ def _grow(w: World) -> None:
             c = cases.create_case(user(name), "basic", 2026)
             tasks.complete(user(name), cases.open_tasks(c)[0].id, GOOD_ASSESSMENT)
             more.append(c.id)
+    _in_notice(more)
     for i in range(4):
         with unit_of_work():
             attachments.upload(acme, w.ids["case"], f"more{i}.pdf", io.BytesIO(b"%PDF-1.4 more" + bytes([48 + i])))
