@@ -1,12 +1,14 @@
 """Task completions per second over HTTP, with the load generator on the same machine.
 
-    .venv/bin/python -m bench.http [--n 1500] [--threads 8] [--server flask|gunicorn] [--workers 4] [--db URL]
+    .venv/bin/python -m bench.http [--n 1500] [--threads 8] [--server run|flask|gunicorn] [--workers 3]
+                                   [--server-threads 4] [--db URL]
 
 A fresh database (SQLite file by default, or --db, e.g. a PostgreSQL URL) gets N basic cases, one enterprise user
-each, and a bearer token per user. The server runs as a subprocess on 127.0.0.1 (`flask run`, as the README's run
-command starts it, or gunicorn with --workers). T client threads complete the N self-assessments through
-`POST /api/v1/tasks/{id}/complete`, each task once. The floor, measured against the same server in the same run,
-is `GET /api/v1/me` (authentication and JSON, no workflow): the most requests per second the stack can serve here.
+each, and a bearer token per user. The server runs as a subprocess on 127.0.0.1: `run` (the default) is exactly the
+server of the README's run command (scripts/serve.sh: gunicorn, --workers processes of gthread workers), `flask`
+the development server, `gunicorn` plain sync workers (or gthread with --server-threads). T client threads complete
+the N self-assessments through `POST /api/v1/tasks/{id}/complete`, each task once. The floor, measured against the
+same server in the same run, is `GET /api/v1/me` (authentication and JSON, no workflow).
 """
 import argparse
 import http.client
@@ -76,12 +78,15 @@ def prepare(url: str, n: int, tmp: str) -> list[tuple[str, int]]:
         return out
 
 
-def start_server(kind: str, workers: int, url: str, port: int, tmp: str) -> subprocess.Popen:
+def start_server(kind: str, workers: int, url: str, port: int, tmp: str, threads: int = 1) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, UPLOAD_DIR=f"{tmp}/files", SECRET_KEY="bench", TIERFLOW_INSTANCE=tmp)
     venv = ROOT / ".venv" / "bin"
-    if kind == "gunicorn":
+    if kind == "run":  # exactly the server of the README's run command (scripts/serve.sh)
+        env.update(PORT=str(port), WEB_WORKERS=str(workers), ACCESS_LOG="/dev/null")
+        cmd = ["bash", str(ROOT / "scripts" / "serve.sh")]
+    elif kind == "gunicorn":
         cmd = [str(venv / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-               "wsgi:app"]
+               *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []), "wsgi:app"]
     else:
         cmd = [str(venv / "flask"), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -152,9 +157,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=1500)
     p.add_argument("--threads", type=int, default=8)
-    p.add_argument("--server", choices=["flask", "gunicorn"], default="flask")
-    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--server", choices=["run", "flask", "gunicorn"], default="run",
+                   help="run: as `make run` serves (scripts/serve.sh: gunicorn gthread); flask: the development server")
+    p.add_argument("--workers", type=int, default=3)
     p.add_argument("--db", default=None)
+    p.add_argument("--server-threads", type=int, default=1, help="gunicorn: threads per worker (gthread, keep-alive)")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="tierflow-http-")
     url = args.db or f"sqlite:///{tmp}/http.sqlite3"
@@ -163,7 +170,7 @@ def main():
 
     jobs = prepare(url, args.n, tmp)
     port = _free_port()
-    proc = start_server(args.server, args.workers, url, port, tmp)
+    proc = start_server(args.server, args.workers, url, port, tmp, args.server_threads)
     try:
         me_s, me_ok, _ = drive(port, jobs, args.threads, "GET", lambda _t: "/api/v1/me", lambda _t: None)
         done_s, done_ok, statuses = drive(port, jobs, args.threads, "POST",
@@ -172,7 +179,9 @@ def main():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-    server = f"{args.server}" + (f" -w {args.workers}" if args.server == "gunicorn" else "")
+    server = ("the run command's server (scripts/serve.sh: gunicorn gthread, 4 threads)" if args.server == "run"
+              else args.server) + (f" -w {args.workers}" if args.server in ("run", "gunicorn") else "") + (
+        f" -k gthread --threads {args.server_threads}" if args.server == "gunicorn" and args.server_threads > 1 else "")
     db_kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"server: {server} on {db_kind}; {args.threads} client threads on the same machine; {args.n} tasks")
     print(f"{'task completions over HTTP':<34} {done_ok / done_s:8.0f}/s  ({done_ok} of {args.n} completed, "
@@ -181,7 +190,8 @@ def main():
     rate = done_ok / done_s
     sqlite = db_kind == "SQLite"
     cmd = f".venv/bin/python -m bench.http --n {args.n} --server {args.server}" + (
-        f" --workers {args.workers}" if args.server == "gunicorn" else "") + ("" if sqlite else " --db URL")
+        f" --workers {args.workers}" if args.server in ("run", "gunicorn") else "") + (
+        f" --server-threads {args.server_threads}" if args.server_threads > 1 else "") + ("" if sqlite else " --db URL")
     emit(row(f"task completions over HTTP, {db_kind}, {server}, {args.threads} client threads on the same machine",
              cmd, f"{rate:.0f}/s ({done_ok} of {args.n} completed once); server RSS {rss:.0f} MB",
              f"GET /api/v1/me on the same server: {me_ok / me_s:.0f}/s",

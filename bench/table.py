@@ -28,11 +28,10 @@ def benches(quick: bool) -> list[tuple[str, list[str], bool]]:
     big = "20000" if quick else "500000"
     return [
         ("completion", ["bench", "--n", "100" if quick else "300"], False),
+        ("http-run", ["bench.http", "--n", "300" if quick else "1200", "--server", "run", "--workers", "3"], False),
         ("http-flask", ["bench.http", "--n", "200" if quick else "600", "--server", "flask"], False),
-        ("http-gunicorn", ["bench.http", "--n", "200" if quick else "600", "--server", "gunicorn", "--workers", "2"],
-         False),
-        ("http-postgresql", ["bench.http", "--n", "200" if quick else "600", "--server", "gunicorn", "--workers",
-                             "4", "--db", "{pg}"], True),
+        ("http-postgresql", ["bench.http", "--n", "300" if quick else "1200", "--server", "run", "--workers", "4",
+                             "--db", "{pg}"], True),
         ("inbox", ["bench.inbox", "--cases", big, "--runs", "50" if quick else "300"], False),
         ("inbox-page", ["bench.inbox_page", "--cases", "20000" if quick else "100000", "--runs", "10" if quick
                         else "30"], False),

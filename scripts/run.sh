@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PORT="${PORT:-5000}"
+export PORT="${PORT:-5000}"
 export FLASK_APP=wsgi
 
 bash scripts/setup_env.sh
@@ -18,12 +18,16 @@ echo "[run] flask db upgrade"
 echo "[run] flask demo"
 .venv/bin/flask --app wsgi demo
 
-# the scheduler (timers, deadlines, reminders) runs beside the server in this process; a deployment runs
-# `flask scheduler run` as its own process instead (only the holder of the database lease sweeps)
-export SCHEDULER_ENABLED="${SCHEDULER_ENABLED:-1}"
+# the server: gunicorn, several worker processes of several threads (scripts/serve.sh); beside it the scheduler
+# (timers, deadlines, reminders) as its own process, as in a deployment: only the holder of the database lease
+# sweeps, so a second one (or a restart) never fires a timer twice
+export SCHEDULER_ENABLED=0
+.venv/bin/flask --app wsgi scheduler run &
+SCHEDULER_PID=$!
+trap 'kill "$SCHEDULER_PID" 2>/dev/null || true' EXIT INT TERM
 
 echo
 echo "Tierflow is running at http://127.0.0.1:${PORT}/"
 echo "(press Ctrl+C to stop)"
 echo
-exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "$PORT"
+ACCESS_LOG="${ACCESS_LOG:-/dev/null}" bash scripts/serve.sh
