@@ -141,7 +141,7 @@ def document() -> dict:
                     "enterprise": {"type": "object"}, "tiers": {"type": "array", "items": {"type": "object"}},
                     "cases": {"type": "array", "items": {"type": "object"}}, "eligibility": {"type": "object"},
                     "campaign": {"type": "integer", "nullable": True}}}, params=[ID], tag="enterprises")},
-            "/calendar": {"get": _op("The working-day calendar in use (library, version, years covered)", 200,
+            "/calendar": {"get": _op("The working-day calendar in use (library, years; years loaded as data)", 200,
                                      errors=(401,), tag="scheduling")},
             "/reminders": {"get": _op("The caller's task reminders", 200, errors=(401,), tag="scheduling")},
             "/campaigns/{year}/deadlines/extend": {"post": _op(

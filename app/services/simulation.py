@@ -22,8 +22,8 @@ listed case draws in turn from a seeded shuffle of (upheld, dismissed, none), so
 another simulated factory lodges an objection 1 to 4 days into the notice (`objections.lodge`; anyone logged in
 may), which holds the case until the national reviewer decides: upheld ends it `rejected`, dismissed resumes the
 notice (ended at once if its end passed meanwhile). The notice is dated by the working-day calendar
-(chinesecalendar), which covers the years it ships (to 2026 with 1.11.0): campaign 2026 publishes in 2027, so its
-lists are refused and their cases named at the end with the reason; campaign 2025 runs the whole path.
+(chinesecalendar to 2026 with 1.11.0, and the years loaded as data: the demo's 2027 is illustrative); a list whose
+notice falls in a year neither covers is refused and its cases named at the end with the reason.
 
 Lighthouse: the recommended cases go through the expert committee (material review and on-site inspection panels)
 to the national decision on cultivation targets, which starts the two-year cultivation (the deadline is a date in
