@@ -52,8 +52,11 @@ def index():
     def chart(rows):
         return json.dumps({"labels": [k for k, _n in rows], "values": [n for _k, n in rows]}, ensure_ascii=False)
 
+    from app.services import workdays
+
     return render_template("dashboard/index.html", view=view, tiers=tiers, statuses=statuses, provinces=provinces,
                            campaigns=campaigns, overdue=overdue, stages=stages, funnel=view["funnel"],
+                           calendar=workdays.calendar_info(),
                            charts={"tier": chart(tiers), "status": chart(statuses), "province": chart(provinces),
                                    "campaign": chart(campaigns), "overdue": chart(overdue),
                                    "funnel": json.dumps(funnel, ensure_ascii=False)})

@@ -105,6 +105,9 @@ def test_dashboard_page(browser_as, review_tasks):
     table = re.search(r'<table id="table-tier".*?</table>', html, re.DOTALL).group(0)
     assert re.search(r"<td>基础级</td><td class=\"num\">3</td>", table), table
     assert "浙江省" in html
+    # the working-day calendar in use: the library's years and the years loaded as data with their source
+    assert re.search(r'id="calendar-library">chinesecalendar [\d.]+: 2004–2026<', html), html
+    assert re.search(r'<li data-year="2027">2027: illustrative', html)
     assert browser_as("acme").get("/dashboard").status_code == 403
 
 
