@@ -24,10 +24,17 @@ def _instant(text: str, hint: str) -> datetime:
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("demo")
-    def demo_cmd():
+    @click.option("--with-cases", is_flag=True,
+                  help="also open a few sample cases (a basic review, an advanced joint review, a public notice, a "
+                       "lighthouse application, an excellent draft) when the database has no case yet")
+    def demo_cmd(with_cases):
         """Load the demo world (idempotent) and print the demo logins."""
         with unit_of_work():
             logins = demo.load_demo()
+        if with_cases:
+            with unit_of_work():
+                for line in demo.load_sample_cases():
+                    click.echo(line)
         click.echo("Demo logins (username / password / role):")
         for u in logins:
             click.echo(f"  {u['username']:<18} {u['password']:<20} {u['role']}")

@@ -15,8 +15,8 @@ bash scripts/setup_env.sh
 
 echo "[run] flask db upgrade"
 .venv/bin/flask --app wsgi db upgrade
-echo "[run] flask demo"
-.venv/bin/flask --app wsgi demo
+echo "[run] flask demo --with-cases"
+.venv/bin/flask --app wsgi demo --with-cases
 
 # the server: gunicorn, several worker processes of several threads (scripts/serve.sh); beside it the scheduler
 # (timers, deadlines, reminders) as its own process, as in a deployment: only the holder of the database lease

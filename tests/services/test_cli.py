@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from app.extensions import db
-from app.models import Case, CaseEvent, Enterprise, TimerRow, User
+from app.models import Case, CaseEvent, Enterprise, HumanTask, TimerRow, User
 from app.services import cases, instances, processes
 from app.uow import unit_of_work
 from tests.conftest import allow_event_writes, user
@@ -146,3 +146,20 @@ def test_audit_verify_finds_tampering(app):
     bad = runner.invoke(args=["audit", "verify"])
     assert bad.exit_code == 1 and f"case {case_id}: broken at event 1" in bad.output
     assert db.session.scalar(select(CaseEvent.action).where(CaseEvent.case_id == case_id)) == "case.forged"
+
+
+def test_demo_with_sample_cases_fills_every_inbox_once(app):
+    """`flask demo --with-cases` (the run command): real cases through the services, verified chains, once."""
+    r = app.test_cli_runner().invoke(args=["demo", "--with-cases"])
+    assert r.exit_code == 0, r.output
+    statuses = {c.enterprise.credit_code: (c.tier, c.status) for c in db.session.scalars(select(Case))}
+    assert sorted(statuses.values()) == [("advanced", "joint_review"), ("advanced", "public_notice"),
+                                         ("basic", "in_review"), ("excellent", "draft"),
+                                         ("lighthouse", "recommender_review")]
+    waiting = {t.scope for t in db.session.scalars(select(HumanTask).where(HumanTask.state == "open"))}
+    assert {"province:330000", "province:370000"} <= waiting  # the Zhejiang and Shandong reviewers have work
+    assert any(s.startswith("department:") or "ndrc" in s for s in waiting), waiting  # the joint review
+    assert app.test_cli_runner().invoke(args=["audit", "verify", "--replay"]).exit_code == 0
+    again = app.test_cli_runner().invoke(args=["demo", "--with-cases"])
+    assert again.exit_code == 0 and "case " not in again.output
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 5
