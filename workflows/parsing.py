@@ -158,6 +158,13 @@ def prescan(root) -> list[dict]:
             problems.append({"element": task.get("id"), "message": f"bpmn:{kind} {task.get('id')}: messageRef "
                              f"{ref!r} is not defined in the file (add a bpmn:message with that id)"})
     problems += check_correlations(root)
+    # workflows/joins.py makes a parallel join inside a loop wait for the branches of its current round; an inclusive
+    # join there would still count the tokens of earlier rounds (SpiffWorkflow 3.2): refused rather than run wrong
+    for kind, gw_id in joins_on_cycles(root):
+        if kind == "inclusiveGateway":
+            problems.append({"element": gw_id, "message": f"bpmn:inclusiveGateway {gw_id}: an inclusive join that a "
+                             "loop reaches again is not supported (it would count the branches of earlier rounds); "
+                             "use a parallel gateway or an exclusive one, or move the loop outside the branches."})
     # a process that calls itself, directly or through other processes of the file, would never stop
     calls: dict[str, list] = {}
     for proc in root.findall(f"{{{BPMN_NS}}}process"):
@@ -177,6 +184,34 @@ def prescan(root) -> list[dict]:
                 seen.add(cur)
                 todo.extend(t for _c, t in calls[cur])
     return problems
+
+
+def joins_on_cycles(root) -> list[tuple[str, str]]:
+    """(gateway kind, id) of each parallel or inclusive gateway joining two or more flows that lies on a cycle of
+    sequence flows, in a process or subprocess (a boundary event counts as a flow from the task it is attached to):
+    a join a loop can reach again."""
+    out = []
+    for proc in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
+        succ: dict[str, set] = {}
+        incoming: dict[str, int] = {}
+        for sf in proc.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+            succ.setdefault(sf.get("sourceRef"), set()).add(sf.get("targetRef"))
+            incoming[sf.get("targetRef")] = incoming.get(sf.get("targetRef"), 0) + 1
+        for be in proc.iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
+            succ.setdefault(be.get("attachedToRef"), set()).add(be.get("id"))
+        for kind in ("parallelGateway", "inclusiveGateway"):
+            for gw in proc.iterchildren(f"{{{BPMN_NS}}}{kind}"):
+                if incoming.get(gw.get("id"), 0) < 2:
+                    continue
+                seen, todo = set(), [gw.get("id")]
+                while todo:
+                    for nxt in succ.get(todo.pop(), ()):
+                        if nxt not in seen:
+                            seen.add(nxt)
+                            todo.append(nxt)
+                if gw.get("id") in seen:
+                    out.append((kind, gw.get("id")))
+    return out
 
 
 def _message_users(root) -> dict[str, list[str]]:

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from workflows.instance import Instance
-from workflows.parsing import parse_bpmn
+from workflows.parsing import joins_on_cycles, parse_bpmn
+from workflows.xml import load_xml
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
@@ -87,28 +87,7 @@ def test_advanced_joint_review_waits_for_all_five_in_every_round(advanced, first
 
 # -- every shipped join a loop can reach again --------------------------------------------------------------------
 def _joins_in_loops(path):
-    """(diagram, join id) of each parallel/inclusive gateway with several incoming flows that lies on a cycle of
-    sequence flows (a boundary event counts as a flow from the task it is attached to)."""
-    out = set()
-    tree = etree.parse(str(path))
-    for proc in tree.iter(B + "process", B + "subProcess"):
-        succ = {}
-        for sf in proc.iter(B + "sequenceFlow"):
-            succ.setdefault(sf.get("sourceRef"), set()).add(sf.get("targetRef"))
-        for be in proc.iter(B + "boundaryEvent"):
-            succ.setdefault(be.get("attachedToRef"), set()).add(be.get("id"))
-        for gw in [*proc.iter(B + "parallelGateway"), *proc.iter(B + "inclusiveGateway")]:
-            if len(gw.findall(B + "incoming")) < 2:
-                continue
-            seen, todo = set(), [gw.get("id")]
-            while todo:
-                for nxt in succ.get(todo.pop(), ()):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
-            if gw.get("id") in seen:
-                out.add((path.stem, gw.get("id")))
-    return out
+    return {(path.stem, gw_id) for _kind, gw_id in joins_on_cycles(load_xml(path.read_bytes()))}
 
 
 TESTED_JOINS_IN_LOOPS = {("advanced_certification", "joint_join")}  # test_advanced_joint_review_waits_...
@@ -117,6 +96,40 @@ TESTED_JOINS_IN_LOOPS = {("advanced_certification", "joint_join")}  # test_advan
 def test_every_join_a_loop_reaches_is_tested_here():
     found = set().union(*(_joins_in_loops(p) for p in sorted((ROOT / "bpmn").glob("*.bpmn"))))
     assert found == TESTED_JOINS_IN_LOOPS
+
+
+LOOP = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:exclusiveGateway id="merge" />
+    <bpmn:{kind} id="split" />
+    <bpmn:userTask id="a" /><bpmn:userTask id="b" />
+    <bpmn:{kind} id="join" />
+    <bpmn:exclusiveGateway id="again" default="f_end" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="merge" />
+    <bpmn:sequenceFlow id="f00" sourceRef="merge" targetRef="split" />
+    <bpmn:sequenceFlow id="f1" sourceRef="split" targetRef="a" />
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="b" />
+    <bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="join" />
+    <bpmn:sequenceFlow id="f4" sourceRef="b" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="join" targetRef="again" />
+    <bpmn:sequenceFlow id="f_loop" sourceRef="again" targetRef="merge">
+      <bpmn:conditionExpression>round &lt; 2</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_end" sourceRef="again" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_an_inclusive_join_a_loop_reaches_is_refused_at_validation_a_parallel_one_is_not():
+    from workflows.errors import DiagramError
+
+    with pytest.raises(DiagramError) as info:
+        parse_bpmn(LOOP.replace("{kind}", "inclusiveGateway"))
+    assert [e["element"] for e in info.value.errors] == ["join"]
+    assert "loop" in info.value.errors[0]["message"]
+    parse_bpmn(LOOP.replace("{kind}", "parallelGateway"))  # waits per round (workflows/joins.py): accepted
 
 
 # -- loops through a task with boundary events -----------------------------------------------------------------------
