@@ -6,33 +6,20 @@ the round since the join last fired. Every shipped loop that can reach a join ag
 `test_every_join_a_loop_reaches_is_tested_here` fails when a diagram grows a new one.
 """
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
+from tests.engine.test_advanced_process import DEPTS, NOW, ROOT, do, elements  # the advanced diagram's drivers
 from workflows.instance import Instance
 from workflows.parsing import joins_on_cycles, parse_bpmn
 from workflows.xml import load_xml
 
-ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
-DEPTS = ["ndrc", "finance", "sasac", "samr", "data"]
 B = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
 @pytest.fixture(scope="module")
 def advanced():
     return parse_bpmn((ROOT / "bpmn" / "advanced_certification.bpmn").read_bytes())
-
-
-def elements(inst):
-    return sorted(t.element for t in inst.human_tasks())
-
-
-def do(inst, element, data):
-    (t,) = [t for t in inst.human_tasks() if t.element == element]
-    inst.complete(t.uuid, data, NOW)
-    return Instance.load(inst.dump(), inst.bundle)  # every step through the stored state, as the services do
 
 
 def joint_round(inst, order, rnd):
