@@ -25,6 +25,43 @@ def _q(xs, f):
     return xs[min(len(xs) - 1, int(len(xs) * f))]
 
 
+def store_review_queue(n: int, first_id: int | None = None):
+    """N basic cases in review written straight into the migrated schema of the current app (demo loaded): one
+    review task per case over the demo enterprises, a third of them open, due from -100 h to +2000 h. Returns now."""
+    from sqlalchemy import insert, select, text
+
+    from app.extensions import db
+    from app.models import Campaign, Case, Enterprise, HumanTask, ProcessVersion
+
+    ents = [(e.id, e.province_code, e.city_code) for e in db.session.scalars(select(Enterprise))]
+    camp = db.session.scalar(select(Campaign.id))
+    pv = db.session.scalar(select(ProcessVersion.id))
+    if first_id is None:
+        first_id = (db.session.scalar(select(Case.id).order_by(Case.id.desc())) or 0) + 1
+    now = datetime.now(timezone.utc)
+    rnd = random.Random(1)
+    cases, rows = [], []
+    for i in range(first_id, first_id + n):
+        ent, prov, city = rnd.choice(ents)
+        cases.append(dict(id=i, enterprise_id=ent, campaign_id=camp, tier="basic", status="in_review",
+                          province_code=prov, city_code=city, soe_group_key=None, process_version_id=pv, state="{}",
+                          revisions=0, event_seq=0, last_hash="0" * 64, lock_version=1, created_at=now,
+                          updated_at=now))
+        rows.append(dict(case_id=i, task_uuid=str(uuid.UUID(int=rnd.getrandbits(128))),
+                         element="organizer_review", title="组织单位审核", title_en="Review",
+                         form="basic_review.json", role="provincial_reviewer", scope=f"province:{prov}",
+                         province_code=prov, city_code=city,
+                         state=rnd.choice(["open", "completed", "completed"]), tier="basic",
+                         due_at=now + timedelta(hours=rnd.randint(-100, 2000)), created_at=now))
+    if cases:
+        db.session.execute(insert(Case), cases)
+        db.session.execute(insert(HumanTask), rows)
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    return now
+
+
 def _password(username: str) -> str:
     import yaml
 
@@ -40,11 +77,11 @@ def main():
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="tierflow-inbox-page-")
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select, text
+    from sqlalchemy import select
 
     from app import create_app
     from app.extensions import db
-    from app.models import Campaign, Case, Enterprise, HumanTask, ProcessVersion, User
+    from app.models import User
     from app.services import demo, inbox, tasks
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/b.sqlite3", "UPLOAD_DIR": f"{tmp}/files",
@@ -53,29 +90,7 @@ def main():
         upgrade(revision="heads")
         demo.load_demo()
         db.session.commit()
-        ents = [(e.id, e.province_code, e.city_code) for e in db.session.scalars(select(Enterprise))]
-        camp = db.session.scalar(select(Campaign.id))
-        pv = db.session.scalar(select(ProcessVersion.id))
-        now = datetime.now(timezone.utc)
-        rnd = random.Random(1)
-        cases, rows = [], []
-        for i in range(1, args.cases + 1):
-            ent, prov, city = rnd.choice(ents)
-            cases.append(dict(id=i, enterprise_id=ent, campaign_id=camp, tier="basic", status="in_review",
-                              province_code=prov, city_code=city, soe_group_key=None, process_version_id=pv, state="{}",
-                              revisions=0, event_seq=0, last_hash="0" * 64, lock_version=1, created_at=now,
-                              updated_at=now))
-            rows.append(dict(case_id=i, task_uuid=str(uuid.UUID(int=rnd.getrandbits(128))),
-                             element="organizer_review", title="组织单位审核", title_en="Review",
-                             form="basic_review.json", role="provincial_reviewer", scope=f"province:{prov}",
-                             province_code=prov, city_code=city,
-                             state=rnd.choice(["open", "completed", "completed"]), tier="basic",
-                             due_at=now + timedelta(hours=rnd.randint(-100, 2000)), created_at=now))
-        db.session.execute(insert(Case), cases)
-        db.session.execute(insert(HumanTask), rows)
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        now = store_review_queue(args.cases)
         reviewer = db.session.scalar(select(User).where(User.username == "zj-reviewer"))
         floor = []
         for _ in range(args.runs):

@@ -18,15 +18,14 @@ interactive view) per path into --out, and prints the time per call of each.
 """
 import argparse
 import os
-import random
 import statistics
 import tempfile
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pyinstrument import Profiler
+
+from bench.inbox_page import store_review_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 0.0002
@@ -79,11 +78,11 @@ def _reviewer_world(cases_n: int):
     """An app with the demo world and CASES review tasks written straight into the schema (bench.inbox_page's
     distribution: one review task per case over the demo enterprises, a third of them open)."""
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select, text
+    from sqlalchemy import select
 
     from app import create_app
     from app.extensions import db
-    from app.models import Campaign, Case, Enterprise, HumanTask, ProcessVersion
+    from app.models import Case
     from app.services import demo
 
     tmp = tempfile.mkdtemp(prefix="tierflow-profile-pages-")
@@ -93,31 +92,8 @@ def _reviewer_world(cases_n: int):
         upgrade(revision="heads")
         demo.load_demo()
         db.session.commit()
-        ents = [(e.id, e.province_code, e.city_code) for e in db.session.scalars(select(Enterprise))]
-        camp = db.session.scalar(select(Campaign.id))
-        pv = db.session.scalar(select(ProcessVersion.id))
         base = (db.session.scalar(select(Case.id).order_by(Case.id.desc())) or 0) + 1000
-        now = datetime.now(timezone.utc)
-        rnd = random.Random(1)
-        cases, rows = [], []
-        for i in range(base, base + cases_n):
-            ent, prov, city = rnd.choice(ents)
-            cases.append(dict(id=i, enterprise_id=ent, campaign_id=camp, tier="basic", status="in_review",
-                              province_code=prov, city_code=city, soe_group_key=None, process_version_id=pv,
-                              state="{}", revisions=0, event_seq=0, last_hash="0" * 64, lock_version=1,
-                              created_at=now, updated_at=now))
-            rows.append(dict(case_id=i, task_uuid=str(uuid.UUID(int=rnd.getrandbits(128))),
-                             element="organizer_review", title="组织单位审核", title_en="Review",
-                             form="basic_review.json", role="provincial_reviewer", scope=f"province:{prov}",
-                             province_code=prov, city_code=city,
-                             state=rnd.choice(["open", "completed", "completed"]), tier="basic",
-                             due_at=now + timedelta(hours=rnd.randint(-100, 2000)), created_at=now))
-        if cases:
-            db.session.execute(insert(Case), cases)
-            db.session.execute(insert(HumanTask), rows)
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        store_review_queue(cases_n, first_id=base)
     return app
 
 
