@@ -108,7 +108,8 @@ def _parsed_duration(text: str):
         return None
 
 
-def _duration(text: str | None) -> timedelta | None:
+def duration(text: str | None) -> timedelta | None:
+    """A task's `due` property (an ISO 8601 duration) as a timedelta from now; None when absent or unparsable."""
     if not text:
         return None
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
@@ -123,6 +124,19 @@ def _duration(text: str | None) -> timedelta | None:
         return T.get_timedelta_from_start(dict(parsed), datetime.now().astimezone())
     except Exception:
         return None
+
+
+def inbox_row(rec: CaseRecord, info, task_uuid: str, role: str, scope: str, due: timedelta | None,
+              now: datetime) -> dict:
+    """The open inbox row (human_tasks) of a ready human task `info` of case `rec`; `due` is `duration(info.due)`."""
+    return {
+        "case_id": rec.id, "task_uuid": task_uuid, "element": info.element, "title": info.title,
+        "title_en": info.properties.get("title_en"), "form": info.form, "role": role,
+        "scope": scope, "state": "open", "tier": rec.tier, "province_code": rec.province_code,
+        "city_code": rec.city_code,
+        "due_at": (now + due) if due else None, "created_at": now, "claimed_by": None, "draft": None,
+        "completed_at": None, "completed_by": None,
+    }
 
 
 def status_of(rec: CaseRecord, inst: Instance, open_props: list[dict]) -> str:
@@ -160,21 +174,13 @@ def save(rec: CaseRecord, inst: Instance, now: datetime, existing: dict[str, int
         if info.uuid in existing:
             continue
         role = resolve_role(info.lane or "", rec)
-        due = _duration(info.due)
         scope = task_scope(role, rec, info.properties)
         if role == "expert":
             drawn = experts.draw(rec, info.element, exclude=drawn_now)
             scope = f"expert:{drawn['expert']}" if drawn["expert"] else "expert:none"
             drawn_now.append(drawn["expert"])
             events.append(rec, "expert.drawn", None, now, element=info.element, data=drawn)
-        new_rows.append({
-            "case_id": rec.id, "task_uuid": info.uuid, "element": info.element, "title": info.title,
-            "title_en": info.properties.get("title_en"), "form": info.form, "role": role,
-            "scope": scope, "state": "open", "tier": rec.tier, "province_code": rec.province_code,
-            "city_code": rec.city_code,
-            "due_at": (now + due) if due else None, "created_at": now, "claimed_by": None, "draft": None,
-            "completed_at": None, "completed_by": None,
-        })
+        new_rows.append(inbox_row(rec, info, info.uuid, role, scope, duration(info.due), now))
     if new_rows:
         # one row (the usual step) as a plain execute: the executemany path costs more than the row
         execute(_INSERT_TASK, new_rows[0] if len(new_rows) == 1 else new_rows)

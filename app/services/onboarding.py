@@ -126,16 +126,6 @@ def _cut(text: str) -> tuple[str, dict[str, int]]:
     return "".join(parts), uuids
 
 
-def _digest_text(dct: dict) -> str:
-    """What `events.digest_of` hashes (the template checks that both agree before it is used)."""
-    order = events._positions(dct)
-    doc = events._flat(dct, order)
-    subs = dct.get("subprocesses") or {}
-    doc["subprocesses"] = {order.get(k, "#?"): events._flat(v, order) for k, v in subs.items()}
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return events._UUID.sub(lambda m: '"' + order.get(m.group(1), "#?") + '"', text)
-
-
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -166,17 +156,15 @@ class _Template:
             raise Invalid("bulk creation needs a process that starts into human tasks only (no timers, messages "
                           "or immediate completion); use create_case")
         self.ready = inst.human_tasks()
-        self.dues = [instances._duration(t.due) for t in self.ready]
+        self.dues = [instances.duration(t.due) for t in self.ready]
         self.status = instances.status_of(rec, inst, [t.properties for t in self.ready])
         state = inst.dump()
         self.parts, uuids = _cut(state)
         self.n_uuids = len(uuids)
         self.names = [f"u{i}" for i in range(self.n_uuids)]
         self.task_slots = [uuids[t.uuid] for t in self.ready]  # the ready tasks' UUID slots, in order
-        dct = json.loads(state)
-        text = _digest_text(dct)
-        self.digest_parts, none = _cut(text)
-        self.digest_ok = not none and hashlib.sha256(text.encode()).hexdigest() == events.digest_of(json.loads(state))
+        self.digest_parts, none = _cut(events.digest_text(json.loads(state)))
+        self.digest_ok = not none
 
     def render(self, values: dict[str, str]) -> tuple[str, str, list[str]]:
         """(state, its reproducible digest, the ready tasks' new UUIDs) for one case's encoded start data."""
@@ -383,30 +371,17 @@ def _batch(actor: User, camp: Campaign, todo: list, regions: dict, now: datetime
             role = resolve_role(t.lane or "", rec)
             if role == "expert":
                 raise Invalid("bulk creation does not draw experts; use create_case")
-            task_rows.append({
-                "case_id": case_id, "task_uuid": task_uuid, "element": t.element, "title": t.title,
-                "title_en": t.properties.get("title_en"), "form": t.form, "role": role,
-                "scope": task_scope(role, rec, t.properties), "state": "open", "tier": TIER,
-                "province_code": prov, "city_code": ent.city_code, "due_at": (now + due) if due else None,
-                "created_at": now, "claimed_by": None, "draft": None, "completed_at": None, "completed_by": None})
-        event_rows.append(_event(rec, actor.id, now, digest, data, {
-            "tier": TIER, "campaign": camp.year, "enterprise": ent.credit_code}))
+            task_rows.append(instances.inbox_row(rec, t, task_uuid, role, task_scope(role, rec, t.properties), due,
+                                                 now))
+        # the replay op holds the start data, which is what the root task holds after the start (`_Template.check`
+        # compares it with `events.replay_info`); both hold plain values only (checked above)
+        ev = events.event_row(rec, "case.created", actor.id, now, state=rec.state, digest=digest,
+                              data={"tier": TIER, "campaign": camp.year, "enterprise": ent.credit_code},
+                              replay={"op": "start", "data": data}, plain=True)
+        rec.event_seq, rec.last_hash = ev["seq"], ev["hash"]
+        event_rows.append(ev)
         rec.lock_version = 2  # create_case inserts the row, then writes it once with the version check
         case_rows.append(rec.__dict__.copy())
     _insert_rows(case_rows, task_rows, event_rows)
     return len(case_rows), {"cases": len(case_rows), "human_tasks": len(task_rows), "case_events": len(event_rows)}
 
-
-def _event(rec, actor_id: int, at: datetime, digest: str, start: dict, data: dict) -> dict:
-    """The `case.created` row as `events.append` builds it (which also executes it, one by one). The replay op
-    holds the start data, which is what the root task holds after the start (`_Template.check` compares it with
-    `events.replay_info`); both data dicts hold plain values only, so the JSON round trip is the identity."""
-    sh = events.state_hash(rec.state)
-    replay = {"op": "start", "data": start}
-    fields = events.event_fields(rec.id, 1, at, actor_id, "case.created", None, None, data, rec.process_version_id,
-                                 sh, digest, replay)
-    h = events.chain_hash(events.GENESIS, fields)
-    rec.event_seq, rec.last_hash = 1, h
-    return {"case_id": rec.id, "seq": 1, "at": at, "actor_id": actor_id, "action": "case.created",
-            "task_uuid": None, "element": None, "data": data, "process_version_id": rec.process_version_id,
-            "state_hash": sh, "digest": digest, "replay": replay, "prev_hash": events.GENESIS, "hash": h}
