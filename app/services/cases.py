@@ -16,6 +16,17 @@ OPEN_STATUSES_EXCLUDED = ("rejected", "withdrawn", "expired")
 DEADLINE_TIERS = ("excellent", "lighthouse")  # their diagrams run timers on the campaign's dates
 
 
+def campaign_by_year(year) -> Campaign:
+    """The campaign of that year, or Invalid (422) naming the field."""
+    try:
+        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
+    except (TypeError, ValueError):
+        camp = None
+    if camp is None:
+        raise Invalid("unknown campaign", errors={"campaign": "unknown campaign"})
+    return camp
+
+
 def end_of_day(d) -> datetime:
     """A deadline date ends at 24:00 Asia/Shanghai."""
     return datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)

@@ -4,23 +4,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Campaign, Case, CaseList, CaseListEntry, User
+from app.models import Case, CaseList, CaseListEntry, User
 from app.services import clock, instances, messages, quotas
-from app.services.cases import end_of_day
+from app.services.cases import campaign_by_year, end_of_day
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.scope import can_view_case, case_filter
 
 CERTIFIERS = ("provincial_reviewer", "soe_reviewer")
-
-
-def _campaign(year) -> Campaign:
-    try:
-        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
-    except (TypeError, ValueError):
-        camp = None
-    if camp is None:
-        raise Invalid("unknown campaign", errors={"campaign": "unknown campaign"})
-    return camp
 
 
 def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
@@ -28,7 +18,7 @@ def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseLi
         raise Forbidden("only a certifier (provincial department or central SOE group) publishes a certified list")
     if tier != "advanced":
         raise Invalid("certified lists are published for the advanced tier", errors={"tier": "must be advanced"})
-    camp = _campaign(campaign_year)
+    camp = campaign_by_year(campaign_year)
     if not isinstance(case_ids, list) or not case_ids or len(set(case_ids)) != len(case_ids) \
             or not all(isinstance(c, int) for c in case_ids):
         raise Invalid("case_ids must be a non-empty list of distinct case ids", errors={"case_ids": "invalid"})
@@ -69,7 +59,7 @@ def recommend(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
         raise Invalid("recommendation lists are for the excellent and lighthouse tiers", errors={"tier": "invalid"})
     if actor.role not in RECOMMENDERS[tier]:
         raise Forbidden(f"only {' or '.join(RECOMMENDERS[tier])} recommend for {tier}")
-    camp = _campaign(campaign_year)
+    camp = campaign_by_year(campaign_year)
     if not isinstance(case_ids, list) or len(set(case_ids)) != len(case_ids) \
             or not all(isinstance(c, int) for c in case_ids):
         raise Invalid("case_ids must be a list of distinct case ids in priority order", errors={"case_ids": "invalid"})
@@ -146,7 +136,7 @@ def list_json(lst: CaseList) -> dict:
 def candidates(actor: User, kind: str, tier: str, campaign_year) -> dict:
     """What a certifier or recommender may put on a list now: the cases of its scope waiting for it, the quota
     (or why it cannot be computed) and the deadline."""
-    camp = _campaign(campaign_year)
+    camp = campaign_by_year(campaign_year)
     waiting_status = "approved" if kind == "certified" else "recommendation"
     rows = list(db.session.scalars(select(Case).where(case_filter(actor), Case.tier == tier,
                                                       Case.campaign_id == camp.id, Case.status == waiting_status)

@@ -63,16 +63,6 @@ class Result:
 
 
 # -- who and what --------------------------------------------------------------------------------------------------
-def _campaign(year) -> Campaign:
-    try:
-        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
-    except (TypeError, ValueError):
-        camp = None
-    if camp is None:
-        raise Invalid("unknown campaign", errors={"campaign": "unknown campaign"})
-    return camp
-
-
 def _recommenders() -> dict[str, str]:
     """Region code -> the province that recommends for it (cities mapped up), as create_case maps them."""
     return {code: (prov or code) for code, prov in db.session.execute(select(Region.code, Region.province_code))}
@@ -246,7 +236,7 @@ def open_basic(actor: User, campaign_year, province: str | None = None, credit_c
     if batch < 1:
         raise Invalid("the batch size must be positive", errors={"batch": "positive"})
     t0 = time.perf_counter()
-    camp = _campaign(campaign_year)
+    camp = cases.campaign_by_year(campaign_year)
     province = _authorize(actor, province)
     regions = _recommenders()
     if province is not None and province not in regions:
