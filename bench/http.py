@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.rows import emit, row
+from bench.world import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,26 +36,19 @@ def _free_port() -> int:
 
 
 def prepare(url: str, n: int, tmp: str) -> list[tuple[str, int]]:
-    from flask_migrate import upgrade
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from app import create_app
     from app.extensions import db
     from app.models import Campaign, Enterprise, HumanTask, User
-    from app.services import auth, cases, demo
+    from app.services import auth, cases
     from app.services.credit_code import with_check_char
     from app.uow import unit_of_work
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                       "UPLOAD_DIR": f"{tmp}/files", "API_TOKEN_HOURS": 24 * 365})
     with app.app_context():
-        if url.startswith("postgresql"):
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade(revision="heads")
-        with unit_of_work():
-            demo.load_demo()
+        fresh_database(url)
         with unit_of_work():
             for i in range(n):
                 db.session.add(Enterprise(credit_code=with_check_char(f"9133010{i:010d}"), name=f"bench {i}",

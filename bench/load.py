@@ -58,6 +58,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.http import _free_port, drive  # noqa: E402
+from bench.world import fresh_database  # noqa: E402
 
 PROVINCES = ("330000", "320000", "370000", "440000")  # Zhejiang, Jiangsu, Shandong, Guangdong
 RACE_PROVINCE = "440000"  # only the racer reviews this province's cases, so its races have no third party
@@ -155,12 +156,11 @@ def _timer_case(ent, campaign_id: int, info, fire_at: datetime, now: datetime) -
 def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: float) -> World:
     """A fresh schema with the demo world and `users` distinct users with tokens and work (see the module doc).
     Timer cases fire between `timers_from` and `timers_from + timers_span` seconds from now."""
-    from flask_migrate import upgrade
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from app.extensions import db
     from app.models import Campaign, Enterprise, HumanTask, TierRecord, User
-    from app.services import attachments, auth, cases, demo, processes, tasks
+    from app.services import attachments, auth, cases, processes, tasks
     from app.services.clock import FixedClock, SystemClock, get_clock, set_clock
     from app.services.credit_code import with_check_char
     from app.uow import unit_of_work
@@ -173,13 +173,7 @@ def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: flo
     try:
         with app.app_context():
             set_clock(SystemClock())
-            if url.startswith("postgresql"):
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            upgrade(revision="heads")
-            with unit_of_work():
-                demo.load_demo()
+            fresh_database(url)
             with unit_of_work():
                 for i in range(n_ent):
                     soe = i % 10 == 9
