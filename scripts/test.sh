@@ -4,7 +4,8 @@
 #      (installed with apt-get when running as root)
 #   2. ruff check app workflows tests
 #   3. pytest -q on SQLite (all tests, browser tests included)
-#   4. pytest -q -m "not browser" tests/services tests/api tests/audit tests/security tests/timers with
+#   4. pytest -q -m "not browser" tests/services tests/api tests/audit tests/security tests/timers
+#      tests/inbox tests/admin with
 #      TEST_DATABASE_URL on a throwaway PostgreSQL (scripts/pg_temp.sh). That
 #      server is started before step 3 and stopped on exit; both runs get its
 #      URL as TEST_POSTGRES_URL, for the tests marked `postgres`.
@@ -147,7 +148,7 @@ esac
 # --- 4. PostgreSQL ------------------------------------------------------------------
 if [ -n "$PG_URL" ]; then
     pg_dirs=()
-    for d in tests/services tests/api tests/audit tests/security tests/timers; do
+    for d in tests/services tests/api tests/audit tests/security tests/timers tests/inbox tests/admin; do
         [ -d "$d" ] && pg_dirs+=("$d")
     done
     if [ "${#pg_dirs[@]}" = 0 ]; then
