@@ -428,6 +428,20 @@ def _conditions(ts):
             yield src
 
 
+def _refused(src: str, mode: str, el: str, label: str, problems: list) -> bool:
+    """The sandbox policy (a script in "exec" mode, an expression in "eval" mode) and the builtins it may name:
+    each problem appended for `el`; True when the policy refused the text outright."""
+    try:
+        (check_script if mode == "exec" else check_expression)(src)
+    except ScriptPolicyError as exc:
+        problems.append({"element": el, "message": f"{label} refused: {exc.message}"})
+        return True
+    absent = _absent(src, mode)
+    if absent:
+        problems.append({"element": el, "message": f"{label} refused: {absent}"})
+    return False
+
+
 def form_fields(schema: dict) -> set[str]:
     props = schema.get("properties") if isinstance(schema, dict) else None
     return set(props) if isinstance(props, dict) else set()
@@ -455,25 +469,12 @@ def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms:
         for attr, src in scripts:
             if attr != "script" and not src:
                 continue
-            label = "script" if attr == "script" else attr
-            try:
-                check_script(src)
-            except ScriptPolicyError as exc:
-                problems.append({"element": el, "message": f"{label} refused: {exc.message}"})
+            if _refused(src, "exec", el, "script" if attr == "script" else attr, problems):
                 continue
-            absent = _absent(src, "exec")
-            if absent:
-                problems.append({"element": el, "message": f"{label} refused: {absent}"})
             provided |= _names(src, "exec")[1]
         for src in _conditions(ts):
-            try:
-                check_expression(src)
-            except ScriptPolicyError as exc:
-                problems.append({"element": el, "message": f"condition refused: {exc.message}"})
+            if _refused(src, "eval", el, "condition", problems):
                 continue
-            absent = _absent(src, "eval")
-            if absent:
-                problems.append({"element": el, "message": f"condition refused: {absent}"})
             reads.append((el, src, _names(src, "eval")[0]))
         for attr in ("data_output", "output_item", "input_item"):
             ref = getattr(ts, attr, None)
