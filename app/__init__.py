@@ -34,6 +34,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         _sqlite_pragmas(app)
 
+    from app.settings import install
+
+    install(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)

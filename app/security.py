@@ -9,9 +9,9 @@ from flask_login import current_user, logout_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.errors import ServiceError
 from app.extensions import db
 from app.services import accounts, clock
-from app.services.errors import ServiceError
 from app.uow import unit_of_work
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

@@ -4,8 +4,8 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.errors import Conflict, Unavailable
 from app.extensions import db
-from app.services.errors import Conflict, Unavailable
 
 
 @contextmanager

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.api import body, error, token_required
+from app.errors import Invalid, ServiceError
 from app.extensions import csrf
 from app.services import case_migrations, clock, drafts, versions
-from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

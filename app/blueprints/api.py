@@ -6,9 +6,9 @@ from flask import Blueprint, g, jsonify, request, send_file
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from app.errors import Forbidden, Invalid, ServiceError, Unauthorized
 from app.extensions import csrf, db
 from app.services import attachments, auth, cases, events, lists, objections, processes, tasks
-from app.services.errors import Forbidden, Invalid, ServiceError, Unauthorized
 from app.uow import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

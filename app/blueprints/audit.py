@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.api import body, error, token_required
+from app.errors import Invalid, ServiceError
 from app.extensions import csrf
-from app.services import anchors, audit, clock, processes, replay
-from app.services.errors import Invalid, ServiceError
+from app.services import anchors, audit, clock, processes, replay, users
 from app.uow import unit_of_work
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -123,7 +123,7 @@ def case(case_id):
         if exc.status != 404:
             raise
         failure, status = exc, 404
-    names = audit.usernames([e.actor_id for e in rows])
+    names = users.usernames([e.actor_id for e in rows])
     info = processes.version_info(c.process_version_id)
     return render_template("audit/case.html", case=c, rows=rows, at=at, last=len(rows), state=state,
                            failure=failure, names=names, abandoned=replay.abandoned_steps(rows),

@@ -5,11 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
+from app.errors import Unauthorized
 from app.extensions import db, login_manager
 from app.models import User
 from app.security import mark_login
 from app.services import auth
-from app.services.errors import Unauthorized
 
 bp = Blueprint("auth", __name__)
 

@@ -7,8 +7,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.errors import ServiceError
 from app.services import inbox
-from app.services.errors import ServiceError
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 

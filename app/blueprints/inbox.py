@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from app.blueprints import formdata
 from app.blueprints.api import body, error, token_required
+from app.errors import Conflict, Invalid, ServiceError
 from app.extensions import csrf, db
 from app.models import Case, HumanTask
 from app.services import inbox, processes, tasks
-from app.services.errors import Conflict, Invalid, ServiceError
 from app.uow import unit_of_work
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")

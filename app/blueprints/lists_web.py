@@ -4,10 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import Campaign
 from app.services import lists
-from app.services.errors import ServiceError
 from app.uow import unit_of_work
 
 bp = Blueprint("lists_web", __name__, url_prefix="/lists")

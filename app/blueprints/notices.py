@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.errors import Invalid, ServiceError
 from app.services import objections
-from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")

@@ -3,9 +3,9 @@ calendar in use. Bearer tokens and the API's error shape, like `api.py`."""
 from flask import Blueprint, g, jsonify
 
 from app.blueprints.api import body, error, token_required
+from app.errors import ServiceError
 from app.extensions import csrf
 from app.services import deadlines, reminders, workdays
-from app.services.errors import ServiceError
 from app.uow import unit_of_work
 
 api_bp = Blueprint("scheduling_api", __name__, url_prefix="/api/v1")

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from app.blueprints import formdata
 from app.blueprints.inbox import inbox_context
+from app.errors import Invalid, ServiceError
 from app.extensions import db
 from app.models import Attachment, Campaign, CaseEvent, Enterprise, HumanTask, User
 from app.services import attachments, audit, cases, inbox, processes, tasks
-from app.services.errors import Invalid, ServiceError
 from app.uow import unit_of_work
 
 bp = Blueprint("web", __name__)

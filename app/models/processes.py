@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -51,3 +51,15 @@ class DecisionTable(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     message: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# editor drafts, one per process model (migration 0008); services/drafts.py works on it with Core statements
+DRAFTS = Table(
+    "process_drafts", db.metadata,
+    Column("key", String(64), primary_key=True),
+    Column("bpmn_xml", LargeBinary, nullable=False),
+    Column("forms", JSON, nullable=False),
+    Column("author_id", Integer, ForeignKey("users.id")),
+    Column("updated_at", DateTime, nullable=False),
+    extend_existing=True,
+)

@@ -9,13 +9,13 @@ worker process and every restart sees the same counts. Time comes from the injec
 import math
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 
+from app.errors import Invalid, ServiceError
 from app.extensions import db
 from app.models.security import LoginFailure
 from app.services import clock
-from app.services.errors import Invalid, ServiceError
+from app.settings import settings
 
 MIN_LENGTH = 10
 
@@ -65,7 +65,7 @@ def check_password(password, username: str | None = None) -> None:
 # --- throttling -------------------------------------------------------------------------------------------------
 
 def _window() -> timedelta:
-    return timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+    return timedelta(minutes=settings().login_window_minutes)
 
 
 def _retry_after(oldest: datetime | None, now: datetime) -> int:
@@ -82,8 +82,8 @@ def check_throttle(username: str, address: str) -> None:
     """Raise Throttled when this account or this address has too many recent failures."""
     now = clock.now()
     since = now - _window()
-    limits = ((LoginFailure.username, _key(username), current_app.config["LOGIN_MAX_FAILURES"], "account"),
-              (LoginFailure.address, address[:64], current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"], "address"))
+    limits = ((LoginFailure.username, _key(username), settings().login_max_failures, "account"),
+              (LoginFailure.address, address[:64], settings().login_max_failures_per_address, "address"))
     for column, value, limit, what in limits:
         if limit <= 0:
             continue

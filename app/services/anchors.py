@@ -12,16 +12,16 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select, tuple_
 
 from app.extensions import db
 from app.models import CaseEvent
 from app.services.events import GENESIS, canonical
+from app.settings import settings
 
 
 def path() -> Path:
-    return Path(current_app.config["AUDIT_ANCHOR_FILE"])
+    return Path(settings().audit_anchor_file)
 
 
 def current_heads() -> dict[str, list]:

@@ -4,13 +4,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 
+from app.errors import Forbidden, NotFound, TooLarge, UnsupportedType
 from app.extensions import db
 from app.models import Attachment, HumanTask, User
 from app.services import cases, clock, events, instances
-from app.services.errors import Forbidden, NotFound, TooLarge, UnsupportedType
+from app.settings import settings
 
 # what the first bytes of each allowed type look like; the name's extension alone proves nothing
 MAGIC = {
@@ -36,7 +36,7 @@ def _safe_name(name: str) -> str:
 
 
 def store_path(sha: str) -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / sha[:2] / sha
+    return Path(settings().upload_dir) / sha[:2] / sha
 
 
 def may_upload(actor: User, case) -> bool:
@@ -64,12 +64,12 @@ def store(actor: User, case, filename: str, stream) -> Attachment:
     case's own people, or the evidence of an objection during a public notice)."""
     name = _safe_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = [t.strip().lower() for t in current_app.config["ALLOWED_UPLOAD_TYPES"]]
+    allowed = [t.strip().lower() for t in settings().allowed_upload_types]
     if ext not in allowed or ext not in MAGIC:
         raise UnsupportedType(f"file type {ext or '(none)'!r} is not allowed; allowed: {', '.join(allowed)}")
-    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    limit = settings().max_upload_mb * 1024 * 1024
     digest, size = hashlib.sha256(), 0
-    root = Path(current_app.config["UPLOAD_DIR"])
+    root = Path(settings().upload_dir)
     root.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-")
     try:
@@ -78,7 +78,7 @@ def store(actor: User, case, filename: str, stream) -> Attachment:
             while chunk := stream.read(64 * 1024):
                 size += len(chunk)
                 if size > limit:
-                    raise TooLarge(f"file larger than {current_app.config['MAX_UPLOAD_MB']} MB")
+                    raise TooLarge(f"file larger than {settings().max_upload_mb} MB")
                 if len(head) < 16:
                     head += chunk[:16]
                 digest.update(chunk)

@@ -4,11 +4,11 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, User
 from app.services import anchors, events, instances, replay
 from app.services.clock import SHANGHAI
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.scope import can_view_case
 
 AUDIT_ROLES = ("auditor", "national_reviewer", "admin")
@@ -163,10 +163,6 @@ def rewind(actor: User, case_id: int, to: int, reason: str, now: datetime) -> di
 
 
 
-def usernames(ids) -> dict[int, str]:
-    return replay._usernames(ids)
-
-
 def diagram_xml(version_id: int) -> bytes:
     """The BPMN XML of a deployed version, for the diagram viewer."""
     from app.models import ProcessVersion
@@ -175,3 +171,24 @@ def diagram_xml(version_id: int) -> bytes:
     if row is None:
         raise NotFound("no such process version")
     return row.bpmn_xml
+
+
+def verify_all(case_id: int | None = None, with_replay: bool = False) -> dict:
+    """`audit verify`: every hash chain (or one case's), optionally replayed, the anchor log, and (for all cases) the
+    system chain. `broken` lists (case_id, seq, why); `problems` the anchor and system-chain disagreements."""
+    from app.services import system_events
+
+    ids = [case_id] if case_id else list(db.session.scalars(select(Case.id).order_by(Case.id)))
+    broken = []
+    for cid in ids:
+        ok, seq, why = events.verify_case(cid)
+        if ok and with_replay:
+            ok, seq, why = replay_all(cid)
+        if not ok:
+            broken.append((cid, seq, why))
+    problems = anchors.verify(case_id)
+    if not case_id:  # the system chain: deployments, user and role changes
+        ok, seq, why = system_events.verify()
+        if not ok:
+            problems.append(f"system chain: broken at event {seq}: {why}")
+    return {"checked": len(ids), "broken": broken, "problems": problems, "anchors": len(anchors.read())}

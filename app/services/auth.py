@@ -4,14 +4,14 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.errors import Unauthorized
 from app.extensions import db
 from app.models import ApiToken, User
 from app.services import accounts, clock
-from app.services.errors import Unauthorized
+from app.settings import settings
 
 _DUMMY = generate_password_hash("timing-equaliser")
 
@@ -19,7 +19,7 @@ _DUMMY = generate_password_hash("timing-equaliser")
 def hash_password(password: str, username: str | None = None) -> str:
     """Hash a new password after checking it against the policy (services.accounts): Invalid when it fails."""
     accounts.check_password(password, username)
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return generate_password_hash(password, method=settings().password_hash_method)
 
 
 def authenticate(username: str, password: str) -> User:
@@ -40,7 +40,7 @@ def issue_token(user: User) -> str:
     token = secrets.token_urlsafe(32)
     now = clock.now()
     db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now,
-                            expires_at=now + timedelta(hours=current_app.config["API_TOKEN_HOURS"])))
+                            expires_at=now + timedelta(hours=settings().api_token_hours)))
     return token
 
 

@@ -15,17 +15,17 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy.engine import make_url
 
-from app.services.errors import Invalid, Unavailable
+from app.errors import Invalid, Unavailable
+from app.settings import settings
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 
 
 def _url():
-    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    return make_url(settings().database_url)
 
 
 def _sqlite_path() -> str:

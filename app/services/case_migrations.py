@@ -14,10 +14,10 @@ compares the digest recorded with the event; a difference stops replay there wit
 """
 from sqlalchemy import select, update
 
+from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Campaign, Case, HumanTask, ProcessVersion, User
 from app.services import events, instances, processes, versions
-from app.services.errors import Conflict, Invalid, NotFound
 from app.uow import unit_of_work
 from workflows.errors import EngineError
 from workflows.instance import Instance

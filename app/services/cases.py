@@ -3,11 +3,11 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
+from app.errors import Forbidden, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
 from app.services import clock, deadlines, eligibility, events, instances, processes
 from app.services.clock import SHANGHAI
-from app.services.errors import Forbidden, Ineligible, Invalid, NotFound
 from app.services.scope import can_view_case, case_filter
 from workflows.errors import EngineError
 from workflows.instance import Instance

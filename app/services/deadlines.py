@@ -13,11 +13,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, CampaignDeadline, Case, User
 from app.models.scheduling import DeadlineExtension
 from app.services import clock, events, instances, processes
-from app.services.errors import Forbidden, Invalid, NotFound
 from workflows.instance import Instance
 
 FIELDS = ("application_deadline", "recommendation_deadline")

@@ -1,25 +1,15 @@
 """Drafts of process diagrams: what an administrator saves in the editor without deploying. A draft changes
 nothing that runs: cases and new cases use deployed versions only. One draft per process model; deploying it
 discards it."""
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Table, delete, insert, select
+from sqlalchemy import delete, insert, select
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models import User
+from app.models.processes import DRAFTS
 from app.services import processes, versions
-from app.services.errors import Invalid
 from workflows.errors import DiagramError
 from workflows.xml import load_xml
-
-# migration 0008
-DRAFTS = Table(
-    "process_drafts", db.metadata,
-    Column("key", String(64), primary_key=True),
-    Column("bpmn_xml", LargeBinary, nullable=False),
-    Column("forms", JSON, nullable=False),
-    Column("author_id", Integer, ForeignKey("users.id")),
-    Column("updated_at", DateTime, nullable=False),
-    extend_existing=True,
-)
 
 NEW_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

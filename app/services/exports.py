@@ -82,7 +82,7 @@ def to_xlsx(lst: CaseList) -> bytes:
 def render(lst: CaseList, fmt: str) -> tuple[bytes, str, str]:
     """(content, mimetype, file name) of a list in `fmt` (xlsx or csv)."""
     if fmt not in ("xlsx", "csv"):
-        from app.services.errors import Invalid
+        from app.errors import Invalid
 
         raise Invalid("format is xlsx or csv", errors={"format": "xlsx or csv"})
     data = to_xlsx(lst) if fmt == "xlsx" else to_csv(lst)

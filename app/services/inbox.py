@@ -15,11 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 
+from app.errors import Forbidden, Invalid, ServiceError
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, SoeGroup, User
-from app.services import clock, tasks
+from app.services import clock, tasks, users
 from app.services.clock import SHANGHAI
-from app.services.errors import Forbidden, Invalid, ServiceError
 from app.services.scope import NATIONAL_READERS, case_filter
 
 DUE_SOON_DAYS = 3
@@ -274,8 +274,7 @@ def inbox_page(actor: User, f: Filters) -> InboxPage:
     rows = list(db.session.scalars(select(HumanTask).where(*where).order_by(*_order(f))
                                    .limit(f.per_page).offset((page - 1) * f.per_page)))
     counts, counted_at = _counts(actor, f, now, soon)
-    ids = {r.claimed_by for r in rows if r.claimed_by}
-    claimants = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+    claimants = users.usernames(r.claimed_by for r in rows)
     return InboxPage(filters=replace(f, page=page), rows=rows, total=total, pages=pages, counts=counts,
                      claimants=claimants, now=now, soon_before=soon, counted_at=counted_at, subjects=_subjects(rows))
 

@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Case, HumanTask, TierRecord, TimerRow
 from app.models.cases import FINAL_STATUSES
 from app.services import events, experts
-from app.services.errors import Conflict
 from app.services.scope import resolve_role, task_scope
 from workflows.instance import Instance
 

@@ -2,10 +2,10 @@
 had, and for each tier whether it may apply now (and why not). Eligibility comes only from this history."""
 from sqlalchemy import select
 
+from app.errors import NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, User
 from app.services import eligibility
-from app.services.errors import NotFound
 from app.services.scope import NATIONAL_READERS
 
 

@@ -3,11 +3,11 @@ through a BPMN message, in the same transaction that records the list (all or no
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Case, CaseList, CaseListEntry, User
 from app.services import clock, instances, messages, quotas
 from app.services.cases import campaign_by_year, end_of_day
-from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.scope import can_view_case, case_filter
 
 CERTIFIERS = ("provincial_reviewer", "soe_reviewer")

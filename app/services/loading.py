@@ -6,6 +6,7 @@ import yaml
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models import (
     DEPARTMENTS,
@@ -22,7 +23,6 @@ from app.models import (
 from app.services import system_events
 from app.services.auth import hash_password
 from app.services.credit_code import credit_code_error
-from app.services.errors import Invalid
 
 MAX_BYTES = 50 * 1024 * 1024
 NOTICE_DEADLINE_TIERS = ("excellent", "lighthouse")  # the tiers the notice sets application dates for

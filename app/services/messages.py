@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Campaign
 from app.services import events, instances, processes
-from app.services.errors import Conflict
 from app.services.instances import CaseRecord
 from workflows.errors import EngineError
 from workflows.instance import Instance

@@ -2,10 +2,10 @@
 until a national reviewer decides (the diagram's objection task); the decision resolves every open objection."""
 from sqlalchemy import select, update
 
+from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Case, Enterprise, Objection, User
 from app.services import clock, events, instances, messages
-from app.services.errors import Forbidden, Invalid, NotFound
 
 NOTICE_STATUSES = ("public_notice", "objection_review")
 

@@ -28,10 +28,10 @@ from datetime import datetime
 
 from sqlalchemy import exists, insert, select, text, update
 
+from app.errors import Forbidden, Ineligible, Invalid
 from app.extensions import db
 from app.models import Campaign, Case, CaseEvent, Enterprise, HumanTask, Region, User
 from app.services import cases, clock, deadlines, eligibility, events, instances, processes
-from app.services.errors import Forbidden, Ineligible, Invalid
 from app.services.scope import resolve_role, task_scope
 from workflows.errors import EngineError
 from workflows.instance import Instance

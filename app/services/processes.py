@@ -3,15 +3,15 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import current_app
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
+from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.models import ProcessModel, ProcessVersion
 from app.services import clock, system_events
-from app.services.errors import Invalid, NotFound
 from app.services.scope import KNOWN_LANES
+from app.settings import settings
 from workflows.errors import DiagramError
 from workflows.parsing import SPEC_CACHE, SpecBundle, check_bundle, is_human, parse_bpmn, task_properties
 
@@ -26,7 +26,7 @@ _validators: dict = {}
 
 
 def forms_dir() -> Path:
-    return Path(current_app.config["BPMN_DIR"]) / "forms"
+    return Path(settings().bpmn_dir) / "forms"
 
 
 def _referenced_forms(bundle: SpecBundle) -> set[str]:
@@ -57,7 +57,7 @@ def diagram_problems(bpmn_xml: bytes, forms: dict | None = None, case_rules: boo
     need forms, and conditions may only read data that a form, a script or the start data provides. A model not
     bound to a tier is only checked for what the engine itself needs."""
     try:
-        bundle = parse_bpmn(bpmn_xml, max_bytes=current_app.config.get("MAX_DIAGRAM_BYTES", 5 * 1024 * 1024))
+        bundle = parse_bpmn(bpmn_xml, max_bytes=settings().max_diagram_bytes)
     except DiagramError as exc:
         return None, {}, exc.errors
     forms = _collect_forms(_referenced_forms(bundle), forms or {})
@@ -117,7 +117,7 @@ def sync_builtin(author_id: int | None = None) -> list[ProcessVersion]:
     """Deploy the diagrams shipped in bpmn/ when they changed (idempotent)."""
     out = []
     for stem, (tier, name) in BUILTIN.items():
-        xml = (Path(current_app.config["BPMN_DIR"]) / f"{stem}.bpmn").read_bytes()
+        xml = (Path(settings().bpmn_dir) / f"{stem}.bpmn").read_bytes()
         out.append(deploy(stem, xml, author_id, message="built-in diagram", tier=tier, name=name))
     return out
 

@@ -3,13 +3,13 @@ recommender's inputs from the regions table. A quota that cannot be computed is 
 import hashlib
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models import DecisionTable, Region
 from app.services import clock, system_events
-from app.services.errors import Invalid
+from app.settings import settings
 from workflows.decisions import decide, load_decision
 from workflows.errors import DiagramError, EngineError
 
@@ -38,7 +38,7 @@ def deploy(key: str, dmn_xml: bytes, author_id: int | None, message: str | None 
 
 def sync_builtin() -> None:
     for key in TABLES.values():
-        deploy(key, (Path(current_app.config["BPMN_DIR"]) / f"{key}.dmn").read_bytes(), None, "built-in table")
+        deploy(key, (Path(settings().bpmn_dir) / f"{key}.dmn").read_bytes(), None, "built-in table")
 
 
 def latest_table(key: str) -> DecisionTable | None:

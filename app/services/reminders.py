@@ -14,7 +14,6 @@ import smtplib
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 
-from flask import current_app
 from sqlalchemy import and_, select, update
 
 from app.extensions import db
@@ -22,6 +21,7 @@ from app.models import HumanTask, User
 from app.models.scheduling import USER_EMAILS, Reminder
 from app.services import events, instances
 from app.services.clock import SHANGHAI
+from app.settings import settings
 
 log = logging.getLogger("tierflow.reminders")
 KINDS = ("before_7d", "before_1d", "due_day", "overdue")
@@ -97,13 +97,13 @@ def sweep(now: datetime) -> int:
     for r in inserted:
         if r["kind"] == "overdue":
             _overdue_event(r, elements[r["task_id"]], now)
-    if inserted and current_app.config.get("SMTP_HOST"):
+    if inserted and settings().smtp_host:
         _email(inserted, now)
     return len(inserted)
 
 
 def _overdue_event(row: dict, element: str, now: datetime) -> None:
-    from app.services.errors import ServiceError
+    from app.errors import ServiceError
     from app.uow import unit_of_work
 
     try:
@@ -123,20 +123,20 @@ def _overdue_event(row: dict, element: str, now: datetime) -> None:
 def _email(rows: list[dict], now: datetime) -> None:
     from app.uow import unit_of_work
 
-    cfg = current_app.config
+    cfg = settings()
     for r in rows:
         to = _addresses(r["role"], r["scope"])
         if not to:
             continue
         msg = EmailMessage()
-        msg["From"] = cfg["MAIL_FROM"]
+        msg["From"] = cfg.mail_from
         msg["To"] = ", ".join(to)
         msg["Subject"] = f"[Tierflow] {SUBJECT[r['kind']]}: case {r['case_id']}"
         due = r["due_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         msg.set_content(f"案件 {r['case_id']} 的任务 {r['task_id']} 截止时间：{due}（北京时间）。\n"
                         f"Case {r['case_id']}, task {r['task_id']}: due {due} Asia/Shanghai ({r['kind']}).\n")
         try:
-            with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=10) as smtp:
+            with smtplib.SMTP(cfg.smtp_host, int(cfg.smtp_port), timeout=10) as smtp:
                 smtp.send_message(msg)
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("reminder e-mail for task %s not sent: %s", r["task_id"], exc)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.errors import NotFound, ServiceError
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask, User
-from app.services import events, processes
-from app.services.errors import NotFound, ServiceError
+from app.services import events, processes, users
 from app.services.scope import can_view_case, resolve_role
 from workflows.errors import EngineError, TaskNotReady
 from workflows.instance import Instance
@@ -197,17 +197,10 @@ def diff(before: dict, after: dict, prefix: str = "") -> dict:
     return out
 
 
-def _usernames(ids) -> dict[int, str]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
-
-
 def state_json(case: Case, rep: Replayed) -> dict:
     inst, ev = rep.inst, rep.event
     data = inst.case_data() if inst is not None else {}
-    names = _usernames([ev.actor_id, *rep.claims.values()])
+    names = users.usernames([ev.actor_id, *rep.claims.values()])
     event = events.to_json(ev)
     event["actor"] = names.get(ev.actor_id)
     event["abandoned_by"] = rep.abandoned.get(ev.seq)

@@ -20,14 +20,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.errors import Conflict, ServiceError
 from app.extensions import db
 from app.models.scheduling import SchedulerLease
 from app.services import timers
-from app.services.errors import Conflict, ServiceError
+from app.settings import settings
 
 log = logging.getLogger("tierflow.scheduler")
 LEASE = "scheduler"
@@ -49,7 +49,7 @@ class SweepResult:
 
 def _setting(name: str, default: int) -> int:
     try:
-        return int(current_app.config.get(name, default))
+        return int(settings().get(name, default))
     except RuntimeError:  # no app context
         return default
 

@@ -55,12 +55,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import Campaign, Case, Enterprise, HumanTask, TierRecord, TimerRow, User
 from app.services import attachments, cases, clock, deadlines, lists, objections, quotas, scheduler, tasks
 from app.services.clock import SHANGHAI, FixedClock
 from app.services.credit_code import check_char
-from app.services.errors import ServiceError
 
 PROVINCE, CITY = "330000", "330100"
 LH_PROVINCE, LH_CITY = "370000", "370200"  # lighthouse applicants: Shandong has the lighthouse quota input

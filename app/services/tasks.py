@@ -7,14 +7,14 @@ version counter refuses a stale write.
 import hashlib
 import json
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
+from app.errors import Conflict, Forbidden, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
 from app.services import clock, eligibility, events, instances, processes
-from app.services.errors import Conflict, Forbidden, Ineligible, Invalid, NotFound
 from app.services.scope import can_view_case
+from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
 from workflows.instance import Instance
 
@@ -241,7 +241,7 @@ def complete(actor: User, task_id: int, data) -> dict:
     if props.get("declare_hash") == "true":
         data["declared_hash"] = declared_hash(data, schema or {}, case)
     returning = data.get("decision") == "return"
-    if returning and case.revisions >= current_app.config["MAX_REVISIONS"]:
+    if returning and case.revisions >= settings().max_revisions:
         raise Invalid("this case was returned too often", errors={
             "decision": f"returned {case.revisions} times already; approve or reject"})
     now = clock.now()

@@ -7,10 +7,10 @@ import json
 from lxml import etree
 from sqlalchemy import func, select
 
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import Case, ProcessModel, ProcessVersion, User
-from app.services import processes
-from app.services.errors import Forbidden, NotFound
+from app.services import processes, users
 from workflows.errors import DiagramError
 from workflows.parsing import BPMN_NS
 from workflows.xml import load_xml
@@ -44,13 +44,8 @@ def get(key: str, number: int) -> ProcessVersion:
     return v
 
 
-def _authors(ids) -> dict:
-    ids = {i for i in ids if i}
-    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
-
-
 def version_json(v: ProcessVersion, authors: dict | None = None, full: bool = False) -> dict:
-    authors = authors if authors is not None else _authors([v.author_id])
+    authors = authors if authors is not None else users.usernames([v.author_id])
     out = {"key": v.model_key, "version": v.version, "id": v.id, "process_id": v.process_id,
            "content_hash": v.content_hash, "author": authors.get(v.author_id), "message": v.message,
            "created_at": v.created_at.isoformat(), "forms": sorted(v.forms or {})}
@@ -84,7 +79,7 @@ def list_versions(user: User, key: str) -> dict:
     model = _model(key)
     rows = list(db.session.scalars(select(ProcessVersion).where(ProcessVersion.model_key == key)
                                    .order_by(ProcessVersion.version.desc())))
-    authors = _authors(r.author_id for r in rows)
+    authors = users.usernames(r.author_id for r in rows)
     running = _running_by_version()
     items = []
     for r in rows:
@@ -273,7 +268,7 @@ def decision_tables(user: User) -> list[dict]:
     for key in keys:
         latest = _latest_table(key)
         out.append({"key": key, "version": latest.version, "message": latest.message,
-                    "created_at": latest.created_at.isoformat(), "author": _authors([latest.author_id])
+                    "created_at": latest.created_at.isoformat(), "author": users.usernames([latest.author_id])
                     .get(latest.author_id)})
     return out
 
@@ -295,8 +290,8 @@ def decision_table_xml(user: User, key: str) -> str:
 def deploy_decision_table(user: User, key: str, dmn_xml: bytes, message: str | None = None):
     """A new version of an existing decision table, after `check_dmn` (the quota service's own parse runs too)."""
     require_admin(user)
+    from app.errors import Invalid
     from app.services import quotas
-    from app.services.errors import Invalid
     from workflows.parsing import check_dmn
 
     latest = _latest_table(key)

@@ -14,13 +14,13 @@ from datetime import date, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from types import MappingProxyType
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models.calendar import CalendarDay
 from app.models.calendar import CalendarYear as YearRow
-from app.services.errors import Invalid
+from app.settings import available, settings
 from workflows import clock as engine_clock
 from workflows.clock import CalendarMissing, CalendarYear
 
@@ -56,9 +56,9 @@ def _read_year(year: int) -> CalendarYear | None:
 
 def loaded_year(year: int) -> CalendarYear | None:
     """The loaded calendar of `year` in the app's database, or None (also outside an app context)."""
-    if not has_app_context():
+    if not available():
         return None
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], year)
+    key = (settings().database_url, year)
     if key in _cache:
         return _cache[key]
     found = _read_year(year)

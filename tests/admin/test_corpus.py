@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.services import clock, processes
-from app.services.errors import Invalid
+from app.errors import Invalid
 from workflows.instance import Instance
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"

@@ -82,7 +82,7 @@ def test_a_key_naming_an_unknown_property_is_refused_on_the_events_it_covers():
 
 
 def test_the_deploy_api_refuses_it_too(app):
-    from app.services.errors import Invalid
+    from app.errors import Invalid
 
     with pytest.raises(Invalid) as info, unit_of_work():
         processes.deploy("corr_bad", diagram(expr="__import__('os')"), None, message="bad")

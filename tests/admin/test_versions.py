@@ -8,7 +8,7 @@ from app.config import ROOT
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask
 from app.services import case_migrations, cases, clock, processes, replay, tasks, versions
-from app.services.errors import ServiceError
+from app.errors import ServiceError
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask
 from app.services import audit, events, replay
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.uow import unit_of_work
 from tests.audit.helpers import basic_case, claim, complete, open_task, rechain
 from tests.conftest import user

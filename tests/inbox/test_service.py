@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models import CaseEvent, HumanTask
 from app.services import inbox, instances, tasks
-from app.services.errors import Conflict, Forbidden, Invalid
+from app.errors import Conflict, Forbidden, Invalid
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.inbox.conftest import case_of, submitted_basic

@@ -45,7 +45,7 @@ def test_an_event_written_meanwhile_by_another_step_answers_409_not_500(client):
     is written between the read and the append, in one request's unit of work."""
     from app.extensions import db
     from app.services import events, instances
-    from app.services.errors import Conflict
+    from app.errors import Conflict
     from app.uow import unit_of_work
     from tests.security.helpers import api_token
 
@@ -81,7 +81,7 @@ def test_two_simultaneous_applications_of_one_enterprise_make_one_case(app):
     from app.extensions import db
     from app.models import Case
     from app.services import cases
-    from app.services.errors import Ineligible
+    from app.errors import Ineligible
     from app.uow import unit_of_work
     from tests.conftest import user
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CaseEvent, HumanTask
 from app.services import cases, events, tasks
-from app.services.errors import Conflict
+from app.errors import Conflict
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT

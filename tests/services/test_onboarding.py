@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Campaign, CampaignDeadline, Case, CaseEvent, Enterprise, HumanTask
 from app.services import audit, cases, events, onboarding, tasks
 from app.services.credit_code import with_check_char
-from app.services.errors import Forbidden, Ineligible
+from app.errors import Forbidden, Ineligible
 from app.uow import unit_of_work
 from tests.conftest import START, allow_event_writes, user
 from tests.factories import GOOD_ASSESSMENT
@@ -201,7 +201,7 @@ def test_a_start_that_depends_on_more_than_the_data_stops_the_bulk_path(app):
     from pathlib import Path
     from types import SimpleNamespace
 
-    from app.services.errors import Invalid
+    from app.errors import Invalid
     from app.services.instances import CaseRecord
     from workflows.parsing import parse_bpmn
 

@@ -14,7 +14,7 @@ import pytest
 
 from app.services import simulation, workdays
 from app.services.clock import SHANGHAI
-from app.services.errors import ServiceError
+from app.errors import ServiceError
 
 N = 16  # every fourth factory applies for lighthouse: 4 applicants for Shandong's quota of 3
 YEAR = 2025

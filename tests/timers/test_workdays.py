@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from app.services import workdays
-from app.services.errors import Invalid
+from app.errors import Invalid
 
 
 def test_the_national_day_week_and_its_make_up_days():

@@ -1,0 +1,35 @@
+"""`flask cases open-basic ...`: the basic self-assessment case of every enterprise that has none, in batches."""
+import click
+
+from app.cli.common import actor, service_errors
+from app.services import onboarding
+
+group = click.Group("cases", help="Cases in bulk.")
+
+
+@group.command("open-basic")
+@click.option("--campaign", "year", required=True, type=int)
+@click.option("--province", default=None, help="only this province (GB/T 2260 code)")
+@click.option("--codes", "codes_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="only the enterprises whose credit codes this file lists, one a line")
+@click.option("--batch", default=5000, show_default=True, type=int, help="cases per committed transaction")
+@click.option("--as", "username", default="admin", show_default=True,
+              help="the administrator or provincial reviewer acting")
+def open_basic(year, province, codes_file, batch, username):
+    """Open the basic self-assessment case for every enterprise (of the province) that has none yet."""
+    user = actor(username)
+    codes = None
+    if codes_file:
+        with open(codes_file, encoding="utf-8") as fh:
+            codes = [line.strip() for line in fh if line.strip()]
+    with service_errors():
+        res = onboarding.open_basic(user, year, province=province, credit_codes=codes, batch=batch, echo=click.echo)
+    click.echo(f"opened {res.created} basic case(s) in campaign {res.campaign} in {res.batches} batch(es); "
+               f"skipped: {res.skipped_existing} with a case already, {res.ineligible} ineligible, "
+               f"{res.outside_scope} outside scope, {res.deadline_passed} past the deadline")
+    secs = max(res.seconds, 1e-9)
+    click.echo(f"{res.seconds:.1f} s: {res.created / secs:.0f} cases/s, {res.rows_written} rows "
+               f"({res.rows_written / secs:.0f} rows/s)")
+
+
+COMMANDS = (group,)
