@@ -19,7 +19,6 @@ from app.models import Campaign, Case, CaseEvent, CaseList, CaseListEntry, Human
 from app.models.scheduling import Reminder
 from app.services import attachments, cases, clock, inbox, processes, tasks
 from app.uow import unit_of_work
-from tests.admin.conftest import forget_deployed
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT
 from tests.security.helpers import PASSWORDS, csrf, fresh_client
@@ -97,12 +96,10 @@ GET_ROUTES = sorted({(e, r, args) for e, m, r, args in ROUTES if m == "GET"})
 
 @pytest.fixture
 def qc_model(app):
-    """Version 1 of this test's own process model; afterwards it is removed with its versions, the cases and the
-    caches keyed by version id (the test database is shared by the whole run)."""
-    with forget_deployed():
-        with unit_of_work():
-            processes.deploy(QC_KEY, _qc_xml(1), user("admin").id, tier=None)
-        yield
+    """Version 1 of this test's own process model (removed again after the test with everything else it made, and
+    the caches keyed by its version id: tests/conftest.py)."""
+    with unit_of_work():
+        processes.deploy(QC_KEY, _qc_xml(1), user("admin").id, tier=None)
 
 
 def _qc_xml(n: int) -> bytes:

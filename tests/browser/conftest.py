@@ -10,11 +10,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(autouse=True)
-def _db(db_context):
-    yield
-
-
 @pytest.fixture(scope="session")
 def live_server(app):
     """The base URL of the real app, served threaded on 127.0.0.1 with a free port."""

@@ -9,17 +9,10 @@ from app.extensions import db
 from app.models import Case
 from app.services import cases, processes
 from app.uow import unit_of_work
-from tests.admin.conftest import forget_deployed
 from tests.browser.helpers import screenshot
 from tests.conftest import user
 
 KEY = "basic_self_assessment"
-
-
-@pytest.fixture(autouse=True)
-def _deployed(db_context):
-    with forget_deployed():  # the version deployed here must not outlive the test
-        yield
 
 
 @pytest.mark.browser

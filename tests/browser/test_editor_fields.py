@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.services import processes
-from tests.admin.conftest import forget_deployed
 from tests.browser.helpers import screenshot, sign_in, watch_errors
 from tests.security.helpers import api_token, fresh_client
 from workflows.errors import EngineError
@@ -23,12 +22,6 @@ from workflows.parsing import BPMN_NS, message_correlations
 KEY = "advanced_certification"
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 NS = {"bpmn": BPMN_NS}
-
-
-@pytest.fixture(autouse=True)
-def _deployed(db_context):
-    with forget_deployed():  # the version deployed here must not outlive the test
-        yield
 
 
 def pick(page, element: str) -> None:

@@ -13,11 +13,6 @@ from tests.factories import GOOD_ASSESSMENT
 ZJ_ENTERPRISES = ("acme", "ningbo-parts", "hz-precision")  # Zhejiang, not SOE members: the zj-reviewer's queue
 
 
-@pytest.fixture(autouse=True)
-def _db(db_context):
-    yield
-
-
 def submitted_basic(owner: str) -> HumanTask:
     """A basic case of `owner` whose self-assessment is submitted: its open task is the organizer's review."""
     with unit_of_work():

@@ -1,24 +1,4 @@
 import pytest
-from sqlalchemy import text
-
-from app.extensions import db
-
-
-@pytest.fixture(autouse=True)
-def _db(db_context):
-    """As in tests/services, and the campaign deadlines and users' e-mail addresses put back afterwards (an
-    extension of a whole tier moves `campaign_deadlines`; reminder tests give users addresses)."""
-    saved = db.session.execute(text("SELECT id, application_deadline, recommendation_deadline "
-                                    "FROM campaign_deadlines")).all()
-    db.session.rollback()
-    yield
-    db.session.rollback()
-    for row in saved:
-        db.session.execute(text("UPDATE campaign_deadlines SET application_deadline = :a, "
-                                "recommendation_deadline = :r WHERE id = :i"),
-                           {"a": row.application_deadline, "r": row.recommendation_deadline, "i": row.id})
-    db.session.execute(text("UPDATE users SET email = NULL WHERE email IS NOT NULL"))
-    db.session.commit()
 
 
 @pytest.fixture(scope="session")
