@@ -2,7 +2,7 @@
 # The whole Tierflow test suite:
 #   1. environment (scripts/setup_env.sh), Chromium and PostgreSQL 15 binaries
 #      (installed with apt-get when running as root)
-#   2. ruff check app workflows tests
+#   2. ruff check app workflows tests; lint-imports (the layer contracts in pyproject.toml)
 #   3. pytest -q on SQLite (all tests, browser tests included)
 #   4. pytest -q -m "not browser" tests/services tests/api tests/audit tests/security tests/timers
 #      tests/inbox tests/admin with
@@ -113,6 +113,13 @@ if .venv/bin/ruff check app workflows tests; then
     note "ruff: ok"
 else
     failed ruff
+fi
+
+say "lint-imports (layers: pyproject.toml [tool.importlinter])"
+if .venv/bin/lint-imports --no-cache --no-logo; then
+    note "import contracts: ok"
+else
+    failed "import contracts"
 fi
 
 # --- PostgreSQL (started before the SQLite run so that tests marked `postgres`

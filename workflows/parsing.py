@@ -1,3 +1,4 @@
+# long-file: the prescan and the deploy checks walk one parsed tree together; split, each would re-walk it
 """Parse a BPMN diagram (and its DMN tables) into a spec bundle, and check what the engine will read.
 
 A bundle is parsed once per deployed version; `SpecCache` keeps the parsed objects per process.

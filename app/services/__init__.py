@@ -1,0 +1,1 @@
+"""Use cases: every business rule. Services take the acting user as an argument and flush; the entry floor commits."""

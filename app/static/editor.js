@@ -1,3 +1,4 @@
+// long-file: one bpmn-js Modeler and the properties panel that edits what it holds; they share its state
 /* The process diagram editor (admin): bpmn-js Modeler from our static files, a properties panel for what the
    engine reads (lane name = role; user task form, due, status, English title as spiffworkflow:properties; timers;
    conditions; message names and their correlation properties and keys), the form JSON Schemas beside the

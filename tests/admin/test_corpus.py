@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services import clock, processes
 from app.errors import Invalid
+from app.services import clock, processes
 from workflows.instance import Instance
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"

@@ -5,10 +5,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.config import ROOT
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask
 from app.services import case_migrations, cases, clock, processes, replay, tasks, versions
-from app.errors import ServiceError
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT

@@ -3,10 +3,10 @@ steps answer 404 with the last valid one; a history that no longer replays stops
 import pytest
 from sqlalchemy import select
 
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask
 from app.services import audit, events, replay
-from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.uow import unit_of_work
 from tests.audit.helpers import basic_case, claim, complete, open_task, rechain
 from tests.conftest import user

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.models import CaseEvent, HumanTask
 from app.services import inbox, instances, tasks
-from app.errors import Conflict, Forbidden, Invalid
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.inbox.conftest import case_of, submitted_basic

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models.security import LoginFailure
 from app.services import accounts, auth
-from app.errors import Invalid
 from tests.conftest import user
 from tests.security.helpers import PASSWORDS, api_token, browser_login, csrf, fresh_client
 

@@ -43,9 +43,9 @@ def test_an_event_written_meanwhile_by_another_step_answers_409_not_500(client):
     breaks the unique (case_id, seq) before its case-row version check can refuse it. That must be a 409 (the
     step is rolled back, the task stays open), like the version check's, not a 500. Here the other step's event
     is written between the read and the append, in one request's unit of work."""
+    from app.errors import Conflict
     from app.extensions import db
     from app.services import events, instances
-    from app.errors import Conflict
     from app.uow import unit_of_work
     from tests.security.helpers import api_token
 
@@ -78,10 +78,10 @@ def test_two_simultaneous_applications_of_one_enterprise_make_one_case(app):
 
     from sqlalchemy import func, select
 
+    from app.errors import Ineligible
     from app.extensions import db
     from app.models import Case
     from app.services import cases
-    from app.errors import Ineligible
     from app.uow import unit_of_work
     from tests.conftest import user
 

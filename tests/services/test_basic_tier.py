@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import func, select, text
 
+from app.errors import Conflict, Forbidden, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask, TierRecord, TimerRow
 from app.services import cases, events, tasks
-from app.errors import Conflict, Forbidden, Ineligible, Invalid, NotFound
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT

@@ -3,10 +3,10 @@ import threading
 
 from sqlalchemy import func, select
 
+from app.errors import Conflict
 from app.extensions import db
 from app.models import CaseEvent, HumanTask
 from app.services import cases, events, tasks
-from app.errors import Conflict
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT

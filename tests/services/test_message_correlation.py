@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Campaign, CaseEvent, Enterprise
 from app.services import audit, events, instances, messages, processes
-from app.errors import Conflict
 from app.uow import unit_of_work
 from tests.admin.test_correlation import diagram
 from tests.conftest import user

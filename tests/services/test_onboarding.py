@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
+from app.errors import Forbidden, Ineligible
 from app.extensions import db
 from app.models import Campaign, CampaignDeadline, Case, CaseEvent, Enterprise, HumanTask
 from app.services import audit, cases, events, onboarding, tasks
 from app.services.credit_code import with_check_char
-from app.errors import Forbidden, Ineligible
 from app.uow import unit_of_work
 from tests.conftest import START, allow_event_writes, user
 from tests.factories import GOOD_ASSESSMENT

@@ -7,11 +7,11 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import func, select, text
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models import SoeGroup, TierRecord
 from app.models.calendar import CalendarDay, CalendarYear
 from app.services import audit, loading, workdays
-from app.errors import Invalid
 from tests.api.test_advanced import application, complete, my_task, status
 from tests.timers.helpers import timer_rows
 from workflows.clock import CalendarMissing, deadline_after_working_days, engine_clock, is_chinese_workday

@@ -12,9 +12,9 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from app.errors import ServiceError
 from app.services import simulation, workdays
 from app.services.clock import SHANGHAI
-from app.errors import ServiceError
 
 N = 16  # every fourth factory applies for lighthouse: 4 applicants for Shandong's quota of 3
 YEAR = 2025

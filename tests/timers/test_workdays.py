@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from app.services import workdays
 from app.errors import Invalid
+from app.services import workdays
 
 
 def test_the_national_day_week_and_its_make_up_days():
