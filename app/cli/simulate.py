@@ -16,7 +16,7 @@ def simulate_cmd(year, count, seed, database, quiet):
     """A campaign on the injectable clock with synthetic enterprises, reviewers and experts, through advanced
     certified lists and lighthouse cultivation and acceptance: runs until nothing is left to do; cases still open
     are named with why."""
-    from app.services import simulation
+    from app.jobs import simulate as simulation
 
     previous = get_clock()
     echo = None if quiet else click.echo
