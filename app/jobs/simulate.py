@@ -314,16 +314,19 @@ def run(year: int, n: int, seed: int, echo=None) -> dict:
 
 
 def run_fresh(url: str, year: int, n: int, seed: int, echo=None) -> dict:
-    """Simulate in a new database at `url` (migrated, demo world loaded): throwaway and repeatable."""
-    from flask import current_app, has_app_context
+    """Simulate in a new database at `url` (migrated, demo world loaded): throwaway and repeatable. Called in the
+    calling application's context: a second application for that database comes from the factory that made this
+    one (app/__init__.py hands it down as `app.extensions["tierflow.create_app"]`, so nothing here imports the
+    factory, which sits above every floor)."""
+    from flask import current_app
     from flask_migrate import upgrade
 
-    from app import create_app  # the factory is above every floor: only here, lazily, for a database of its own
     from app.services import demo
 
-    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-    if has_app_context():  # the files go where the calling application keeps them (a test's temporary folder)
-        config["UPLOAD_DIR"] = current_app.config["UPLOAD_DIR"]
+    create_app = current_app.extensions["tierflow.create_app"]
+    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+              # the files go where the calling application keeps them (a test's temporary folder)
+              "UPLOAD_DIR": current_app.config["UPLOAD_DIR"]}
     app = create_app(config)
     with app.app_context():
         upgrade()
