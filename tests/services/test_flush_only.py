@@ -37,3 +37,19 @@ def test_a_batch_its_caller_rolls_back_leaves_nothing(factories):  # noqa: F811
     # the job commits what the service wrote, batch by batch
     res = bulk.open_basic(user("admin"), 2026, province=ZJ, batch=3)
     assert res.created == counts()[0] > 3 and res.batches >= 2
+
+
+def test_the_command_commits_each_batch_and_says_so(app, factories):  # noqa: F811
+    out = app.test_cli_runner().invoke(args=["cases", "open-basic", "--campaign", "2026", "--province", ZJ,
+                                             "--batch", "4"])
+    assert out.exit_code == 0, out.output
+    made = counts()[0]
+    assert made > 4
+    assert out.output.startswith("batch 1: 4 case(s) opened so far (")
+    assert f"opened {made} basic case(s) in campaign 2026 in {-(-made // 4)} batch(es)" in out.output
+    again = app.test_cli_runner().invoke(args=["cases", "open-basic", "--campaign", "2026", "--province", ZJ])
+    assert again.exit_code == 0 and "opened 0 basic case(s)" in again.output
+    assert f"skipped: {made} with a case already" in again.output
+    refused = app.test_cli_runner().invoke(args=["cases", "open-basic", "--campaign", "2026", "--province", ZJ,
+                                                 "--as", "sd-reviewer"])
+    assert refused.exit_code == 1 and refused.output.startswith("error: ")
