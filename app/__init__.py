@@ -59,8 +59,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.services import workdays
 
     workdays.install()  # the engine's working-day builtin reads loaded calendar years too
-    from app.services.scheduler import start_beside_server
+    app.extensions["tierflow.create_app"] = create_app  # jobs that need an application of their own (simulate)
+    from app.jobs.scheduler import start_beside_server
 
-    start_beside_server(app)  # only with SCHEDULER_ENABLED=1, never under tests (see services/scheduler.py)
+    start_beside_server(app)  # only with SCHEDULER_ENABLED=1, never under tests (see app/jobs/scheduler.py)
     return app
 

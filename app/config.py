@@ -59,7 +59,7 @@ class Config:
     # the socket's, which behind a proxy would throttle everybody as one address)
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    # the scheduler (services/scheduler.py): started beside the server when 1 (scripts/run.sh sets it), else run
+    # the scheduler (app/jobs/scheduler.py): started beside the server when 1 (scripts/run.sh sets it), else run
     # `flask scheduler run` as its own process; one sweep every SCHEDULER_INTERVAL_SECONDS, only by the holder of
     # the lease (renewed every tick, taken over by another scheduler when it expires)
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "0") == "1"
@@ -68,7 +68,7 @@ class Config:
     # a sweep's claim on due timers older than this is taken over (the sweep died between claim and commit)
     TIMER_CLAIM_TIMEOUT_SECONDS = _int("TIMER_CLAIM_TIMEOUT_SECONDS", 300)
     TIMER_SWEEP_BATCH = _int("TIMER_SWEEP_BATCH", 500)  # due timer rows claimed per sweep
-    # reminder e-mails (services/reminders.py): sent only when SMTP_HOST is set
+    # reminder e-mails (app/jobs/reminders.py): sent only when SMTP_HOST is set
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = _int("SMTP_PORT", 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "tierflow@localhost")

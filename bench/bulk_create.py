@@ -4,7 +4,7 @@
 
 A fresh SQLite file (WAL, synchronous=NORMAL): migrated, the demo world loaded, then N synthetic enterprises spread
 over the provinces (valid GB 32100 credit codes) inserted with one Core executemany per 50,000. The figure is
-`onboarding.open_basic(admin, 2025)` over all of them (what `flask cases open-basic --campaign 2025` runs): one
+`jobs.onboarding.open_basic(admin, 2025)` over all of them (what `flask cases open-basic --campaign 2025` runs): one
 committed transaction per batch writing the case rows (with their serialized state), the enterprises' inbox rows
 and the hash-chained `case.created` events. Floors, measured in the same run:
 1. the same rows, read back from the measured database outside the timing, written with plain `sqlite3`
@@ -84,8 +84,8 @@ def measure_bulk(path: str, batch: int) -> dict:
     from sqlalchemy import select
 
     from app.extensions import db
+    from app.jobs import onboarding
     from app.models import User
-    from app.services import onboarding
 
     before = _checkpoint(path)
     app = _app(path)

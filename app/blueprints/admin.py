@@ -113,7 +113,9 @@ def api_migration_plan(key):
     """The dry run: every running case and whether it can move to version ?to= (default: the newest)."""
     versions.require_admin(g.api_user)
     to = _int(request.args.get("to"), "to") if request.args.get("to") else versions.latest_number(key) or 1
-    return jsonify(case_migrations.dry_run(g.api_user, key, to))
+    with unit_of_work():  # reads only: this ends the read transaction
+        plan = case_migrations.dry_run(g.api_user, key, to)
+    return jsonify(plan)
 
 
 @api_bp.post("/process-models/<key>/migration")
@@ -124,10 +126,11 @@ def api_migrate(key):
     to = _int(data.get("to"), "to")
     ids = data.get("case_ids")
     if ids == "all" or ids is None:
-        ids = [i["case_id"] for i in case_migrations.dry_run(g.api_user, key, to)["items"]]
+        with unit_of_work():
+            ids = [i["case_id"] for i in case_migrations.dry_run(g.api_user, key, to)["items"]]
     if not isinstance(ids, list):
         raise Invalid("case_ids must be a list of case ids or \"all\"", errors={"case_ids": "list"})
-    return jsonify(case_migrations.migrate_bulk(g.api_user, key, to, ids, clock.now()))
+    return jsonify(case_migrations.migrate_bulk(g.api_user, key, to, ids, clock.now(), unit_of_work))
 
 
 # -- pages -----------------------------------------------------------------------------------------------------------
@@ -251,7 +254,8 @@ def migration_page(key):
     versions.require_admin(user)
     to = request.args.get("to")
     model = versions.list_versions(user, key)
-    plan = case_migrations.dry_run(user, key, _int(to, "to")) if to else None
+    with unit_of_work():
+        plan = case_migrations.dry_run(user, key, _int(to, "to")) if to else None
     return render_template("admin/migration.html", model=model, plan=plan)
 
 
@@ -262,7 +266,7 @@ def migrate(key):
     versions.require_admin(user)
     to = _int(request.form.get("to"), "to")
     ids = [int(i) for i in request.form.getlist("case_id") if str(i).isdigit()]
-    out = case_migrations.migrate_bulk(user, key, to, ids, clock.now())
+    out = case_migrations.migrate_bulk(user, key, to, ids, clock.now(), unit_of_work)
     flash(_("%(n)s cases moved to version %(v)s; %(f)s could not move.", n=len(out["migrated"]), v=to,
             f=len(out["failed"])), "success" if not out["failed"] else "error")
     for f in out["failed"]:

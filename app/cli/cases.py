@@ -2,7 +2,7 @@
 import click
 
 from app.cli.common import actor, service_errors
-from app.services import onboarding
+from app.jobs import onboarding
 
 group = click.Group("cases", help="Cases in bulk.")
 

@@ -9,10 +9,10 @@ group = click.Group("scheduler", help="The timer and reminder scheduler.")
 def run():
     """Run the scheduler in this process (a deployment's own process): a sweep every
     SCHEDULER_INTERVAL_SECONDS while this process holds the lease; Ctrl+C stops it and gives the lease back."""
-    from app.services import scheduler
+    from app.jobs import scheduler as jobs
 
-    scheduler.stop_beside_server()
-    runner = scheduler.Runner(current_app._get_current_object(), blocking=True, echo=click.echo)
+    jobs.stop_beside_server()
+    runner = jobs.Runner(current_app._get_current_object(), blocking=True, echo=click.echo)
     click.echo(f"scheduler {runner.holder}: a sweep every {runner.interval} s while holding the lease")
     try:
         runner.start()

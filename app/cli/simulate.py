@@ -1,5 +1,6 @@
 """`flask simulate ...`: a whole campaign on the injectable clock with synthetic actors."""
 import click
+from flask.cli import with_appcontext
 
 from app.cli.common import service_errors
 from app.services.clock import get_clock, set_clock
@@ -12,11 +13,12 @@ from app.services.clock import get_clock, set_clock
 @click.option("--database", default=None,
               help="simulate in a new database at this URL (migrated, demo loaded), not the app's")
 @click.option("--quiet", is_flag=True, help="only the summary")
+@with_appcontext  # a fresh database's application comes from the factory that made this one
 def simulate_cmd(year, count, seed, database, quiet):
     """A campaign on the injectable clock with synthetic enterprises, reviewers and experts, through advanced
     certified lists and lighthouse cultivation and acceptance: runs until nothing is left to do; cases still open
     are named with why."""
-    from app.services import simulation
+    from app.jobs import simulate as simulation
 
     previous = get_clock()
     echo = None if quiet else click.echo

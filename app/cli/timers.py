@@ -11,7 +11,7 @@ group = click.Group("timers", help="Timer events.")
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant (default: the clock's now)")
 def run(now_text):
     """One sweep at that instant: claim the due timers, fire each case in its own transaction."""
-    from app.services import scheduler
+    from app.jobs import scheduler
 
     now = instant(now_text, "--now") if now_text else get_clock().now()
     previous = get_clock()

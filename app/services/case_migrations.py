@@ -1,7 +1,7 @@
 """Migration of running cases to another version of their process: a dry run that says for every running case
 whether it can move and why not, then the move itself, one case per transaction (the caller's unit of work; the
-bulk helper opens one per case), each recorded as a `case.migrated` event with the versions before and after.
-Migrating back is the same operation with the old version as the target.
+bulk helper runs each case in the `transaction()` its caller gives), each recorded as a `case.migrated` event with
+the versions before and after. Migrating back is the same operation with the old version as the target.
 
 What survives: the inbox rows of tasks still waiting (SpiffWorkflow keeps a reset READY task's id) with their
 draft, claim and due date; when a row must be recreated its draft, claim and due date are copied from the row it
@@ -18,7 +18,6 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Campaign, Case, HumanTask, ProcessVersion, User
 from app.services import events, instances, processes, versions
-from app.uow import unit_of_work
 from workflows.errors import EngineError
 from workflows.instance import Instance
 from workflows.migration import migrate, plan
@@ -59,7 +58,6 @@ def dry_run(user: User, key: str, number: int) -> dict:
             p = {"ok": False, "reasons": [str(exc)], "waiting": [], "changed": []}
         items.append({"case_id": case.id, "status": case.status, "version": numbers.get(case.process_version_id),
                       **p})
-    db.session.rollback()  # nothing was written; end the read transaction
     return {"key": key, "target": number, "items": items,
             "movable": sum(1 for i in items if i["ok"]), "total": len(items)}
 
@@ -119,14 +117,15 @@ def _restore_rows(case_id: int, before, now) -> None:
                                .values(draft=draft, claimed_by=claimed, due_at=due))
 
 
-def migrate_bulk(user: User, key: str, number: int, case_ids: list[int], now) -> dict:
-    """Each case in its own transaction: one that cannot move is reported and the others still move."""
+def migrate_bulk(user: User, key: str, number: int, case_ids: list[int], now, transaction) -> dict:
+    """Each case in its own `transaction()` (the caller's unit of work, as `inbox.bulk_complete` takes it): one
+    that cannot move is reported and the others still move."""
     versions.require_admin(user)
     _target(key, number)
     done, failed = [], []
     for case_id in case_ids:
         try:
-            with unit_of_work():
+            with transaction():
                 done.append(migrate_case(user, int(case_id), key, number, now))
         except (Invalid, Conflict, NotFound) as exc:
             failed.append({"case_id": case_id, "message": exc.message})

@@ -1,35 +1,17 @@
 """Use cases on cases: create (with eligibility), read within scope, list."""
-from datetime import datetime, time, timedelta
-
 from sqlalchemy import func, select, update
 
 from app.errors import Forbidden, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
 from app.services import clock, deadlines, eligibility, events, instances, processes
-from app.services.clock import SHANGHAI
+from app.services.campaigns import campaign_by_year, end_of_day
 from app.services.scope import can_view_case, case_filter
 from workflows.errors import EngineError
 from workflows.instance import Instance
 
 OPEN_STATUSES_EXCLUDED = ("rejected", "withdrawn", "expired")
 DEADLINE_TIERS = ("excellent", "lighthouse")  # their diagrams run timers on the campaign's dates
-
-
-def campaign_by_year(year) -> Campaign:
-    """The campaign of that year, or Invalid (422) naming the field."""
-    try:
-        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
-    except (TypeError, ValueError):
-        camp = None
-    if camp is None:
-        raise Invalid("unknown campaign", errors={"campaign": "unknown campaign"})
-    return camp
-
-
-def end_of_day(d) -> datetime:
-    """A deadline date ends at 24:00 Asia/Shanghai."""
-    return datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
 
 
 def _enterprise_for(actor: User, enterprise_id: int | None) -> Enterprise:
@@ -67,11 +49,7 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     errors = {}
     if tier not in TIERS:
         errors["tier"] = f"unknown tier; one of {', '.join(TIERS)}"
-    campaign = None
-    try:
-        campaign = db.session.scalar(select(Campaign).where(Campaign.year == int(campaign_year)))
-    except (TypeError, ValueError):
-        pass
+    campaign = campaign_by_year(campaign_year, required=False)
     if campaign is None:
         errors["campaign"] = "unknown campaign"
     if errors:

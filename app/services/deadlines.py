@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import TIERS, Campaign, CampaignDeadline, Case, User
 from app.models.scheduling import DeadlineExtension
 from app.services import clock, events, instances, processes
+from app.services.campaigns import campaign_by_year, end_of_day, parse_date
 from workflows.instance import Instance
 
 FIELDS = ("application_deadline", "recommendation_deadline")
@@ -68,19 +69,15 @@ def effective_dates(campaign: Campaign, tier: str, province_code: str | None, ca
 
 def instants(dates: dict) -> dict[str, str | None]:
     """Case data for the dates: `<field>_at` = the end of the day in Asia/Shanghai, ISO-8601."""
-    from app.services.cases import end_of_day
-
     return {f"{f}_at": end_of_day(d).isoformat() if d else None for f, d in dates.items()}
 
 
 # -- the use case --------------------------------------------------------------------------------------------------
 def _date(value, name: str) -> date | None:
-    if value in (None, ""):
+    if value == "":
         return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
+        return parse_date(value)
     except ValueError:
         raise Invalid(f"{name} must be a date (YYYY-MM-DD)", errors={name: "YYYY-MM-DD"}) from None
 
@@ -91,11 +88,7 @@ def extend(actor: User, year, tier: str, *, reason: str, application_deadline=No
     if actor.role != "admin":
         raise Forbidden("only an administrator extends a deadline")
     errors = {}
-    campaign = None
-    try:
-        campaign = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
-    except (TypeError, ValueError):
-        pass
+    campaign = campaign_by_year(year, required=False)
     if campaign is None:
         raise NotFound("no such campaign")
     if tier not in TIERS:

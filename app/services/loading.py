@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.services import system_events
 from app.services.auth import hash_password
+from app.services.campaigns import campaign_by_year, parse_date
 from app.services.credit_code import credit_code_error
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -61,12 +62,8 @@ def parse_yaml(text: str | bytes) -> dict:
 
 
 def _date(value, where, field, errors):
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
+        return parse_date(value)
     except ValueError:
         errors.append(f"{where}: {field} {value!r} is not a date (YYYY-MM-DD)")
         return None
@@ -116,7 +113,7 @@ def _campaign(row, where, errors) -> bool:
     if not isinstance(row, dict) or not isinstance(row.get("year"), int):
         errors.append(f"{where}: needs an integer year")
         return False
-    camp = db.session.scalar(select(Campaign).where(Campaign.year == row["year"]))
+    camp = campaign_by_year(row["year"], required=False)
     if camp is None:
         camp = Campaign(year=row["year"], deadlines=[])
         db.session.add(camp)

@@ -13,8 +13,9 @@ UUIDs. Each batch starts the engine once with placeholder data, cuts the seriali
 or a placeholder is a slot), and renders each case's state with fresh UUIDs and its own data; the first case of
 every batch is also started for real and its digest compared with the rendered one (a diagram whose start depends
 on the data, or a serializer change, stops the run instead of writing wrong states). Rows go in with SQLAlchemy
-Core executemany, one transaction per batch (`unit_of_work`): a crash loses the open batch only, and a re-run skips
-the enterprises that have their case. Case ids are allocated before the rows are built (the state holds its
+Core executemany, one transaction per batch (`open_batch` in the caller's unit of work: `app/jobs/onboarding.py`
+loops over the batches and commits each): a crash loses the open batch only, and a re-run skips the enterprises that
+have their case. Case ids are allocated before the rows are built (the state holds its
 case id): PostgreSQL draws them from the sequence, SQLite takes the write lock first and counts on from max(id).
 """
 import hashlib
@@ -22,7 +23,6 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +32,7 @@ from app.errors import Forbidden, Ineligible, Invalid
 from app.extensions import db
 from app.models import Campaign, Case, CaseEvent, Enterprise, HumanTask, Region, User
 from app.services import cases, clock, deadlines, eligibility, events, instances, processes
+from app.services.campaigns import campaign_by_year, end_of_day
 from app.services.scope import resolve_role, task_scope
 from workflows.errors import EngineError
 from workflows.instance import Instance
@@ -222,21 +223,40 @@ def _insert_rows(case_rows: list[dict], task_rows: list[dict], event_rows: list[
         db.session.execute(insert(EVENTS), event_rows)
 
 
-def open_basic(actor: User, campaign_year, province: str | None = None, credit_codes: list[str] | None = None,
-               batch: int = DEFAULT_BATCH, echo: Callable[[str], None] | None = None,
-               before_commit: Callable[[Result], None] | None = None) -> Result:
-    """Open the basic case of `campaign_year` for every enterprise of `province` (or of `credit_codes`; neither:
-    every enterprise, administrators only) that has none, `batch` cases per committed transaction.
+@dataclass
+class Run:
+    """A bulk run between its batches: what `prepare` checked and where `open_batch` goes on."""
+    actor: User
+    camp: Campaign
+    province: str | None
+    ids: list[int] | None  # the enterprises of a credit-code list, else None (every enterprise of the province)
+    region_codes: list[str] | None
+    regions: dict
+    batch: int
+    now: datetime
+    result: Result
+    started: float
+    last_id: int = 0
+    pos: int = 0
+    closed: dict = field(default_factory=dict)  # province -> its application deadline has passed
 
-    It runs its own transactions (`unit_of_work` per batch; call it outside one: it starts by rolling back). `echo`
-    gets a progress line after each commit; `before_commit` is called with the running totals once a batch's rows
-    are written and before they commit (raising there abandons that batch, earlier ones stay)."""
-    from app.uow import unit_of_work
+    def is_closed(self, prov: str) -> bool:
+        if prov not in self.closed:
+            has_deadline = self.camp.deadline_for(TIER) is not None
+            day = deadlines.effective_dates(self.camp, TIER, prov)["application_deadline"] if has_deadline else None
+            self.closed[prov] = bool(day and self.now >= end_of_day(day))
+        return self.closed[prov]
 
+
+def prepare(actor: User, campaign_year, province: str | None = None, credit_codes: list[str] | None = None,
+            batch: int = DEFAULT_BATCH) -> Run:
+    """Check a bulk run of the basic cases of `campaign_year` for every enterprise of `province` (or of
+    `credit_codes`; neither: every enterprise, administrators only) that has none; reads only. The caller then
+    calls `open_batch` in one transaction per batch until it answers False."""
     if batch < 1:
         raise Invalid("the batch size must be positive", errors={"batch": "positive"})
     t0 = time.perf_counter()
-    camp = cases.campaign_by_year(campaign_year)
+    camp = campaign_by_year(campaign_year)
     province = _authorize(actor, province)
     regions = _recommenders()
     if province is not None and province not in regions:
@@ -244,64 +264,50 @@ def open_basic(actor: User, campaign_year, province: str | None = None, credit_c
     ids, named = None, {province} if province else set()
     if credit_codes is not None:
         ids, named = _enterprise_ids(credit_codes, actor, province, regions)
-    result = Result(campaign=camp.year, province=province)
-    now = clock.now()
-
+    run = Run(actor=actor, camp=camp, province=province, ids=ids,
+              region_codes=[c for c, p in regions.items() if p == province] if province else None,
+              regions=regions, batch=batch, now=clock.now(), result=Result(campaign=camp.year, province=province),
+              started=t0)
     # the application deadline, per province (cities mapped up); a named province or list refuses outright
-    has_deadline = camp.deadline_for(TIER) is not None
-    closed: dict[str, bool] = {}
-
-    def is_closed(prov: str) -> bool:
-        if prov not in closed:
-            day = deadlines.effective_dates(camp, TIER, prov)["application_deadline"] if has_deadline else None
-            closed[prov] = bool(day and now >= cases.end_of_day(day))
-        return closed[prov]
-
-    if has_deadline:
-        shut = sorted(p for p in named if is_closed(p))
+    if camp.deadline_for(TIER) is not None:
+        shut = sorted(p for p in named if run.is_closed(p))
         if shut:
             raise Ineligible(f"the application deadline for basic in campaign {camp.year} has passed "
                              f"({', '.join(shut)})", errors={"rules": [{"rule": "application_deadline"}]})
-
-    region_codes = [c for c, p in regions.items() if p == province] if province else None
-    camp_id = camp.id
-    last_id, pos = 0, 0
     if ids is None:
-        result.skipped_existing = _count_existing(camp_id, region_codes)
-    db.session.rollback()  # each batch is a transaction of its own, starting with its first write
-    while True:
-        with unit_of_work():
-            _take_write_lock(camp_id)
-            q = select(*_ENT_COLUMNS).where(~_has_case(camp_id)).order_by(ENTERPRISES.c.id)
-            if ids is not None:
-                chunk = ids[pos:pos + batch]
-                if not chunk:
-                    break
-                q = q.where(ENTERPRISES.c.id.in_(chunk))
-                pos += len(chunk)
-            else:
-                q = q.where(ENTERPRISES.c.id > last_id).limit(batch)
-                if region_codes is not None:
-                    q = q.where(ENTERPRISES.c.province_code.in_(region_codes))
-            todo = db.session.execute(q).all()
-            if ids is not None:
-                result.skipped_existing += len(chunk) - len(todo)
-            elif not todo:
-                break
-            else:
-                last_id = todo[-1].id
-            made = _batch(actor, camp, todo, regions, now, is_closed, result)
-            result.batches += 1
-            result.created += made[0]
-            for k, n in made[1].items():
-                result.rows[k] += n
-            if before_commit:
-                before_commit(result)
-        if echo:
-            rate = result.created / max(time.perf_counter() - t0, 1e-9)
-            echo(f"batch {result.batches}: {result.created} case(s) opened so far ({rate:.0f} cases/s)")
-    result.seconds = time.perf_counter() - t0
-    return result
+        run.result.skipped_existing = _count_existing(camp.id, run.region_codes)
+    return run
+
+
+def open_batch(run: Run) -> bool:
+    """Open the next batch of the run in the caller's transaction (its first statement takes the write lock, so
+    call it at the start of one); False when nothing is left (and nothing was written)."""
+    result, camp_id = run.result, run.camp.id
+    _take_write_lock(camp_id)
+    q = select(*_ENT_COLUMNS).where(~_has_case(camp_id)).order_by(ENTERPRISES.c.id)
+    if run.ids is not None:
+        chunk = run.ids[run.pos:run.pos + run.batch]
+        if not chunk:
+            return False
+        q = q.where(ENTERPRISES.c.id.in_(chunk))
+        run.pos += len(chunk)
+    else:
+        q = q.where(ENTERPRISES.c.id > run.last_id).limit(run.batch)
+        if run.region_codes is not None:
+            q = q.where(ENTERPRISES.c.province_code.in_(run.region_codes))
+    todo = db.session.execute(q).all()
+    if run.ids is not None:
+        result.skipped_existing += len(chunk) - len(todo)
+    elif not todo:
+        return False
+    else:
+        run.last_id = todo[-1].id
+    made = _batch(run.actor, run.camp, todo, run.regions, run.now, run.is_closed, result)
+    result.batches += 1
+    result.created += made[0]
+    for k, n in made[1].items():
+        result.rows[k] += n
+    return True
 
 
 def _count_existing(campaign_id: int, region_codes: list[str] | None) -> int:

@@ -7,10 +7,9 @@ supervisor role (provincial, co-department, SOE reviewers and experts: the natio
 schedulers run (`INSERT ... ON CONFLICT DO NOTHING`). Only the latest reminder whose time has come is sent: a task
 opened 5 days before its due date gets no "7 days before", and a scheduler back from a week away does not send a
 burst of stale reminders. E-mail (SMTP_HOST set) goes after the commit, to the active users of the role and scope
-that have an address; a reminder is marked e-mailed once sent.
+that have an address; a reminder is marked e-mailed once sent. The sweep's job (`app/jobs/reminders.py`) opens the
+transactions and sends the e-mail; this module writes in the caller's transaction.
 """
-import logging
-import smtplib
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 
@@ -23,7 +22,6 @@ from app.services import events, instances
 from app.services.clock import SHANGHAI
 from app.settings import settings
 
-log = logging.getLogger("tierflow.reminders")
 KINDS = ("before_7d", "before_1d", "due_day", "overdue")
 SUPERVISOR = {"provincial_reviewer": "national_reviewer", "co_department_reviewer": "national_reviewer",
               "soe_reviewer": "national_reviewer", "expert": "national_reviewer"}
@@ -67,86 +65,70 @@ def _insert_ignore(rows: list[dict]) -> list[dict]:
     return out
 
 
-def sweep(now: datetime) -> int:
-    """Write the reminders due at `now` (one transaction), the overdue events (one per case), then e-mail."""
-    from app.uow import unit_of_work
-
-    with unit_of_work():
-        tasks = db.session.execute(
-            select(HumanTask.id, HumanTask.case_id, HumanTask.role, HumanTask.scope, HumanTask.due_at,
-                   HumanTask.created_at, HumanTask.element)
-            .where(HumanTask.state == "open", HumanTask.due_at.is_not(None),
-                   HumanTask.due_at <= now + timedelta(days=7))).all()
-        sent = {(t, k) for t, k in db.session.execute(
-            select(Reminder.task_id, Reminder.kind).where(Reminder.task_id.in_([t.id for t in tasks])))}
-        rows = []
-        for t in tasks:
-            kind = kind_now(t.created_at, t.due_at, now)
-            if kind is None or (t.id, kind) in sent:
-                continue
-            role, scope = t.role, t.scope
-            if kind == "overdue":
-                role = SUPERVISOR.get(t.role)
-                if role is None:
-                    continue  # nobody supervises an enterprise's or the national reviewers' own tasks here
-                scope = "national"
-            rows.append({"task_id": t.id, "case_id": t.case_id, "kind": kind, "role": role, "scope": scope,
-                         "due_at": t.due_at, "sent_at": now, "emailed_at": None, "_element": t.element})
-        inserted = _insert_ignore([{k: v for k, v in r.items() if k != "_element"} for r in rows])
+def record_due(now: datetime) -> list[dict]:
+    """Write the reminder rows due at `now` (in the caller's transaction); returns those written (another sweep
+    wrote the rest), each with the task's `element`. The job then writes the overdue events and sends e-mail
+    after the commit (`app/jobs/reminders.py`)."""
+    tasks = db.session.execute(
+        select(HumanTask.id, HumanTask.case_id, HumanTask.role, HumanTask.scope, HumanTask.due_at,
+               HumanTask.created_at, HumanTask.element)
+        .where(HumanTask.state == "open", HumanTask.due_at.is_not(None),
+               HumanTask.due_at <= now + timedelta(days=7))).all()
+    sent = {(t, k) for t, k in db.session.execute(
+        select(Reminder.task_id, Reminder.kind).where(Reminder.task_id.in_([t.id for t in tasks])))}
+    rows = []
+    for t in tasks:
+        kind = kind_now(t.created_at, t.due_at, now)
+        if kind is None or (t.id, kind) in sent:
+            continue
+        role, scope = t.role, t.scope
+        if kind == "overdue":
+            role = SUPERVISOR.get(t.role)
+            if role is None:
+                continue  # nobody supervises an enterprise's or the national reviewers' own tasks here
+            scope = "national"
+        rows.append({"task_id": t.id, "case_id": t.case_id, "kind": kind, "role": role, "scope": scope,
+                     "due_at": t.due_at, "sent_at": now, "emailed_at": None, "_element": t.element})
+    inserted = _insert_ignore([{k: v for k, v in r.items() if k != "_element"} for r in rows])
     elements = {r["task_id"]: r["_element"] for r in rows}
-    for r in inserted:
-        if r["kind"] == "overdue":
-            _overdue_event(r, elements[r["task_id"]], now)
-    if inserted and settings().smtp_host:
-        _email(inserted, now)
-    return len(inserted)
+    return [dict(r, element=elements[r["task_id"]]) for r in inserted]
 
 
-def _overdue_event(row: dict, element: str, now: datetime) -> None:
-    from app.errors import ServiceError
-    from app.uow import unit_of_work
-
-    try:
-        with unit_of_work():
-            case = instances.load(row["case_id"])
-            events.append(case, "task.overdue", None, now, element=element,
-                          data={"task_id": row["task_id"], "due_at": row["due_at"].isoformat(),
-                                "escalated_to": row["role"]})
-            instances.commit_case(case)
-    except ServiceError as exc:  # a concurrent step on the case: the reminder row stands, the event is retried
-        log.warning("case %s: task.overdue event not written: %s", row["case_id"], exc.message)
-        with unit_of_work():
-            db.session.execute(Reminder.__table__.delete().where(
-                Reminder.task_id == row["task_id"], Reminder.kind == "overdue"))
+def overdue_event(row: dict, now: datetime) -> None:
+    """The `task.overdue` event of an overdue reminder row, on its case (in the caller's transaction)."""
+    case = instances.load(row["case_id"])
+    events.append(case, "task.overdue", None, now, element=row["element"],
+                  data={"task_id": row["task_id"], "due_at": row["due_at"].isoformat(),
+                        "escalated_to": row["role"]})
+    instances.commit_case(case)
 
 
-def _email(rows: list[dict], now: datetime) -> None:
-    from app.uow import unit_of_work
-
-    cfg = settings()
-    for r in rows:
-        to = _addresses(r["role"], r["scope"])
-        if not to:
-            continue
-        msg = EmailMessage()
-        msg["From"] = cfg.mail_from
-        msg["To"] = ", ".join(to)
-        msg["Subject"] = f"[Tierflow] {SUBJECT[r['kind']]}: case {r['case_id']}"
-        due = r["due_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        msg.set_content(f"案件 {r['case_id']} 的任务 {r['task_id']} 截止时间：{due}（北京时间）。\n"
-                        f"Case {r['case_id']}, task {r['task_id']}: due {due} Asia/Shanghai ({r['kind']}).\n")
-        try:
-            with smtplib.SMTP(cfg.smtp_host, int(cfg.smtp_port), timeout=10) as smtp:
-                smtp.send_message(msg)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("reminder e-mail for task %s not sent: %s", r["task_id"], exc)
-            continue
-        with unit_of_work():
-            db.session.execute(update(Reminder.__table__).where(
-                Reminder.task_id == r["task_id"], Reminder.kind == r["kind"]).values(emailed_at=now))
+def forget_overdue(row: dict) -> None:
+    """The overdue event could not be written (a concurrent step on the case): drop the reminder row so that the
+    next sweep writes both again."""
+    db.session.execute(Reminder.__table__.delete().where(
+        Reminder.task_id == row["task_id"], Reminder.kind == "overdue"))
 
 
-def _addresses(role: str, scope: str) -> list[str]:
+def email_message(row: dict, to: list[str]) -> EmailMessage:
+    """The e-mail of one reminder row to the addresses `to`."""
+    msg = EmailMessage()
+    msg["From"] = settings().mail_from
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = f"[Tierflow] {SUBJECT[row['kind']]}: case {row['case_id']}"
+    due = row["due_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    msg.set_content(f"案件 {row['case_id']} 的任务 {row['task_id']} 截止时间：{due}（北京时间）。\n"
+                    f"Case {row['case_id']}, task {row['task_id']}: due {due} Asia/Shanghai ({row['kind']}).\n")
+    return msg
+
+
+def mark_emailed(row: dict, now: datetime) -> None:
+    db.session.execute(update(Reminder.__table__).where(
+        Reminder.task_id == row["task_id"], Reminder.kind == row["kind"]).values(emailed_at=now))
+
+
+def addresses(role: str, scope: str) -> list[str]:
+    """The e-mail addresses of the active users of that role and scope."""
     users = db.session.scalars(select(User).where(User.role == role, User.active.is_(True))).all()
     ids = [u.id for u in users if u.scope == scope]
     if not ids:

@@ -1,65 +1,15 @@
-"""A campaign on the injectable clock with synthetic actors, through advanced certified lists (public notice,
-objections) and lighthouse cultivation and acceptance: `flask simulate`, also a benchmark data generator.
-
-`run(year, n, seed)` adds `n` synthetic factories with a seeded tier history and a disabled login each: most in
-Zhejiang (the demo's province with an excellent quota input), applying for basic, advanced or excellent; every
-fourth in Shandong (the demo's province with a lighthouse quota input, see data/demo.yaml) already holds the
-excellent tier and applies for lighthouse. From 120 days before the excellent application deadline, a simulated
-day goes: factories start their case on a seeded day (09:00; some never submit); every open task is done by the
-user of its role and scope with seeded odds (10:00; forms filled from their JSON Schema, decisions mostly
-`approve`; an expert task by the expert drawn for it); planned objections are lodged (11:00); certifiers publish
-their certified lists (15:00); three days before the recommendation deadline the Zhejiang reviewer ranks its
-excellent cases and the Shandong reviewer its lighthouse cases, each within its DMN quota (16:00); then one sweep
-runs at 00:00:01 Asia/Shanghai, printing what fired when.
-
-Advanced: an approved case waits for its certifier's certified list. The certifier (the provincial reviewer; a
-central SOE group's reviewer for its members) publishes one on a seeded day 2 to 12 days after the first case of
-its scope waiting for it was approved, with every case of its scope approved by then (one batch; capped by the
-campaign's advanced recommendation deadline, which the data does not set today). `lists.publish_certified`
-starts each case's public notice of 5 Chinese working days and reports the list to the national reviewers (and
-SASAC for an SOE list); the daily sweep ends the notice and the case is `certified` (tier history written). Each
-listed case draws in turn from a seeded shuffle of (upheld, dismissed, none), so three listed cases show all three:
-another simulated factory lodges an objection 1 to 4 days into the notice (`objections.lodge`; anyone logged in
-may), which holds the case until the national reviewer decides: upheld ends it `rejected`, dismissed resumes the
-notice (ended at once if its end passed meanwhile). The notice is dated by the working-day calendar
-(chinesecalendar to 2026 with 1.11.0, and the years loaded as data: the demo's 2027 is illustrative); a list whose
-notice falls in a year neither covers is refused and its cases named at the end with the reason.
-
-Lighthouse: the recommended cases go through the expert committee (material review and on-site inspection panels)
-to the national decision on cultivation targets, which starts the two-year cultivation (the deadline is a date in
-the case data, `cultivation_deadline_at`); progress reports open at the six-month marks, each followed by an
-expert's guidance. Each recommended case gets a seeded plan, taken in turn so that three recommended cases show
-all three: `accepted` (applies for acceptance once, passes), `retry` (the expert committee rejects the first
-application, the factory applies again within the period and passes) and `expired` (never applies; the
-cultivation deadline timer ends it `expired`). An accepted case ends after its public notice.
-
-Drafts never submitted: an excellent or lighthouse draft expires at the campaign's application deadline (a timer
-of its diagram). The basic and advanced tiers have no application deadline: the notice (../shared/DOMAIN.md) dates
-only excellent and lighthouse, the campaign data sets none for basic or advanced (the summary says `basic deadline
-none`, `advanced deadline none`), and their diagrams have no expiry timer; such drafts stay `draft` and are named
-at the end rather than expired on an invented date.
-
-The run goes on until nothing is left to happen to a simulated case (no open task the actors would do, no planned
-start, list, objection or acceptance application, no waiting timer), or at the latest three years after the
-recommendation deadline. Days with nothing to do are skipped: the next simulated day is the next one with a planned
-action, a task to do or a timer due, so a run over two cultivation years stays fast. At the end every case still
-open is named with why (a draft never submitted without a deadline; an approved case whose list was refused, with
-the service's reason; otherwise its status), and the summary counts them (`open otherwise` is what the simulation
-leaves open without a reason: 0). The same seed on the same starting database gives the same run, line for line;
-`run_fresh` makes that database (a new SQLite file, migrated, with the demo world) so a run is throwaway and
-repeatable.
-"""
-import io
+"""The simulation's pieces that read and write in the caller's transaction: the synthetic factories, forms filled
+from their JSON Schema, and the reads the simulated days are planned on. The run itself (the days, one unit of work
+per step, the sweeps) is a job: `app/jobs/simulate.py`, where its docstring says what a run does."""
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import Campaign, Case, Enterprise, HumanTask, TierRecord, TimerRow, User
-from app.services import attachments, cases, clock, deadlines, lists, objections, quotas, scheduler, tasks
-from app.services.clock import SHANGHAI, FixedClock
+from app.services.campaigns import campaign_by_year
 from app.services.credit_code import check_char
 
 PROVINCE, CITY = "330000", "330100"
@@ -113,7 +63,7 @@ def fill(schema: dict, rng: random.Random, upload) -> object:
     return None
 
 
-def _form_data(form: dict, rng, upload) -> dict:
+def form_data(form: dict, rng, upload) -> dict:
     data = fill(form, rng, upload)
     for rule in form.get("x-rules", []):  # an AI share among the declared scenarios: declare them all as AI
         if rule.get("kind") in ("subset", "share"):
@@ -121,448 +71,115 @@ def _form_data(form: dict, rng, upload) -> dict:
     return data
 
 
-class World:
-    def __init__(self, year: int, n: int, seed: int, echo):
-        self.rng = random.Random(seed)
-        self.year, self.n, self.seed = year, n, seed
-        self.echo = echo or (lambda _line: None)
-        self.campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
-        if self.campaign is None:
-            raise ServiceError(f"no campaign {year}")
-        d = self.campaign.deadline_for("excellent")
-        if d is None or not d.application_deadline or not d.recommendation_deadline:
-            raise ServiceError(f"campaign {year} has no excellent deadlines")
-        self.app_deadline, self.rec_deadline = d.application_deadline, d.recommendation_deadline
-        lh = self.campaign.deadline_for("lighthouse")
-        if lh is None or not lh.application_deadline or not lh.recommendation_deadline:
-            raise ServiceError(f"campaign {year} has no lighthouse deadlines")
-        self.lh_rec_deadline = lh.recommendation_deadline
-        self.first = self.app_deadline - timedelta(days=120)
-        self.bound = max(self.rec_deadline, self.lh_rec_deadline) + timedelta(days=3 * 365)
-        self.counts = {"enterprises": 0, "cases": 0, "tasks done": 0, "timers fired": 0, "recommended": 0,
-                       "certified lists": 0, "advanced listed": 0, "advanced certified": 0, "objections lodged": 0,
-                       "objections upheld": 0, "objections dismissed": 0,
-                       "lighthouse cultivated": 0, "lighthouse accepted": 0, "lighthouse expired": 0,
-                       "acceptance failures": 0, "days simulated": 0}
-        self.plans: dict[int, dict] = {}
-        self.by_case: dict[int, dict] = {}
-        # the certified lists and objections draw from their own seeded stream (the other draws stay as they were)
-        self.list_rng = random.Random(f"{seed}:certified lists")
-        self.publish_on: dict[str, date] = {}  # certifier scope -> the day it publishes its next certified list
-        self.verdicts: list = []
-
-    def say(self, at: datetime, text: str) -> None:
-        self.echo(f"{at.astimezone(SHANGHAI).strftime('%Y-%m-%d %H:%M')} {text}")
-
-    # -- the synthetic factories ---------------------------------------------------------------------------------
-    def create_factories(self) -> None:
-        from app.uow import unit_of_work
-
-        with unit_of_work():
-            for i in range(self.n):
-                lighthouse = i % 4 == 3
-                province, city = (LH_PROVINCE, LH_CITY) if lighthouse else (PROVINCE, CITY)
-                code = credit_code(self.seed, i, city)
-                if db.session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)):
-                    raise ServiceError(f"seed {self.seed} was already simulated in this database: use another seed "
-                                       "or a fresh database (run_fresh)")
-                ent = Enterprise(credit_code=code, name=f"模拟智能工厂{self.seed}-{i:04d}有限公司",
-                                 province_code=province, city_code=city, soe_group_key=None, legal_person=True,
-                                 industry=self.rng.choice(["equipment", "automotive", "electronics"]))
-                db.session.add(ent)
-                db.session.flush()
-                roll = self.rng.random()
-                if lighthouse:
-                    history = ["basic", "advanced", "excellent"]
-                else:
-                    history = [] if roll < 0.4 else ["basic"] if roll < 0.7 else ["basic", "advanced"]
-                for k, tier in enumerate(history):  # the excellent tier last year, the ones below earlier
-                    db.session.add(TierRecord(enterprise_id=ent.id, tier=tier, year=self.year - len(history) + k,
-                                              source="imported"))
-                db.session.add(User(username=f"sim{self.seed}-{i:04d}", password_hash="!", role="enterprise",
-                                    enterprise_id=ent.id))  # "!" matches no password: a login nobody can use
-                target = ("lighthouse" if lighthouse else "basic" if not history
-                          else "advanced" if history == ["basic"] else "excellent")
-                self.plans[ent.id] = {"tier": target, "apply_day": self.rng.randint(0, 100), "enterprise": ent.id,
-                                      "submits": self.rng.random() < 0.8 or lighthouse}
-                self.counts["enterprises"] += 1
-
-    # -- the days --------------------------------------------------------------------------------------------------
-    def run(self) -> dict:
-        self.create_factories()
-        users = {}
-        for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
-            users.setdefault((u.role, u.scope), u)
-        self.users = users
-        day = self.first
-        while day is not None and day <= self.bound:
-            self.work_day(day)
-            last = datetime.combine(day + timedelta(days=1), time(0, 0, 1), tzinfo=SHANGHAI)
-            self.sweep(last)
-            self.counts["days simulated"] += 1
-            day = self.next_day(day)
-        self.report_open(last, day is not None)
-        return self.counts
-
-    def application_deadline(self, tier: str) -> date | None:
-        d = self.campaign.deadline_for(tier)
-        return d.application_deadline if d else None
-
-    def report_open(self, last: datetime, bound: bool) -> None:
-        """Every case still open, with why: a draft never submitted whose tier has no application deadline in the
-        campaign (basic and advanced: the notice sets dates for excellent and lighthouse only, so no sweep expires
-        it), an approved advanced case whose certified list was refused (with the service's reason), or otherwise
-        (its status: something the simulation does not do, which should not happen)."""
-        for tier in ("basic", "advanced"):
-            day = self.application_deadline(tier)
-            self.counts[f"{tier} deadline"] = day.isoformat() if day else "none"
-        still = db.session.execute(select(Case.id, Case.tier, Case.status).where(Case.id.in_(self.open_cases()))
-                                   .order_by(Case.id)).all()
-        kinds = {"drafts never submitted": 0, "approved with the list refused": 0, "otherwise": 0}
-        named = []
-        for cid, tier, status in still:
-            plan = self.by_case[cid]
-            timers = db.session.scalar(select(func.count()).select_from(TimerRow).where(TimerRow.case_id == cid))
-            if status == "draft" and not plan["submits"] and not timers:
-                kinds["drafts never submitted"] += 1
-                day = self.application_deadline(tier)
-                why = (f"campaign {self.year} sets no {tier} application deadline" if day is None
-                       else f"no timer of the {tier} diagram waits on the application deadline {day}")
-                named.append(f"case {cid} {tier} {status} (never submitted; {why}, so nothing expires it)")
-            elif status == "approved" and plan.get("unlisted"):
-                kinds["approved with the list refused"] += 1
-                named.append(f"case {cid} {tier} {status} (its certified list was refused: {plan['unlisted']})")
-            else:
-                kinds["otherwise"] += 1
-                named.append(f"case {cid} {tier} {status} (not something the simulation leaves open on purpose)")
-        if still:
-            self.say(last, ("bound reached; " if bound else "nothing left to do; ") + "still open: "
-                     + ", ".join(named))
-        self.counts["cases open at the end"] = len(still)
-        self.counts.update({f"open {k}": v for k, v in kinds.items()})
-
-    def at(self, day: date, hour: int) -> datetime:
-        now = datetime.combine(day, time(hour, 0), tzinfo=SHANGHAI)
-        clock.set_clock(FixedClock(now))
-        return now
-
-    def recommendation_day(self, tier: str) -> date:
-        return (self.lh_rec_deadline if tier == "lighthouse" else self.rec_deadline) - timedelta(days=3)
-
-    def open_cases(self) -> list[int]:
-        ids = sorted(self.by_case)
-        return list(db.session.scalars(select(Case.id).where(Case.id.in_(ids), Case.closed_at.is_(None)))) \
-            if ids else []
-
-    def open_tasks(self) -> list:
-        ids = sorted(self.by_case)
-        if not ids:
-            return []
-        return db.session.execute(select(HumanTask.id, HumanTask.case_id, HumanTask.role, HumanTask.scope,
-                                         HumanTask.element)
-                                  .where(HumanTask.state == "open", HumanTask.case_id.in_(ids))
-                                  .order_by(HumanTask.id)).all()
-
-    def actionable(self, t, day: date) -> bool:
-        """Whether a synthetic actor would do this open task on `day` (given the odds)."""
-        plan = self.by_case.get(t.case_id)
-        if plan is None or (t.role, t.scope) not in self.users:
-            return False
-        if t.role == "enterprise" and t.element in ("application", "self_assessment") and not plan["submits"]:
-            return False
-        if t.element == "acceptance_application":  # on the day the plan says (never, for `expired`)
-            return plan.get("accept_on") is not None and day >= plan["accept_on"]
-        return True
-
-    def next_day(self, day: date) -> date | None:
-        """The next day something may happen to a simulated case; None when nothing will."""
-        tomorrow = day + timedelta(days=1)
-        if any(self.actionable(t, tomorrow) for t in self.open_tasks()):
-            return tomorrow
-        later = [self.first + timedelta(days=p["apply_day"]) for p in self.plans.values() if p.get("case") is None]
-        later += [self.recommendation_day(tier) for tier in ("excellent", "lighthouse")]
-        later += [p["accept_on"] for p in self.by_case.values() if p.get("accept_on") is not None]
-        later += list(self.publish_on.values())
-        later += [p["object_on"] for p in self.by_case.values() if p.get("object_on") is not None]
-        open_ids = self.open_cases()
-        if open_ids:
-            due = db.session.scalar(select(func.min(TimerRow.due_at)).where(TimerRow.case_id.in_(open_ids)))
-            if due is not None:  # the day whose closing sweep (00:00:01 the next day) fires it
-                later.append((due - timedelta(seconds=1)).astimezone(SHANGHAI).date())
-        later = [d for d in later if d >= tomorrow]
-        return min(later) if later else None
-
-    def work_day(self, day: date) -> None:
-        from app.uow import unit_of_work
-
-        now = self.at(day, 9)
-        for ent_id, plan in sorted(self.plans.items()):
-            if plan.get("case") is None and (day - self.first).days == plan["apply_day"]:
-                actor = self.users[("enterprise", f"enterprise:{ent_id}")]
-                try:
-                    with unit_of_work():
-                        case = cases.create_case(actor, plan["tier"], self.year)
-                        plan["case"] = case.id
-                    self.by_case[case.id] = plan
-                    self.counts["cases"] += 1
-                    self.say(now, f"case {case.id}: {plan['tier']} started")
-                except ServiceError as exc:
-                    plan["case"] = 0
-                    self.say(now, f"enterprise {ent_id}: no {plan['tier']} case ({exc.message[:80]})")
-        now = self.at(day, 10)
-        for t in self.open_tasks():
-            if self.rng.random() > 0.3 or not self.actionable(t, day):
-                continue
-            self.complete(t, now)
-        now = self.at(day, 11)
-        for cid, plan in sorted(self.by_case.items()):
-            if plan.get("object_on") == day:
-                self.lodge(cid, plan, now)
-        for scope, when in sorted(self.publish_on.items()):
-            if when == day:
-                self.publish(scope, self.at(day, 15))
-        for tier, province in (("excellent", PROVINCE), ("lighthouse", LH_PROVINCE)):
-            if day == self.recommendation_day(tier):
-                self.recommend(tier, province, self.at(day, 16))
-
-    def decide(self, t, plan: dict, data: dict, day: date, status: str) -> None:
-        """The reviewer of an objection decides as the case's plan says (`upheld`: the case is not certified).
-        A lighthouse case follows its plan: every conclusion approves (a panel member's vote stays seeded),
-        except the expert committee's first acceptance of a `retry` case."""
-        if status == "objection_review" and plan.get("objection") and "decision" in data:
-            upheld = plan["objection"] == "upheld"
-            data.update(decision="reject" if upheld else "approve",
-                        resolution="经核查，异议反映的问题属实，不予认定。" if upheld
-                        else "经核查，异议反映的问题不属实，继续公示。")
-            return
-        panel_member = t.element.rsplit("_", 1)[-1].isdigit()  # material_review_2, onsite_inspection_3
-        if plan["tier"] != "lighthouse" or "decision" not in data or panel_member:
-            return
-        if t.element == "national_acceptance" and plan.get("fate") == "retry" and not plan.get("failed"):
-            data.update(decision="reject", score=self.rng.randint(45, 59),
-                        review_comment="部分培育目标尚未达到，继续培育后再次申请验收。")
-            plan["failed"] = True
-            plan["accept_on"] = day + timedelta(days=self.rng.randint(60, 150))
-            self.counts["acceptance failures"] += 1
-            return
-        data["decision"] = "approve"
-        if "score" in data:
-            data["score"] = max(data["score"], 80)
-
-    def complete(self, t, now: datetime) -> None:
-        from app.uow import unit_of_work
-
-        actor = self.users[(t.role, t.scope)]
-        plan = self.by_case[t.case_id]
-        day = now.astimezone(SHANGHAI).date()
-        try:
-            with unit_of_work():
-                view = tasks.get_task(actor, t.id)
-
-                def upload():
-                    stream = io.BytesIO(b"%PDF-1.4 simulated " + str(t.id).encode())
-                    return attachments.upload(actor, t.case_id, "模拟材料.pdf", stream).id
-
-                data = _form_data(view["form"] or {}, self.rng, upload)
-                status = view["case"].status
-                self.decide(t, plan, data, day, status)
-                tasks.complete(actor, t.id, data)
-            self.counts["tasks done"] += 1
-            outcome = data.get("decision", "submitted")
-            self.say(now, f"case {t.case_id}: {t.element} done by {actor.username}: {outcome}")
-        except ServiceError as exc:
-            self.say(now, f"case {t.case_id}: {t.element} refused: {exc.message[:100]} {exc.errors}")
-            return
-        if t.element == "acceptance_application":
-            plan["accept_on"] = None
-        if t.element == "target_decision" and outcome == "approve":
-            self.cultivating(t.case_id, plan, now)
-        if status == "objection_review" and plan.get("objection"):
-            self.counts[f"objections {plan['objection']}"] += 1
-        self.plan_list(t.case_id, day)
-        self.report_end(t.case_id, now)
-
-    # -- advanced: the certified list, its public notice, objections -------------------------------------------------
-    def plan_list(self, case_id: int, day: date) -> None:
-        """An advanced case just approved waits for its certifier's next list: the certifier publishes one on a
-        seeded day 2 to 12 days on (every case of its scope approved by then goes on it), or by the advanced
-        recommendation deadline if the campaign sets one (the 2025 and 2026 data set none)."""
-        tier, status, province, soe = db.session.execute(select(
-            Case.tier, Case.status, Case.province_code, Case.soe_group_key).where(Case.id == case_id)).one()
-        if tier != "advanced" or status != "approved":
-            return
-        scope = f"soe:{soe}" if soe else f"province:{province}"
-        if scope in self.publish_on:
-            return  # it joins the batch already planned
-        when = day + timedelta(days=self.list_rng.randint(2, 12))
-        due = deadlines.effective_dates(self.campaign, "advanced", province)["recommendation_deadline"]
-        if due is not None:
-            when = max(day, min(when, due))
-        self.publish_on[scope] = when
-
-    def next_verdict(self):
-        if not self.verdicts:
-            self.verdicts = list(VERDICTS)
-            self.list_rng.shuffle(self.verdicts)
-        return self.verdicts.pop()
-
-    def publish(self, scope: str, now: datetime) -> None:
-        """The certifier publishes its certified list: every approved advanced case of its scope, in one
-        transaction that starts each case's public notice (5 Chinese working days); lists.publish_certified
-        reports it to the national reviewers (and SASAC for a central SOE's list)."""
-        from app.uow import unit_of_work
-
-        del self.publish_on[scope]
-        kind, key = scope.split(":", 1)
-        q = select(Case.id).where(Case.id.in_(sorted(self.by_case)), Case.campaign_id == self.campaign.id,
-                                  Case.tier == "advanced", Case.status == "approved")
-        q = q.where(Case.soe_group_key == key) if kind == "soe" else \
-            q.where(Case.province_code == key, Case.soe_group_key.is_(None))
-        ids = [cid for cid in db.session.scalars(q.order_by(Case.id)) if not self.by_case[cid].get("unlisted")]
-        if not ids:
-            return
-        actor = self.users.get(("soe_reviewer" if kind == "soe" else "provincial_reviewer", scope))
-        try:
-            if actor is None:
-                raise ServiceError(f"no certifier user for {scope}")
-            with unit_of_work():
-                lst = lists.publish_certified(actor, "advanced", self.year, ids)
-        except ServiceError as exc:
-            reason = exc.message[:200].strip()
-            for cid in ids:
-                self.by_case[cid]["unlisted"] = reason
-            self.say(now, f"advanced certified list of {scope} refused ({len(ids)} case(s)): {reason}")
-            return
-        self.counts["certified lists"] += 1
-        self.counts["advanced listed"] += len(ids)
-        self.say(now, f"advanced certified list {lst.id}: {len(ids)} case(s) published by {actor.username}, "
-                      "reported to the national reviewers" + (" and SASAC" if kind == "soe" else ""))
-        day = now.astimezone(SHANGHAI).date()
-        for cid in ids:
-            until = db.session.scalar(select(func.min(TimerRow.due_at)).where(TimerRow.case_id == cid))
-            self.say(now, f"case {cid}: public notice until "
-                          + (until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if until else "?"))
-            verdict = self.next_verdict()
-            if verdict:  # a competitor objects on a day within the notice (at least 5 working days)
-                plan = self.by_case[cid]
-                plan["objection"], plan["object_on"] = verdict, day + timedelta(days=self.list_rng.randint(1, 4))
-
-    def lodge(self, case_id: int, plan: dict, now: datetime) -> None:
-        """Another simulated factory lodges an objection during the notice (anyone logged in may, objections.lodge);
-        it holds the case until the national reviewer decides (upheld: rejected; dismissed: the notice goes on)."""
-        from app.uow import unit_of_work
-
-        plan["object_on"] = None
-        others = [e for e in sorted(self.plans) if e != plan["enterprise"]]
-        actor = self.users[("enterprise", f"enterprise:{self.list_rng.choice(others)}")]
-        reason = self.list_rng.choice(OBJECTION_REASONS)
-        try:
-            with unit_of_work():
-                obj = objections.lodge(actor, case_id, reason)
-        except ServiceError as exc:
-            plan["objection"] = None
-            self.say(now, f"case {case_id}: objection by {actor.username} refused: {exc.message[:100]}")
-            return
-        self.counts["objections lodged"] += 1
-        self.say(now, f"case {case_id}: objection {obj.id} lodged by {actor.username} (planned: {plan['objection']})")
-
-    def cultivating(self, case_id: int, plan: dict, now: datetime) -> None:
-        """The national decision on targets started the two years: plan the acceptance application."""
-        self.counts["lighthouse cultivated"] += 1
-        until = db.session.scalar(select(TimerRow.due_at).where(TimerRow.case_id == case_id,
-                                                                TimerRow.element == "cultivation_deadline"))
-        fate = plan.get("fate", "expired")
-        day = now.astimezone(SHANGHAI).date()
-        if fate == "accepted":
-            plan["accept_on"] = day + timedelta(days=self.rng.randint(270, 480))
-        elif fate == "retry":
-            plan["accept_on"] = day + timedelta(days=self.rng.randint(200, 330))
-        self.say(now, f"case {case_id}: lighthouse cultivation ({fate}) until "
-                      + (until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if until else "?"))
-
-    def report_end(self, case_id: int, now: datetime) -> None:
-        status, closed = db.session.execute(select(Case.status, Case.closed_at).where(Case.id == case_id)).one()
-        plan = self.by_case.get(case_id)
-        if closed is None or plan is None or plan.get("ended"):
-            return
-        plan["ended"] = status
-        if plan["tier"] == "lighthouse" and status in ("accepted", "expired") and plan.get("fate"):
-            self.counts[f"lighthouse {status}"] += 1
-        if plan["tier"] == "advanced" and status == "certified":
-            self.counts["advanced certified"] += 1
-        self.say(now, f"case {case_id}: ended {status}")
-
-    def recommend(self, tier: str, province: str, now: datetime) -> None:
-        from app.uow import unit_of_work
-
-        actor = self.users.get(("provincial_reviewer", f"province:{province}"))
-        if actor is None:
-            self.say(now, f"{tier} recommendation list: no provincial reviewer of {province}")
-            return
-        waiting = list(db.session.scalars(select(Case.id).where(
-            Case.campaign_id == self.campaign.id, Case.tier == tier, Case.status == "recommendation",
-            Case.province_code == province, Case.soe_group_key.is_(None)).order_by(Case.id)))
-        if not waiting:  # nothing to rank: no empty list is recorded
-            return
-        ranked = waiting[:]
-        self.rng.shuffle(ranked)
-        try:
-            with unit_of_work():
-                quota, _basis = quotas.quota_for(tier, actor.scope)
-                listed = ranked[:quota]
-                lst = lists.recommend(actor, tier, self.year, listed)
-        except ServiceError as exc:
-            self.say(now, f"{tier} recommendation list refused: {exc.message[:100]}")
-            return
-        self.counts["recommended"] += len(listed)
-        self.say(now, f"{tier} recommendation list {lst.id}: {len(listed)} of {len(waiting)} case(s) ranked "
-                      f"(quota {quota})")
-        if tier == "lighthouse":
-            fates = list(FATES)
-            self.rng.shuffle(fates)
-            for k, cid in enumerate(listed):
-                self.by_case[cid]["fate"] = fates[k % len(fates)]
-        for cid in sorted(set(waiting) - set(listed)):
-            self.report_end(cid, now)
-
-    def sweep(self, now: datetime) -> None:
-        clock.set_clock(FixedClock(now))
-        res = scheduler.sweep(now)
-        for case_id, elements in res.fired:
-            for el in elements:
-                self.say(now, f"case {case_id}: {el} fired")
-            self.report_end(case_id, now)
-        self.counts["timers fired"] += res.count
+_form_data = form_data  # services/demo.py fills its demo forms the same way
 
 
-def run(year: int, n: int, seed: int, echo=None) -> dict:
-    """Simulate in the current database (the app context's)."""
-    previous = clock.get_clock()
-    try:
-        return World(year, n, seed, echo).run()
-    finally:
-        clock.set_clock(previous)
+def campaign(year: int) -> Campaign:
+    camp = campaign_by_year(year, required=False)
+    if camp is None:
+        raise ServiceError(f"no campaign {year}")
+    return camp
 
 
-def run_fresh(url: str, year: int, n: int, seed: int, echo=None) -> dict:
-    """Simulate in a new database at `url` (migrated, demo world loaded): throwaway and repeatable."""
-    from flask import current_app, has_app_context
-    from flask_migrate import upgrade
+def create_factories(year: int, n: int, seed: int, rng: random.Random) -> dict[int, dict]:
+    """`n` synthetic factories with a seeded tier history and a login nobody can use (in the caller's transaction);
+    returns each one's plan by enterprise id: the tier it applies for, on which day, whether it submits."""
+    plans = {}
+    for i in range(n):
+        lighthouse = i % 4 == 3
+        province, city = (LH_PROVINCE, LH_CITY) if lighthouse else (PROVINCE, CITY)
+        code = credit_code(seed, i, city)
+        if db.session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)):
+            raise ServiceError(f"seed {seed} was already simulated in this database: use another seed "
+                               "or a fresh database (run_fresh)")
+        ent = Enterprise(credit_code=code, name=f"模拟智能工厂{seed}-{i:04d}有限公司",
+                         province_code=province, city_code=city, soe_group_key=None, legal_person=True,
+                         industry=rng.choice(["equipment", "automotive", "electronics"]))
+        db.session.add(ent)
+        db.session.flush()
+        roll = rng.random()
+        if lighthouse:
+            history = ["basic", "advanced", "excellent"]
+        else:
+            history = [] if roll < 0.4 else ["basic"] if roll < 0.7 else ["basic", "advanced"]
+        for k, tier in enumerate(history):  # the excellent tier last year, the ones below earlier
+            db.session.add(TierRecord(enterprise_id=ent.id, tier=tier, year=year - len(history) + k,
+                                      source="imported"))
+        db.session.add(User(username=f"sim{seed}-{i:04d}", password_hash="!", role="enterprise",
+                            enterprise_id=ent.id))  # "!" matches no password: a login nobody can use
+        target = ("lighthouse" if lighthouse else "basic" if not history
+                  else "advanced" if history == ["basic"] else "excellent")
+        plans[ent.id] = {"tier": target, "apply_day": rng.randint(0, 100), "enterprise": ent.id,
+                         "submits": rng.random() < 0.8 or lighthouse}
+    return plans
 
-    from app import create_app
-    from app.services import demo
-    from app.uow import unit_of_work
 
-    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-    if has_app_context():  # the files go where the calling application keeps them (a test's temporary folder)
-        config["UPLOAD_DIR"] = current_app.config["UPLOAD_DIR"]
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-        with unit_of_work():
-            demo.load_demo()
-        try:
-            return run(year, n, seed, echo)
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+# -- reads the simulated days are planned on ------------------------------------------------------------------------
+def actors() -> dict[tuple[str, str], User]:
+    """The first active user of every (role, scope): who does a task of that role and scope."""
+    users: dict[tuple[str, str], User] = {}
+    for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
+        users.setdefault((u.role, u.scope), u)
+    return users
+
+
+def open_cases(ids: list[int]) -> list[int]:
+    return list(db.session.scalars(select(Case.id).where(Case.id.in_(ids), Case.closed_at.is_(None)))) \
+        if ids else []
+
+
+def open_tasks(ids: list[int]) -> list:
+    """The open tasks of these cases: (id, case_id, role, scope, element), oldest first."""
+    if not ids:
+        return []
+    return db.session.execute(select(HumanTask.id, HumanTask.case_id, HumanTask.role, HumanTask.scope,
+                                     HumanTask.element)
+                              .where(HumanTask.state == "open", HumanTask.case_id.in_(ids))
+                              .order_by(HumanTask.id)).all()
+
+
+def cases_status(ids: list[int]) -> list:
+    """(id, tier, status) of these cases, by id."""
+    return db.session.execute(select(Case.id, Case.tier, Case.status).where(Case.id.in_(ids))
+                              .order_by(Case.id)).all()
+
+
+def timer_count(case_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(TimerRow).where(TimerRow.case_id == case_id))
+
+
+def first_due(case_ids: list[int], element: str | None = None) -> datetime | None:
+    """The earliest waiting timer of these cases (of that element), or None."""
+    q = select(func.min(TimerRow.due_at)).where(TimerRow.case_id.in_(case_ids))
+    if element is not None:
+        q = q.where(TimerRow.element == element)
+    return db.session.scalar(q)
+
+
+def case_scope(case_id: int):
+    """(tier, status, province_code, soe_group_key) of the case."""
+    return db.session.execute(select(Case.tier, Case.status, Case.province_code, Case.soe_group_key)
+                              .where(Case.id == case_id)).one()
+
+
+def case_end(case_id: int):
+    """(status, closed_at) of the case."""
+    return db.session.execute(select(Case.status, Case.closed_at).where(Case.id == case_id)).one()
+
+
+def approved_advanced(ids: list[int], campaign_id: int, scope: str) -> list[int]:
+    """Which of these cases are approved advanced cases of the campaign waiting for the certifier of `scope`
+    (`soe:<group>` or `province:<code>`; a province certifies its non-SOE cases)."""
+    kind, key = scope.split(":", 1)
+    q = select(Case.id).where(Case.id.in_(ids), Case.campaign_id == campaign_id, Case.tier == "advanced",
+                              Case.status == "approved")
+    q = q.where(Case.soe_group_key == key) if kind == "soe" else \
+        q.where(Case.province_code == key, Case.soe_group_key.is_(None))
+    return list(db.session.scalars(q.order_by(Case.id)))
+
+
+def awaiting_recommendation(campaign_id: int, tier: str, province: str) -> list[int]:
+    """The province's non-SOE cases of the tier waiting for its recommendation list, by id."""
+    return list(db.session.scalars(select(Case.id).where(
+        Case.campaign_id == campaign_id, Case.tier == tier, Case.status == "recommendation",
+        Case.province_code == province, Case.soe_group_key.is_(None)).order_by(Case.id)))

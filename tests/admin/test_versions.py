@@ -114,7 +114,7 @@ def test_migration_dry_run_moves_and_back_keeping_draft_and_due():
     plan = case_migrations.dry_run(user("admin"), KEY, v2)
     item = next(i for i in plan["items"] if i["case_id"] == case_id)
     assert item["ok"] and item["version"] == 1 and item["waiting"] == ["organizer_review"]
-    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now())
+    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now(), unit_of_work)
     assert out["failed"] == [] and out["migrated"][0]["to"] == 2
     case = db.session.get(Case, case_id)
     db.session.refresh(case)
@@ -126,7 +126,7 @@ def test_migration_dry_run_moves_and_back_keeping_draft_and_due():
                             .order_by(CaseEvent.seq.desc())).first()
     assert ev.action == "case.migrated" and ev.data["from"]["version"] == 1 and ev.data["to"]["version"] == 2
     # reversible
-    back = case_migrations.migrate_bulk(user("admin"), KEY, 1, [case_id], clock.now())
+    back = case_migrations.migrate_bulk(user("admin"), KEY, 1, [case_id], clock.now(), unit_of_work)
     assert back["failed"] == [] and back["migrated"][0]["to"] == 1
     db.session.refresh(case)
     assert processes.version_info(case.process_version_id).version == 1
@@ -148,7 +148,7 @@ def test_migration_refused_when_the_waiting_task_is_gone():
     item = next(i for i in plan["items"] if i["case_id"] == case_id)
     assert not item["ok"]
     assert any("organizer_review is waiting and does not exist" in r for r in item["reasons"]), item
-    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now())
+    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now(), unit_of_work)
     assert out["migrated"] == [] and out["failed"][0]["case_id"] == case_id
     assert db.session.get(Case, case_id).process_version_id == versions.get(KEY, 1).id
 
@@ -156,7 +156,7 @@ def test_migration_refused_when_the_waiting_task_is_gone():
 def test_replay_of_a_migrated_case_is_right_or_stops_clearly():
     case_id, _review = _case_waiting_for_review()
     v2 = _deploy(BASIC.replace(b'value="P15D"', b'value="P10D"'))
-    case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now())
+    case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now(), unit_of_work)
     case = db.session.get(Case, case_id)
     try:
         out, rows = replay.replay_case(case, None, check_all=True)
@@ -184,7 +184,7 @@ def test_form_only_change_migrates():
     assert versions.diff(user("admin"), KEY, 1, v2)["elements"] == {"added": [], "removed": [], "changed": []}
     item = next(i for i in case_migrations.dry_run(user("admin"), KEY, v2)["items"] if i["case_id"] == case_id)
     assert item["ok"] and item["changed"] == []
-    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now())
+    out = case_migrations.migrate_bulk(user("admin"), KEY, v2, [case_id], clock.now(), unit_of_work)
     assert out["failed"] == []
     case = db.session.get(Case, case_id)
     db.session.refresh(case)
@@ -243,7 +243,7 @@ def test_timer_due_time_survives_a_service_migration(monkeypatch):
     with unit_of_work():
         v2 = processes.deploy("timer_case", xml.replace(b'name="Report"', b'name="Report, revised"'), None, "v2")
         v2 = v2.version
-    out = case_migrations.migrate_bulk(user("admin"), "timer_case", v2, [case_id], clock.now())
+    out = case_migrations.migrate_bulk(user("admin"), "timer_case", v2, [case_id], clock.now(), unit_of_work)
     assert out["failed"] == [], out
     db.session.expire_all()
     (row,) = db.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id)).all()

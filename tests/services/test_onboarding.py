@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, select
 
 from app.errors import Forbidden, Ineligible
 from app.extensions import db
+from app.jobs import onboarding as bulk
 from app.models import Campaign, CampaignDeadline, Case, CaseEvent, Enterprise, HumanTask
 from app.services import audit, cases, events, onboarding, tasks
 from app.services.credit_code import with_check_char
@@ -69,7 +70,7 @@ def test_bulk_case_is_the_case_create_case_opens(app, factories):
     admin = user("admin")
     with unit_of_work():
         made = cases.create_case(admin, "basic", 2026, enterprise_id=one.id)
-    res = onboarding.open_basic(admin, 2026, credit_codes=[two.credit_code])
+    res = bulk.open_basic(admin, 2026, credit_codes=[two.credit_code])
     assert (res.created, res.rows_written) == (1, 3)
     a, b = db.session.get(Case, made.id), basic_case_of(two.id)
     same = ("tier", "status", "province_code", "city_code", "soe_group_key", "process_version_id", "revisions",
@@ -106,16 +107,16 @@ def test_bulk_case_is_the_case_create_case_opens(app, factories):
 
 def test_rerun_is_idempotent_and_the_province_reviewer_opens_its_scope(factories):
     reviewer = user("zj-reviewer")
-    first = onboarding.open_basic(reviewer, 2026, province=ZJ, batch=3)
+    first = bulk.open_basic(reviewer, 2026, province=ZJ, batch=3)
     plain = zhejiang_codes(soe=False)
     assert first.created == len(plain) and first.outside_scope == len(zhejiang_codes()) - len(plain) == 2
     assert first.batches == -(-len(zhejiang_codes()) // 3)
     before = counts()
-    again = onboarding.open_basic(reviewer, 2026, province=ZJ, batch=3)
+    again = bulk.open_basic(reviewer, 2026, province=ZJ, batch=3)
     assert (again.created, again.skipped_existing, again.rows_written) == (0, len(plain), 0)
     assert counts() == before
     # the administrator opens the SOE group members' cases too, and skips what exists
-    third = onboarding.open_basic(user("admin"), 2026, province=ZJ)
+    third = bulk.open_basic(user("admin"), 2026, province=ZJ)
     assert (third.created, third.skipped_existing) == (2, len(plain))
     assert {c.province_code for c in db.session.scalars(select(Case))} == {ZJ}
     assert db.session.scalar(select(func.count()).select_from(Case)) == len(zhejiang_codes())
@@ -124,11 +125,11 @@ def test_rerun_is_idempotent_and_the_province_reviewer_opens_its_scope(factories
 def test_refused_for_a_reviewer_of_another_province(factories):
     sd = user("sd-reviewer")
     with pytest.raises(Forbidden):
-        onboarding.open_basic(sd, 2026, province=ZJ)
+        bulk.open_basic(sd, 2026, province=ZJ)
     with pytest.raises(Forbidden):  # a list naming another province's enterprises
-        onboarding.open_basic(sd, 2026, credit_codes=[factories[0].credit_code])
+        bulk.open_basic(sd, 2026, credit_codes=[factories[0].credit_code])
     with pytest.raises(Forbidden):
-        onboarding.open_basic(user("acme"), 2026, province=ZJ)
+        bulk.open_basic(user("acme"), 2026, province=ZJ)
     assert counts() == (0, 0, 0)
 
 
@@ -139,7 +140,7 @@ def test_refused_after_the_application_deadline(factories):
                                         application_deadline=(START - timedelta(days=2)).date()))
     try:
         with pytest.raises(Ineligible) as exc:
-            onboarding.open_basic(user("admin"), 2026, province=ZJ)
+            bulk.open_basic(user("admin"), 2026, province=ZJ)
         assert exc.value.errors["rules"][0]["rule"] == "application_deadline"
         with pytest.raises(Ineligible):  # create_case applies the same rule
             cases.create_case(user("admin"), "basic", 2026, enterprise_id=factories[0].id)
@@ -162,7 +163,7 @@ def test_a_crash_in_the_second_batch_keeps_the_first_whole(factories):
             raise Crash()
 
     with pytest.raises(Crash):
-        onboarding.open_basic(user("admin"), 2026, province=ZJ, batch=4, before_commit=crash)
+        bulk.open_basic(user("admin"), 2026, province=ZJ, batch=4, before_commit=crash)
     db.session.remove()
     assert counts() == (4, 4, 4)
     for case in db.session.scalars(select(Case)):
@@ -172,13 +173,13 @@ def test_a_crash_in_the_second_batch_keeps_the_first_whole(factories):
                                          .order_by(Enterprise.id).limit(4)))
     assert sorted(c.enterprise_id for c in db.session.scalars(select(Case))) == first_four
     # the re-run finishes the job
-    res = onboarding.open_basic(user("admin"), 2026, province=ZJ, batch=4)
+    res = bulk.open_basic(user("admin"), 2026, province=ZJ, batch=4)
     assert (res.created, res.skipped_existing) == (len(zhejiang_codes()) - 4, 4)
 
 
 def test_the_enterprise_sees_and_completes_its_bulk_opened_self_assessment():
     acme = user("acme")
-    onboarding.open_basic(user("zj-reviewer"), 2026, credit_codes=[acme.enterprise.credit_code])
+    bulk.open_basic(user("zj-reviewer"), 2026, credit_codes=[acme.enterprise.credit_code])
     rows, total = tasks.inbox(acme)
     assert total == 1 and rows[0].element == "self_assessment"
     with unit_of_work():
@@ -241,7 +242,7 @@ def test_two_simultaneous_runs_open_each_case_once(app, factories):
             db.session.rollback()
             barrier.wait()
             try:
-                created.append(onboarding.open_basic(admin, 2026, province=ZJ, batch=2).created)
+                created.append(bulk.open_basic(admin, 2026, province=ZJ, batch=2).created)
             finally:
                 db.session.remove()
 

@@ -14,8 +14,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs import scheduler
 from app.models.scheduling import TIMER_CLAIMS
-from app.services import scheduler, timers
+from app.services import timers
+from app.services.scheduler import lease_holder, release_lease
 from app.uow import unit_of_work
 from tests.timers.helpers import DATE_TIMER_DUE, count_events, timer_case
 
@@ -120,12 +122,12 @@ def test_lease_one_scheduler_at_a_time_and_takeover(app):
     assert scheduler.tick("b", t + timedelta(seconds=10)) is None  # held by a
     assert scheduler.tick("a", t + timedelta(seconds=30)) is not None  # a renews
     assert scheduler.tick("b", t + timedelta(seconds=30) + ttl - timedelta(seconds=1)) is None
-    assert scheduler.lease_holder()[0] == "a"
+    assert lease_holder()[0] == "a"
     res = scheduler.tick("b", t + timedelta(seconds=31) + ttl)  # a stopped renewing: b takes over
-    assert res is not None and scheduler.lease_holder()[0] == "b"
+    assert res is not None and lease_holder()[0] == "b"
     assert scheduler.tick("a", t + timedelta(seconds=40) + ttl) is None  # a is back, but b holds it now
     with unit_of_work():
-        scheduler.release_lease("b", t + timedelta(seconds=50) + ttl)
+        release_lease("b", t + timedelta(seconds=50) + ttl)
     assert scheduler.tick("a", t + timedelta(seconds=51) + ttl) is not None  # a released lease is free at once
     assert count_events(cid, "timer.fired") == 1
 
@@ -136,9 +138,9 @@ def test_runner_job_sweeps_at_the_clock_and_releases_the_lease(app, clock):
     runner = scheduler.Runner(app)
     runner.job()  # what APScheduler calls every SCHEDULER_INTERVAL_SECONDS (not started: no thread, no sleeping)
     assert count_events(cid, "timer.fired") == 1
-    assert scheduler.lease_holder()[0] == runner.holder
+    assert lease_holder()[0] == runner.holder
     runner.shutdown()
-    assert scheduler.lease_holder()[1] == DUE
+    assert lease_holder()[1] == DUE
     assert runner.scheduler.get_job("tierflow-sweep").trigger.interval == timedelta(seconds=30)
 
 

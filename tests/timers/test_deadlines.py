@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, text
 
 from app.extensions import db
+from app.jobs import scheduler
 from app.models import CaseEvent
-from app.services import cases, scheduler
+from app.services import cases
 from app.uow import unit_of_work
 from tests.api.test_advanced import complete, my_task, status
 from tests.api.test_excellent import application

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import reminders, scheduler
+from app.jobs import scheduler
+from app.services import reminders
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT
 from tests.services.test_basic_tier import complete, open_task, start

@@ -13,7 +13,8 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from app.errors import ServiceError
-from app.services import simulation, workdays
+from app.jobs import simulate as simulation
+from app.services import workdays
 from app.services.clock import SHANGHAI
 
 N = 16  # every fourth factory applies for lighthouse: 4 applicants for Shandong's quota of 3

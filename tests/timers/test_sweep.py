@@ -1,7 +1,7 @@
 """Each kind of timer through the sweep, fired once; a clock moved back fires nothing twice; `timers run --now`."""
 from datetime import timedelta
 
-from app.services import scheduler
+from app.jobs import scheduler
 from tests.timers.helpers import DATE_TIMER_DUE, case_status, count_events, timer_case, timer_rows
 
 
