@@ -64,4 +64,9 @@ def save(user: User, key: str, xml: bytes, forms: dict, now) -> dict:
 
 def discard(user: User, key: str) -> None:
     versions.require_admin(user)
+    clear(key)
+
+
+def clear(key: str) -> None:
+    """Forget the model's draft (`versions.deploy` calls this once the deployment passed its checks)."""
     db.session.execute(delete(DRAFTS).where(DRAFTS.c.key == key))
