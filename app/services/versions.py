@@ -7,26 +7,16 @@ import json
 from lxml import etree
 from sqlalchemy import func, select
 
-from app.errors import Forbidden, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, ProcessModel, ProcessVersion, User
-from app.services import processes, users
+from app.services import drafts, processes, users
+from app.services.process_access import READERS, require_admin, require_reader  # noqa: F401 (the API of versions)
 from workflows.errors import DiagramError
 from workflows.parsing import BPMN_NS
 from workflows.xml import load_xml
 
-READERS = ("admin", "auditor", "national_reviewer")
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-
-
-def require_reader(user: User) -> None:
-    if user.role not in READERS:
-        raise Forbidden("process versions are for administrators, auditors and national reviewers")
-
-
-def require_admin(user: User) -> None:
-    if user.role != "admin":
-        raise Forbidden("only an administrator changes process diagrams")
 
 
 def _model(key: str) -> ProcessModel:
@@ -193,8 +183,6 @@ def deploy(user: User, key: str, bpmn_xml: bytes, message: str | None = None, fo
     checks of `processes.deploy` (a tier's model also under the case rules); a new immutable version and its
     `process.deployed` event on the system chain, or the latest version when the content is the same. The editor's
     draft of the model is discarded either way: what is deployed is what the editor opens next."""
-    from app.services import drafts
-
     require_admin(user)
     version = processes.deploy(key, bpmn_xml, user.id, message, forms=forms)
     drafts.clear(key)
