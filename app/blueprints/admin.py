@@ -226,13 +226,10 @@ def validate(key):
 @bp.post("/processes/<key>/deploy")
 @login_required
 def deploy(key):
-    versions.require_admin(_user())
+    versions.require_admin(_user())  # before reading the body: a non-administrator learns nothing of its checks
     xml, forms, message = _diagram_input()
-    user = _user()
     with unit_of_work():
-        v = versions.deploy(user, key, xml, message, forms)
-        drafts.discard(user, key)
-        out = versions.version_json(v)
+        out = versions.version_json(versions.deploy(_user(), key, xml, message, forms))
     return jsonify(out), 201
 
 

@@ -3,12 +3,11 @@ import io
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, send_file
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.errors import Forbidden, Invalid, ServiceError, Unauthorized
-from app.extensions import csrf, db
-from app.services import attachments, auth, cases, events, lists, objections, processes, tasks
+from app.errors import Invalid, ServiceError, Unauthorized
+from app.extensions import csrf
+from app.services import attachments, audit, auth, case_history, cases, events, lists, objections, tasks, versions
 from app.uow import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -118,13 +117,8 @@ def get_case(case_id):
 @bp.get("/cases/<int:case_id>/events")
 @token_required
 def case_events(case_id):
-    case = cases.get_case(g.api_user, case_id)
-    from sqlalchemy import select
-
-    from app.models import CaseEvent
-
-    rows = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
-    return jsonify({"case_id": case.id, "events": [events.to_json(e) for e in rows]})
+    rows = case_history.events(g.api_user, case_id)
+    return jsonify({"case_id": case_id, "events": [events.to_json(e) for e in rows]})
 
 
 @bp.post("/cases/<int:case_id>/attachments")
@@ -249,17 +243,7 @@ def enterprise_lineage(enterprise_id):
 @token_required
 def system_event_list():
     """The system chain (deployments, user and role changes): auditors, national reviewers, administrators."""
-    from app.models import SystemEvent
-    from app.services import system_events
-
-    if g.api_user.role not in ("auditor", "national_reviewer", "admin"):
-        raise Forbidden("the system history is for auditors, national reviewers and administrators")
-    page = _int_arg("page", 1)
-    rows = db.session.scalars(select(SystemEvent).order_by(SystemEvent.seq.desc()).limit(100)
-                              .offset((page - 1) * 100))
-    ok, seq, why = system_events.verify()
-    return jsonify({"items": [system_events.to_json(e) for e in rows], "page": page,
-                    "verified": ok, "broken_at": seq, "reason": why})
+    return jsonify(audit.system_history(g.api_user, _int_arg("page", 1)))
 
 
 @bp.get("/notices")
@@ -293,10 +277,8 @@ def case_objections(case_id):
 @bp.post("/process-models/<key>/versions")
 @token_required
 def deploy(key):
-    if g.api_user.role != "admin":
-        raise Forbidden("only an administrator deploys diagrams")
     with unit_of_work():
-        v = processes.deploy(key, request.get_data(), g.api_user.id, request.args.get("message"))
+        v = versions.deploy(g.api_user, key, request.get_data(), request.args.get("message"))
         out = {"key": v.model_key, "version": v.version, "content_hash": v.content_hash,
                "created_at": v.created_at.isoformat()}
     return jsonify(out), 201

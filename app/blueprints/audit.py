@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.blueprints.api import body, error, token_required
 from app.errors import Invalid, ServiceError
 from app.extensions import csrf
-from app.services import anchors, audit, clock, processes, replay, users
+from app.services import anchors, audit, clock, replay
 from app.uow import unit_of_work
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -102,40 +102,18 @@ def anchor_list():
                            problems=anchors.verify())
 
 
-def _case_view(case_id: int):
-    user = _auditor()
-    case = audit.get_case(user, case_id)
-    rows = replay.history(case.id)
-    return user, case, rows
-
-
 @bp.get("/cases/<int:case_id>")
 @login_required
 def case(case_id):
-    user, c, rows = _case_view(case_id)
-    at = _int("at", len(rows))
-    state, failure, status = None, None, 200
-    try:
-        state = replay.replay(user, c.id, at)
-    except replay.ReplayMismatch as exc:
-        failure, status = exc, 409
-    except ServiceError as exc:
-        if exc.status != 404:
-            raise
-        failure, status = exc, 404
-    names = users.usernames([e.actor_id for e in rows])
-    info = processes.version_info(c.process_version_id)
-    return render_template("audit/case.html", case=c, rows=rows, at=at, last=len(rows), state=state,
-                           failure=failure, names=names, abandoned=replay.abandoned_steps(rows),
-                           process=info, is_admin=user.role == "admin"), status
+    page = audit.case_page(current_user._get_current_object(), case_id, _int("at"))
+    return render_template("audit/case.html", **{k: v for k, v in page.items() if k != "status"}), page["status"]
 
 
 @bp.get("/cases/<int:case_id>/diagram.bpmn")
 @login_required
 def diagram(case_id):
-    _user, c, _rows = _case_view(case_id)
-    info = processes.version_info(c.process_version_id)
-    return Response(audit.diagram_xml(info.id), mimetype="application/xml")
+    c = audit.get_case(current_user._get_current_object(), case_id)
+    return Response(audit.diagram_xml(c.process_version_id), mimetype="application/xml")
 
 
 @bp.get("/cases/<int:case_id>/export.json")

@@ -6,17 +6,16 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from app.errors import Unauthorized
-from app.extensions import db, login_manager
-from app.models import User
+from app.extensions import login_manager
 from app.security import mark_login
-from app.services import auth
+from app.services import auth, users
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+    return users.get(user_id)
 
 
 def _safe_next(target: str | None) -> str:

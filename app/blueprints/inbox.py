@@ -6,14 +6,12 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.blueprints import formdata
 from app.blueprints.api import body, error, token_required
 from app.errors import Conflict, Invalid, ServiceError
-from app.extensions import csrf, db
-from app.models import Case, HumanTask
-from app.services import inbox, processes, tasks
+from app.extensions import csrf
+from app.services import inbox, tasks
 from app.uow import unit_of_work
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -47,17 +45,12 @@ def bulk_form(actor, page: inbox.InboxPage) -> dict | None:
     if f.state != "open" or not f.element or not page.rows:
         return None
     first = page.rows[0]
-    schema = _schema(first)
+    schema = tasks.schema_of(first)
     props = (schema or {}).get("properties") or {}
     if not schema or "decision" not in props or any(p.get("format") == "attachment" for p in props.values()):
         return None
     return {"element": first.element, "form": first.form,
             "fields": formdata.fields(schema, {}, _lang(), prefix="")}
-
-
-def _schema(task: HumanTask) -> dict | None:
-    version_id = db.session.scalar(select(Case.process_version_id).where(Case.id == task.case_id))
-    return processes.version_info(version_id).forms.get(task.form) if task.form else None
 
 
 def inbox_context(actor, args) -> dict:
@@ -133,7 +126,7 @@ def bulk():
     ids = request.form.getlist("task_ids")
     try:
         rows = inbox.bulk_kind(user, ids)
-        schema = _schema(rows[0]) if rows else None
+        schema = tasks.schema_of(rows[0]) if rows else None
         data = formdata.parse(schema or {}, request.form)
         results = inbox.bulk_complete(user, ids, data, unit_of_work)
     except Invalid as exc:

@@ -2,12 +2,9 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.errors import ServiceError
-from app.extensions import db
-from app.models import Campaign
-from app.services import lists
+from app.services import campaigns, lists
 from app.uow import unit_of_work
 
 bp = Blueprint("lists_web", __name__, url_prefix="/lists")
@@ -20,7 +17,7 @@ def _service_error(exc: ServiceError):
 
 
 def _campaign_year() -> int:
-    years = list(db.session.scalars(select(Campaign.year).order_by(Campaign.year.desc())))
+    years = campaigns.years()
     try:
         year = int(request.values.get("campaign", years[0] if years else 0))
     except ValueError:

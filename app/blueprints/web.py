@@ -3,14 +3,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.blueprints import formdata
 from app.blueprints.inbox import inbox_context
 from app.errors import Invalid, ServiceError
-from app.extensions import db
-from app.models import Attachment, Campaign, CaseEvent, Enterprise, HumanTask, User
-from app.services import attachments, audit, cases, inbox, processes, tasks
+from app.services import attachments, audit, campaigns, case_history, cases, inbox, lineage, tasks
 from app.uow import unit_of_work
 
 bp = Blueprint("web", __name__)
@@ -31,11 +28,9 @@ def home():
     ctx = inbox_context(user, request.args)
     ctx["dashboard"] = user.role in inbox.DASHBOARD_ROLES
     if user.role == "enterprise":
-        ctx["enterprise"] = db.session.get(Enterprise, user.enterprise_id)
+        ctx["enterprise"] = lineage.get_enterprise(user, user.enterprise_id) if user.enterprise_id else None
         ctx["my_cases"], _n = cases.list_cases(user)
-        ctx["campaigns"] = list(db.session.scalars(select(Campaign).order_by(Campaign.year.desc())))
-        from app.services import lineage
-
+        ctx["campaigns"] = campaigns.newest_first()
         ctx["lineage"] = lineage.lineage(user, user.enterprise_id) if user.enterprise_id else None
         ctx["rule_terms"] = RULE_TERMS
     return render_template("web/home.html", **ctx)
@@ -77,11 +72,10 @@ def _render_task(user, task_id, errors=None, data=None, status=200):
     lang = str(get_locale() or "zh")
     case = view["case"]
     form_fields = formdata.fields(view["form"] or {}, data if data is not None else view["data"], lang)
-    files = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
+    files = attachments.of_case(user, case.id)
     held = formdata.readonly(view["forms"], view["case_data"], view["task"].form, lang, {f.id: f for f in files})
-    may_act = view["task"].role == user.role and view["task"].scope == user.scope
     return render_template("web/task.html", task=view["task"], case=case, form=view["form"], fields=form_fields,
-                           errors=errors or {}, files=files, may_act=may_act, lang=lang, held=held), status
+                           errors=errors or {}, files=files, may_act=view["may_act"], lang=lang, held=held), status
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -95,7 +89,7 @@ def task(task_id):
 def task_action(task_id):
     user = current_user._get_current_object()
     action = request.form.get("action", "submit")
-    view = tasks.get_task(user, task_id)
+    view = tasks.task_form(user, task_id)  # the form only: the instance is restored by the step (or the re-render)
     data = formdata.parse(view["form"] or {}, request.form)
     if action == "upload":
         return _upload(user, task_id, view, data)
@@ -148,24 +142,13 @@ def _upload(user, task_id, view, data):
 @login_required
 def case(case_id):
     user = current_user._get_current_object()
-    c = cases.get_case(user, case_id)
-    history = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == c.id).order_by(CaseEvent.seq)))
-    actors = {u.id: u.username for u in db.session.scalars(
-        select(User).where(User.id.in_({e.actor_id for e in history if e.actor_id})))}
-    files = list(db.session.scalars(select(Attachment).where(Attachment.case_id == c.id)))
     lang = str(get_locale() or "zh")
-    titles = {t.element: (t.title_en if lang == "en" and t.title_en else t.title)
-              for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == c.id))}
-    decisions = {}
-    for schema in processes.version_info(c.process_version_id).forms.values():
-        prop = (schema.get("properties") or {}).get("decision") or {}
-        decisions.update(prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {}))
-    info = cases.case_json(c)
-    version = processes.version_info(c.process_version_id)
-    where = inbox.case_positions(c, [t["name"] for t in info["open_tasks"]], history)
-    held = formdata.readonly(version.forms, inbox.case_data(c), None, lang, {f.id: f for f in files})
-    return render_template("web/case.html", case=c, info=info, history=history, actors=actors, files=files,
-                           titles=titles, decisions=decisions, held=held, **where)
+    page = case_history.case_page(user, case_id, lang)
+    files = page["files"]
+    held = formdata.readonly(page["forms"], page["data"], None, lang, {f.id: f for f in files})
+    return render_template("web/case.html", case=page["case"], info=page["info"], history=page["history"],
+                           actors=page["actors"], files=files, titles=page["titles"], decisions=page["decisions"],
+                           held=held, **page["where"])
 
 
 @bp.get("/cases/<int:case_id>/diagram.bpmn")
@@ -179,8 +162,6 @@ def case_diagram(case_id):
 @bp.get("/enterprises/<int:enterprise_id>")
 @login_required
 def enterprise(enterprise_id):
-    from app.services import lineage
-
     view = lineage.lineage(current_user._get_current_object(), enterprise_id)
     return render_template("web/enterprise.html", view=view, rule_terms=RULE_TERMS)
 

@@ -1,23 +1,23 @@
-"""`flask bpmn validate FILE` and `flask bpmn deploy FILE [--key K] [--message M] [--as USER]`: the checks and the
-deployment of the editor and the API, from the command line. Problems are printed one a line as `element: message`;
-the exit status is 1 when the diagram is refused."""
+"""`flask bpmn validate FILE`, `flask bpmn deploy FILE [--key K] [--message M] [--as USER]` and `flask bpmn sync`:
+the checks and the one deployment of the editor and the API (`versions.deploy`), from the command line, and the
+deployment of everything shipped in BPMN_DIR (`bpmn_sync.sync`, also what `flask demo` runs). Problems are printed one
+a line as `element: message`; the exit status is 1 when a diagram is refused."""
 from pathlib import Path
 
 import click
 
-from app.cli.common import actor
-from app.errors import ServiceError
-from app.extensions import db
-from app.services import processes, versions
+from app.cli.common import actor, service_errors
+from app.services import bpmn_sync, versions
 from app.uow import unit_of_work
 
 
 def _problems(items) -> None:
-    for e in items:
+    for e in items if isinstance(items, list) else ():
         click.echo(f"  {e.get('element') or '-'}: {e.get('message')}", err=True)
 
 
-group = click.Group("bpmn", help="Process diagrams: validate and deploy.")
+group = click.Group("bpmn", help="Process diagrams: validate, deploy, sync the shipped ones.")
+
 
 @group.command("validate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -25,17 +25,14 @@ group = click.Group("bpmn", help="Process diagrams: validate and deploy.")
                                           "whether the case rules (roles, forms, data) apply")
 def validate_cmd(path, key):
     """Check FILE as deploying it would; print each problem by element."""
-    key = key or Path(path).stem
-    xml = Path(path).read_bytes()
-    latest = processes.latest_version(key)
-    _b, _f, problems = processes.diagram_problems(xml, dict(latest.forms) if latest else None,
-                                                  case_rules=processes.runs_as_case(key))
-    db.session.rollback()
+    with unit_of_work():
+        problems = versions.problems(key or Path(path).stem, Path(path).read_bytes())
     if problems:
         click.echo(f"{path}: {len(problems)} problem(s)", err=True)
         _problems(problems)
         raise SystemExit(1)
     click.echo(f"{path}: valid")
+
 
 @group.command("deploy")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -43,21 +40,26 @@ def validate_cmd(path, key):
 @click.option("--message", default=None, help="what changed")
 @click.option("--as", "username", default="admin", show_default=True, help="the administrator deploying")
 def deploy_cmd(path, key, message, username):
-    """Deploy FILE as a new immutable version of KEY (nothing new if the content is the latest's)."""
+    """Deploy FILE as a new immutable version of KEY (nothing new if the content is the latest's); the editor's
+    draft of KEY is discarded, as when the editor deploys."""
     key = key or Path(path).stem
     user = actor(username)
-    try:
-        with unit_of_work():
-            before = versions.latest_number(key)
-            v = versions.deploy(user, key, Path(path).read_bytes(), message)
-            number, digest = v.version, v.content_hash
-    except ServiceError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        if isinstance(exc.errors, list):
-            _problems(exc.errors)
-        raise SystemExit(1)
+    with service_errors(_problems), unit_of_work():
+        before = versions.latest_number(key)
+        v = versions.deploy(user, key, Path(path).read_bytes(), message)
+        number, digest = v.version, v.content_hash
     state = "unchanged, still" if number == before else "deployed as"
     click.echo(f"{key}: {state} version {number} ({digest[:12]})")
+
+
+@group.command("sync")
+def sync_cmd():
+    """Deploy the diagrams, forms and decision tables shipped in BPMN_DIR (idempotent: an unchanged file deploys
+    nothing); one line per model. Needs no user: the system deploys."""
+    with service_errors(_problems), unit_of_work():
+        items = bpmn_sync.sync()
+    for item in items:
+        click.echo(bpmn_sync.line(item))
 
 
 COMMANDS = (group,)

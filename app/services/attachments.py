@@ -10,6 +10,7 @@ from app.errors import Forbidden, NotFound, TooLarge, UnsupportedType
 from app.extensions import db
 from app.models import Attachment, HumanTask, User
 from app.services import cases, clock, events, instances
+from app.services.scope import acting_clause
 from app.settings import settings
 
 # what the first bytes of each allowed type look like; the name's extension alone proves nothing
@@ -47,8 +48,7 @@ def may_upload(actor: User, case) -> bool:
     if actor.role == "enterprise" and case.enterprise_id == actor.enterprise_id:
         return True
     return db.session.scalar(select(HumanTask.id).where(
-        HumanTask.case_id == case.id, HumanTask.state == "open", HumanTask.role == actor.role,
-        HumanTask.scope == actor.scope).limit(1)) is not None
+        HumanTask.case_id == case.id, HumanTask.state == "open", acting_clause(actor)).limit(1)) is not None
 
 
 def upload(actor: User, case_id: int, filename: str, stream) -> Attachment:
@@ -105,6 +105,12 @@ def store(actor: User, case, filename: str, stream) -> Attachment:
                   data={"attachment": att.id, "sha256": sha, "filename": name, "size": size})
     instances.flush_orm()
     return att
+
+
+def of_case(actor: User, case_id: int) -> list[Attachment]:
+    """The files of a case, for whoever may see the case (404 outside its scope)."""
+    case = cases.get_case(actor, case_id)
+    return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
 
 
 def get(actor: User, attachment_id: int) -> tuple[Attachment, Path]:

@@ -4,10 +4,10 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from app.extensions import db
 from app.models import Case, CaseEvent, User
-from app.services import anchors, events, instances, replay
+from app.services import anchors, events, instances, processes, replay, users
 from app.services.clock import SHANGHAI
 from app.services.scope import can_view_case
 
@@ -72,10 +72,30 @@ def actions() -> list[str]:
 
 def get_case(actor: User, case_id: int) -> Case:
     require_auditor(actor)
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound("no such case")
-    return case
+    return replay.visible_case(actor, case_id)
+
+
+def case_page(actor: User, case_id: int, at: int | None) -> dict:
+    """The auditor's page of one case: its history (read once), the replayed state after event `at` (default: the
+    last) or why it cannot be shown (`failure`: 404 beyond the history, 409 where it no longer replays), the actors'
+    names, the steps a rewind abandoned, and the case's process version."""
+    case = get_case(actor, case_id)
+    rows = replay.history(case.id)
+    at = len(rows) if at is None else at
+    state, failure, status = None, None, 200
+    try:
+        rep, _rows = replay.replay_case(case, at, rows=rows)
+        state = replay.state_json(case, rep)
+    except replay.ReplayMismatch as exc:
+        failure, status = exc, 409
+    except ServiceError as exc:
+        if exc.status != 404:
+            raise
+        failure, status = exc, 404
+    return {"case": case, "rows": rows, "at": at, "last": len(rows), "state": state, "failure": failure,
+            "status": status, "names": users.usernames(e.actor_id for e in rows),
+            "abandoned": replay.abandoned_steps(rows), "process": processes.version_info(case.process_version_id),
+            "is_admin": actor.role == "admin"}
 
 
 def export(actor: User, case_id: int) -> dict:
@@ -171,6 +191,21 @@ def diagram_xml(version_id: int) -> bytes:
     if row is None:
         raise NotFound("no such process version")
     return row.bpmn_xml
+
+
+def system_history(actor: User, page: int = 1, per_page: int = 100) -> dict:
+    """The system chain (deployments, user and role changes), newest first, with whether it verifies: for auditors,
+    national reviewers and administrators."""
+    from app.models import SystemEvent
+    from app.services import system_events
+
+    if not may_audit(actor):
+        raise Forbidden("the system history is for auditors, national reviewers and administrators")
+    rows = db.session.scalars(select(SystemEvent).order_by(SystemEvent.seq.desc()).limit(per_page)
+                              .offset((max(page, 1) - 1) * per_page))
+    ok, seq, why = system_events.verify()
+    return {"items": [system_events.to_json(e) for e in rows], "page": page, "verified": ok, "broken_at": seq,
+            "reason": why}
 
 
 def verify_all(case_id: int | None = None, with_replay: bool = False) -> dict:

@@ -1,4 +1,4 @@
-"""Campaigns by year, deadline days and dates as the other services read them: the one campaign lookup and the one
+"""Campaigns by year (and every year, newest first, for the pages), deadline days and dates as the other services read them: the one campaign lookup and the one
 date parser, below `cases`, `deadlines` and `loading` so that each imports them without a circle."""
 from datetime import date, datetime, time, timedelta
 
@@ -33,3 +33,12 @@ def parse_date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def newest_first() -> list[Campaign]:
+    return list(db.session.scalars(select(Campaign).order_by(Campaign.year.desc())))
+
+
+def years() -> list[int]:
+    """Every campaign year, newest first."""
+    return list(db.session.scalars(select(Campaign.year).order_by(Campaign.year.desc())))

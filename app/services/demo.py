@@ -3,17 +3,17 @@ from pathlib import Path
 
 import yaml
 
-from app.services import loading, processes, quotas
+from app.services import bpmn_sync, loading
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo.yaml"
 
 
 def load_demo() -> list[dict]:
-    """Load the demo world and deploy built-in diagrams; returns the demo logins."""
+    """Load the demo world and deploy the shipped diagrams, forms and decision tables (`bpmn_sync.sync`, as
+    `flask bpmn sync`); returns the demo logins."""
     text = DEMO_FILE.read_text(encoding="utf-8")
     loading.load(text)
-    processes.sync_builtin()
-    quotas.sync_builtin()
+    bpmn_sync.sync()
     doc = yaml.safe_load(text)
     return [{"username": u["username"], "password": u["password"], "role": u["role"]} for u in doc["users"]]
 

@@ -7,7 +7,8 @@ from app.errors import Invalid
 from app.extensions import db
 from app.models import User
 from app.models.processes import DRAFTS
-from app.services import processes, versions
+from app.services import processes
+from app.services.process_access import require_admin
 from workflows.errors import DiagramError
 from workflows.xml import load_xml
 
@@ -33,7 +34,7 @@ NEW_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 
 def source(user: User, key: str) -> dict:
     """What the editor opens: the draft, else the latest version, else a new (executable) diagram."""
-    versions.require_admin(user)
+    require_admin(user)
     row = db.session.execute(select(DRAFTS).where(DRAFTS.c.key == key)).first()
     latest = processes.latest_version(key)
     base = {"key": key, "latest": latest.version if latest else None}
@@ -51,7 +52,7 @@ def source(user: User, key: str) -> dict:
 
 def save(user: User, key: str, xml: bytes, forms: dict, now) -> dict:
     """Keep the draft (well-formed, hardened XML only; it is checked fully on validate and deploy)."""
-    versions.require_admin(user)
+    require_admin(user)
     try:
         load_xml(xml)
     except DiagramError as exc:
@@ -63,5 +64,10 @@ def save(user: User, key: str, xml: bytes, forms: dict, now) -> dict:
 
 
 def discard(user: User, key: str) -> None:
-    versions.require_admin(user)
+    require_admin(user)
+    clear(key)
+
+
+def clear(key: str) -> None:
+    """Forget the model's draft (`versions.deploy` calls this once the deployment passed its checks)."""
     db.session.execute(delete(DRAFTS).where(DRAFTS.c.key == key))

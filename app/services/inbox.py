@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, SoeGroup, User
 from app.services import clock, tasks, users
 from app.services.clock import SHANGHAI
-from app.services.scope import NATIONAL_READERS, case_filter
+from app.services.scope import NATIONAL_READERS, acting_clause, case_filter
 
 DUE_SOON_DAYS = 3
 VIEWS = ("group", "mine", "unclaimed")  # the shared queue of my role and scope, claimed by me, claimed by nobody
@@ -127,7 +127,7 @@ def _clauses(actor: User, f: Filters, now: datetime, skip=()) -> list:
     if f.state == "completed":
         out = [HumanTask.state == "completed", HumanTask.completed_by == actor.id]
     else:
-        out = [HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open"]
+        out = [acting_clause(actor), HumanTask.state == "open"]
         if "view" not in skip:
             if f.view == "mine":
                 out.append(HumanTask.claimed_by == actor.id)
@@ -249,7 +249,7 @@ def _counts(actor: User, f: Filters, now: datetime, soon: datetime) -> tuple[dic
     are kept a minute per queue, user and filters (the page says "counts as of"); the rows and the total are always
     exact."""
     queue = db.session.scalar(select(func.count()).select_from(HumanTask).where(
-        HumanTask.role == actor.role, HumanTask.scope == actor.scope, HumanTask.state == "open")) or 0
+        acting_clause(actor), HumanTask.state == "open")) or 0
     if queue <= CACHE_ABOVE:
         return _facets(actor, f, now, soon), None
     key = (actor.role, actor.scope, actor.id, replace(f, page=1, per_page=50, sort="due"))
@@ -299,7 +299,7 @@ def bulk_kind(actor: User, task_ids) -> list[HumanTask]:
     `tasks.complete` to refuse one by one, so their kind is never revealed."""
     ids = _ids(task_ids)
     rows = list(db.session.scalars(select(HumanTask).where(
-        HumanTask.id.in_(ids), HumanTask.role == actor.role, HumanTask.scope == actor.scope)))
+        HumanTask.id.in_(ids), acting_clause(actor))))
     kinds = {(r.element, r.form) for r in rows}
     if len(kinds) > 1:
         raise Invalid("the tasks are not of one kind: choose tasks of the same step and form",

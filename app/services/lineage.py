@@ -6,27 +6,19 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, User
 from app.services import eligibility
-from app.services.scope import NATIONAL_READERS
+from app.services.scope import can_view_enterprise
 
 
-def can_view_enterprise(actor: User, ent: Enterprise) -> bool:
-    if actor.role in NATIONAL_READERS:
-        return True
-    if actor.role == "enterprise":
-        return actor.enterprise_id == ent.id
-    if actor.role == "soe_reviewer":
-        return ent.soe_group_key is not None and ent.soe_group_key == actor.soe_group_key
-    if actor.role in ("provincial_reviewer", "co_department_reviewer"):
-        return ent.province_code == actor.province_code
-    if actor.role == "sasac_reviewer":
-        return ent.soe_group_key is not None
-    return False
+def get_enterprise(actor: User, enterprise_id: int | None) -> Enterprise:
+    """The enterprise, if the actor may see it (404 otherwise: another scope's enterprise does not exist for it)."""
+    ent = db.session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
+    if ent is None or not can_view_enterprise(actor, ent):
+        raise NotFound("no such enterprise")
+    return ent
 
 
 def lineage(actor: User, enterprise_id: int) -> dict:
-    ent = db.session.get(Enterprise, enterprise_id)
-    if ent is None or not can_view_enterprise(actor, ent):
-        raise NotFound("no such enterprise")
+    ent = get_enterprise(actor, enterprise_id)
     campaign = db.session.scalar(select(Campaign).order_by(Campaign.year.desc()).limit(1))
     cases = list(db.session.scalars(select(Case).where(Case.enterprise_id == ent.id).order_by(Case.id)))
     open_tiers = {c.tier for c in cases if c.campaign_id == (campaign.id if campaign else None)

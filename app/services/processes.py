@@ -113,15 +113,6 @@ def deploy(key: str, bpmn_xml: bytes, author_id: int | None, message: str | None
     return version
 
 
-def sync_builtin(author_id: int | None = None) -> list[ProcessVersion]:
-    """Deploy the diagrams shipped in bpmn/ when they changed (idempotent)."""
-    out = []
-    for stem, (tier, name) in BUILTIN.items():
-        xml = (Path(settings().bpmn_dir) / f"{stem}.bpmn").read_bytes()
-        out.append(deploy(stem, xml, author_id, message="built-in diagram", tier=tier, name=name))
-    return out
-
-
 def latest_version(key: str) -> ProcessVersion | None:
     return db.session.scalar(select(ProcessVersion).where(ProcessVersion.model_key == key)
                              .order_by(ProcessVersion.version.desc()).limit(1))

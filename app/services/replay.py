@@ -152,14 +152,16 @@ def run(rows: list[CaseEvent], at: int, check_all: bool = True) -> Replayed:
                     abandoned=abandoned_steps(rows))
 
 
-def replay_case(case: Case, at: int | None, check_all: bool = False) -> tuple[Replayed, list[CaseEvent]]:
+def replay_case(case: Case, at: int | None, check_all: bool = False,
+                rows: list[CaseEvent] | None = None) -> tuple[Replayed, list[CaseEvent]]:
     """Check the chain up to `at` (default: the last event), then replay it. 404 beyond the history (with the last
-    valid step), 409 where the chain or a recorded state disagrees.
+    valid step), 409 where the chain or a recorded state disagrees. `rows`: the case's history when the caller has
+    read it already (it is read once per request).
 
     The states shown (after `at` and `at`-1) are always checked against their recorded digests; `check_all` checks
     every step on the way too (`flask audit verify --replay` does). A mismatch is always reported at the first step
     that differs: the fast pass that finds one re-runs with every check."""
-    rows = history(case.id)
+    rows = history(case.id) if rows is None else rows
     last = len(rows)
     if at is None:
         at = last
@@ -221,8 +223,14 @@ def state_json(case: Case, rep: Replayed) -> dict:
 
 def replay(actor: User, case_id: int, at: int | None, check_all: bool = False) -> dict:
     """The state after event `at` as the API and the audit page show it. Outside the caller's scope: 404."""
+    case = visible_case(actor, case_id)
+    rep, _rows = replay_case(case, at, check_all)
+    return state_json(case, rep)
+
+
+def visible_case(actor: User, case_id: int) -> Case:
+    """The case if the actor may see it (404 otherwise: another scope's case does not exist for it)."""
     case = db.session.get(Case, case_id)
     if case is None or not can_view_case(actor, case):
         raise NotFound("no such case")
-    rep, _rows = replay_case(case, at, check_all)
-    return state_json(case, rep)
+    return case

@@ -6,6 +6,7 @@ Lanes in a diagram name roles, or one of these case roles resolved from the case
 - recommender (excellent): the SOE group reviewer for a group member, else the province (XPCC is a province here).
 Lighthouse lanes name `provincial_reviewer` directly: only provinces recommend it.
 """
+from app.errors import Forbidden
 from app.models import Case, User
 from app.models.users import ROLES
 
@@ -33,21 +34,53 @@ def task_scope(role: str, case: Case, properties: dict | None = None) -> str:
     return "national"
 
 
-def can_view_case(user: User, case: Case) -> bool:
+def _in_scope(user: User, enterprise_id: int | None, soe_group_key: str | None, province_code: str | None,
+              province_sees_soe: bool) -> bool:
+    """The one scope rule: what a user of each role sees of an enterprise's affairs. An SOE group member is its
+    group's business; a province sees it too only where `province_sees_soe` (lighthouse cases, which only provinces
+    recommend, and the enterprise itself)."""
     if user.role in NATIONAL_READERS:
         return True
     if user.role == "enterprise":
-        return case.enterprise_id == user.enterprise_id
+        return enterprise_id is not None and enterprise_id == user.enterprise_id
     if user.role == "soe_reviewer":
-        return case.soe_group_key is not None and case.soe_group_key == user.soe_group_key
+        return soe_group_key is not None and soe_group_key == user.soe_group_key
     if user.role in ("provincial_reviewer", "co_department_reviewer"):
-        # an SOE group member is its group's business, except lighthouse, which only provinces recommend
-        return case.province_code == user.province_code and (case.soe_group_key is None or case.tier == "lighthouse")
+        return province_code == user.province_code and (soe_group_key is None or province_sees_soe)
     if user.role == "sasac_reviewer":
-        return case.soe_group_key is not None
+        return soe_group_key is not None
+    return False
+
+
+def can_view_case(user: User, case: Case) -> bool:
     if user.role == "expert":
         return _assigned(user, case.id)
-    return False
+    return _in_scope(user, case.enterprise_id, case.soe_group_key, case.province_code,
+                     province_sees_soe=case.tier == "lighthouse")
+
+
+def can_view_enterprise(user: User, ent) -> bool:
+    """An enterprise's page (its tier history, its cases): the same rule as its cases; a province sees the SOE
+    group members located in it (their lighthouse cases are the province's)."""
+    return _in_scope(user, ent.id, ent.soe_group_key, ent.province_code, province_sees_soe=True)
+
+
+def may_act(user: User, task) -> bool:
+    """The one rule for acting on a task (claim, release, draft, complete, upload to its case): the task's role and
+    scope are the user's. Seeing the case is not enough (an auditor reads every case and acts on none)."""
+    return task.role == user.role and task.scope == user.scope
+
+
+def require_act(user: User, task) -> None:
+    if not may_act(user, task):
+        raise Forbidden("this task belongs to another role or scope")
+
+
+def acting_clause(user: User):
+    """`may_act` as a SQLAlchemy where-clause on HumanTask rows (the inbox, bulk decisions, uploads)."""
+    from app.models import HumanTask
+
+    return (HumanTask.role == user.role) & (HumanTask.scope == user.scope)
 
 
 def case_filter(user: User):

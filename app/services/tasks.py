@@ -9,19 +9,18 @@ import json
 
 from sqlalchemy import bindparam, func, select, update
 
-from app.errors import Conflict, Forbidden, Ineligible, Invalid, NotFound
+from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
 from app.services import clock, eligibility, events, instances, processes
-from app.services.scope import can_view_case
+from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
 from workflows.instance import Instance
 
 
 def inbox_query(actor: User, state: str = "open"):
-    return select(HumanTask).where(HumanTask.role == actor.role, HumanTask.scope == actor.scope,
-                                   HumanTask.state == state)
+    return select(HumanTask).where(acting_clause(actor), HumanTask.state == state)
 
 
 def inbox(actor: User, page: int = 1, per_page: int = 50, tier: str | None = None):
@@ -47,9 +46,21 @@ def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
     return task, case
 
 
-def _may_act(actor: User, task: HumanTask) -> None:
-    if task.role != actor.role or task.scope != actor.scope:
-        raise Forbidden("this task belongs to another role or scope")
+def task_form(actor: User, task_id: int) -> dict:
+    """The task, its case and its form (JSON Schema), without restoring the workflow instance: what a posted form
+    needs to be read back (`get_task` adds the data). `may_act`: whether the actor may act on it."""
+    task, case = _load(actor, task_id)
+    info = processes.version_info(case.process_version_id)
+    return {"task": task, "case": case, "form": info.forms.get(task.form) if task.form else None,
+            "forms": info.forms, "may_act": may_act(actor, task)}
+
+
+def schema_of(task: HumanTask) -> dict | None:
+    """The JSON Schema of a task row's form (on its case's version), without restoring the instance."""
+    if not task.form:
+        return None
+    version_id = db.session.scalar(select(Case.process_version_id).where(Case.id == task.case_id))
+    return processes.version_info(version_id).forms.get(task.form)
 
 
 def get_task(actor: User, task_id: int) -> dict:
@@ -57,21 +68,21 @@ def get_task(actor: User, task_id: int) -> dict:
 
     Fields marked `"x-fresh": true` (a reviewer's decision and comment) are not prefilled from an earlier round.
     """
-    task, case = _load(actor, task_id)
-    info = processes.version_info(case.process_version_id)
-    form = info.forms.get(task.form) if task.form else None
+    view = task_form(actor, task_id)
+    task, case, form, info = view["task"], view["case"], view["form"], processes.version_info(
+        view["case"].process_version_id)
     inst = Instance.load(case.state, info.bundle)
     case_data = inst.task_data(task.task_uuid) if task.state == "open" else inst.case_data()
     fresh = {k for k, p in _form_fields(form).items() if p.get("x-fresh")}
     data = {k: v for k, v in case_data.items() if k in _form_fields(form) and k not in fresh}
     if task.draft:
         data.update(task.draft)
-    return {"task": task, "case": case, "form": form, "data": data, "case_data": case_data, "forms": info.forms}
+    return {**view, "data": data, "case_data": case_data}
 
 
 def claim(actor: User, task_id: int) -> HumanTask:
     task, case = _load(actor, task_id)
-    _may_act(actor, task)
+    require_act(actor, task)
     res = db.session.execute(update(HumanTask).where(
         HumanTask.id == task_id, HumanTask.state == "open",
         (HumanTask.claimed_by.is_(None)) | (HumanTask.claimed_by == actor.id)).values(claimed_by=actor.id))
@@ -85,7 +96,7 @@ def claim(actor: User, task_id: int) -> HumanTask:
 
 def release(actor: User, task_id: int) -> HumanTask:
     task, case = _load(actor, task_id)
-    _may_act(actor, task)
+    require_act(actor, task)
     res = db.session.execute(update(HumanTask).where(
         HumanTask.id == task_id, HumanTask.state == "open", HumanTask.claimed_by == actor.id
     ).values(claimed_by=None))
@@ -110,7 +121,7 @@ def _clean(schema: dict | None, data) -> dict:
 
 def save_draft(actor: User, task_id: int, data) -> HumanTask:
     task, case = _load(actor, task_id)
-    _may_act(actor, task)
+    require_act(actor, task)
     if task.state != "open":
         raise Conflict("the task is no longer open")
     info = processes.version_info(case.process_version_id)
@@ -217,7 +228,7 @@ def _load_for_write(actor: User, task_id: int):
 def complete(actor: User, task_id: int, data) -> dict:
     """Complete a task; returns {"task": {...}, "case": {"id", "status"}}."""
     task, case, open_tasks = _load_for_write(actor, task_id)
-    _may_act(actor, task)
+    require_act(actor, task)
     if task.state != "open":
         raise Conflict("the task was already completed")
     if task.claimed_by not in (None, actor.id):

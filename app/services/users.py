@@ -15,3 +15,11 @@ def usernames(ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+def get(user_id) -> User | None:
+    """The user with this id (the login session's user loader), or None for an unknown or malformed id."""
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None

@@ -7,26 +7,16 @@ import json
 from lxml import etree
 from sqlalchemy import func, select
 
-from app.errors import Forbidden, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, ProcessModel, ProcessVersion, User
-from app.services import processes, users
+from app.services import drafts, processes, users
+from app.services.process_access import READERS, require_admin, require_reader  # noqa: F401 (the API of versions)
 from workflows.errors import DiagramError
 from workflows.parsing import BPMN_NS
 from workflows.xml import load_xml
 
-READERS = ("admin", "auditor", "national_reviewer")
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-
-
-def require_reader(user: User) -> None:
-    if user.role not in READERS:
-        raise Forbidden("process versions are for administrators, auditors and national reviewers")
-
-
-def require_admin(user: User) -> None:
-    if user.role != "admin":
-        raise Forbidden("only an administrator changes process diagrams")
 
 
 def _model(key: str) -> ProcessModel:
@@ -189,8 +179,14 @@ def diff(user: User, key: str, a: int, b: int) -> dict:
 # -- writes --------------------------------------------------------------------------------------------------------
 def deploy(user: User, key: str, bpmn_xml: bytes, message: str | None = None, forms: dict | None = None
            ) -> ProcessVersion:
+    """The one deploy operation of the editor page, the API and `flask bpmn deploy`: an administrator's, with the
+    checks of `processes.deploy` (a tier's model also under the case rules); a new immutable version and its
+    `process.deployed` event on the system chain, or the latest version when the content is the same. The editor's
+    draft of the model is discarded either way: what is deployed is what the editor opens next."""
     require_admin(user)
-    return processes.deploy(key, bpmn_xml, user.id, message, forms=forms)
+    version = processes.deploy(key, bpmn_xml, user.id, message, forms=forms)
+    drafts.clear(key)
+    return version
 
 
 def rollback(user: User, key: str, number: int, message: str | None = None) -> ProcessVersion:
@@ -208,14 +204,19 @@ def rollback(user: User, key: str, number: int, message: str | None = None) -> P
 def validate(user: User, key: str | None, bpmn_xml: bytes, forms: dict | None = None) -> list[dict]:
     """The problems deploying would report, without deploying ([] when it would deploy)."""
     require_admin(user)
+    return problems(key, bpmn_xml, forms)
+
+
+def problems(key: str | None, bpmn_xml: bytes, forms: dict | None = None) -> list[dict]:
+    """What deploying `bpmn_xml` as `key` would refuse (the latest version's forms, then `forms`, then the shipped
+    ones; the case rules when the model is bound to a tier); reads only (`flask bpmn validate` has no actor)."""
     base = {}
     if key:
         latest = processes.latest_version(key)
         base = dict(latest.forms) if latest else {}
     base.update(forms or {})
-    _bundle, _forms, problems = processes.diagram_problems(bpmn_xml, base,
-                                                           case_rules=processes.runs_as_case(key or ""))
-    return problems
+    _bundle, _forms, found = processes.diagram_problems(bpmn_xml, base, case_rules=processes.runs_as_case(key or ""))
+    return found
 
 
 def warnings(user: User, key: str | None, bpmn_xml: bytes, forms: dict | None = None) -> list[dict]:
