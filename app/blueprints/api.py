@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import Forbidden, Invalid, ServiceError, Unauthorized
 from app.extensions import csrf, db
+from app.security import password_change_pending
 from app.services import attachments, auth, cases, events, lists, objections, processes, tasks
 from app.uow import unit_of_work
 
@@ -43,6 +44,8 @@ def token_required(view):
         user = auth.user_for_token(header[7:].strip())
         if user is None:
             raise Unauthorized("the token is unknown, expired or revoked")
+        if password_change_pending(user):  # a one-time password: only /me and /me/password answer
+            raise auth.PasswordChangeRequired()
         g.api_user = user
         return view(*args, **kwargs)
 
