@@ -17,6 +17,7 @@ import re
 import secrets
 
 from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -363,7 +364,8 @@ def list_users(actor: User, q=None, role=None, region=None, department=None, soe
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(db.session.scalars(stmt.order_by(User.username).offset((max(1, page) - 1) * PAGE).limit(PAGE)))
+    rows = list(db.session.scalars(stmt.options(selectinload(User.enterprise), selectinload(User.province))
+                                   .order_by(User.username).offset((max(1, page) - 1) * PAGE).limit(PAGE)))
     return rows, total
 
 
