@@ -289,6 +289,9 @@ def reset_password(actor: User, user_id: int) -> str:
     """A new one-time password (returned once); the user's sessions and tokens end, and it must change the
     password at its next login."""
     target = get_user(actor, user_id)
+    if target.id == actor.id:
+        raise Forbidden("change your own password on your account page (POST /me/password)",
+                        errors={"user": "your own account"})
     before = snapshot(target)
     otp = one_time_password()
     target.password_hash = _otp_hash(otp)

@@ -266,6 +266,13 @@ def test_reset_gives_a_one_time_password_and_ends_sessions():
     assert ev.data["after"]["must_change_password"] and otp not in str(ev.data)
 
 
+def test_an_administrator_does_not_reset_its_own_password():
+    admin = by_name("admin")
+    with pytest.raises(Forbidden):
+        people.reset_password(admin, admin.id)
+    assert not by_name("admin").must_change_password
+
+
 def test_change_password_checks_the_current_one_and_the_policy():
     me = by_name("zj-finance")
     with pytest.raises(Invalid) as exc:
