@@ -27,7 +27,9 @@ def _choices(me) -> dict:
     provinces = people.provinces()
     if me.role == "provincial_admin":
         provinces = [p for p in provinces if p["code"] == me.province_code]
-    return {"roles": roles, "provinces": provinces, "departments": DEPARTMENTS, "soe_groups": people.soe_groups()}
+    groups = people.soe_groups()
+    return {"roles": roles, "provinces": provinces, "departments": DEPARTMENTS, "soe_groups": groups,
+            "soe_names": {g["key"]: g["name"] for g in groups}}
 
 
 @bp.get("/")
