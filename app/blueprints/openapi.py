@@ -97,7 +97,9 @@ def document() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "Tierflow API", "version": "1.0",
                  "description": "智能工厂梯度培育 — cases, tasks and history. Errors are "
-                                "{error, message, errors}."},
+                                "{error, message, errors}. A user holding a one-time password (a new or reset "
+                                "account) gets 403 `password_change_required` from every call but /me, "
+                                "/me/password and /auth/revoke until it has chosen its own password."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
