@@ -115,7 +115,7 @@ def revoke_session(session_id):
         with unit_of_work():
             sessions.revoke_session(_me(), session_id)
     except ServiceError as exc:
-        return render_template("web/error.html", error=exc), exc.status
+        return render_template("people/error.html", error=exc), exc.status
     flash(_("The session has been ended."), "success")
     return redirect(url_for("auth.account"))
 
@@ -127,6 +127,6 @@ def revoke_token(token_id):
         with unit_of_work():
             sessions.revoke_token(_me(), token_id)
     except ServiceError as exc:
-        return render_template("web/error.html", error=exc), exc.status
+        return render_template("people/error.html", error=exc), exc.status
     flash(_("The API token has been revoked."), "success")
     return redirect(url_for("auth.account"))

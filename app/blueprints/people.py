@@ -15,7 +15,7 @@ FIELDS = ("username", "role", "province", "department", "soe_group", "enterprise
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    return render_template("web/error.html", error=exc), exc.status
+    return render_template("people/error.html", error=exc), exc.status
 
 
 def _me():

@@ -109,6 +109,7 @@ def test_an_administrator_cannot_deactivate_itself_in_the_page(app):
     uid = by_name("admin").id
     r = admin.post(f"/admin/users/{uid}/active", data={"active": "0", "csrf_token": csrf(admin, "/")})
     assert r.status_code == 403 and by_name("admin").active
+    assert "不能停用自己的账号" in r.get_data(as_text=True)
     assert admin.get("/").status_code == 200
 
 
@@ -145,7 +146,9 @@ def test_a_provincial_admin_sees_and_changes_only_its_province(app):
     pa = _client(app, "zj-people", otp)
     page = pa.get("/admin/users/").get_data(as_text=True)
     assert "zj-reviewer" in page and "sd-reviewer" not in page and ">admin<" not in page
-    assert pa.get(f"/admin/users/{by_name('sd-reviewer').id}").status_code == 404
+    r = pa.get(f"/admin/users/{by_name('sd-reviewer').id}")
+    assert r.status_code == 404 and "不在您的管理范围内" in r.get_data(as_text=True)
+    assert "no such" not in r.get_data(as_text=True)
     assert pa.get(f"/admin/users/{by_name('admin').id}").status_code == 404
     zj = by_name("zj-reviewer").id
     r = pa.post(f"/admin/users/{zj}", data={"role": "admin", "csrf_token": csrf(pa, f"/admin/users/{zj}")})
