@@ -39,6 +39,7 @@ def index():
     a = request.args
     page = max(1, a.get("page", 1, type=int) or 1)
     rows, total = people.list_users(me, q=a.get("q"), role=a.get("role"), region=a.get("region"),
+                                    department=a.get("department"), soe_group=a.get("soe_group"),
                                     active=a.get("active") or None, page=page)
     locked = accounts.locked_usernames([u.username for u in rows])
     return render_template("people/index.html", users=rows, total=total, page=page, locked=locked,

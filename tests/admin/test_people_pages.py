@@ -45,6 +45,33 @@ def test_the_pages_are_for_administrators(app):
     assert "用户管理" in page and "zj-reviewer" in page and "省级工业和信息化主管部门" in page
 
 
+def test_the_list_filters(app):
+    c = _client(app, "admin")
+    page = c.get("/admin/users/?department=finance&region=330000&active=1").get_data(as_text=True)
+    assert "zj-finance" in page and "zj-ndrc" not in page and "共 1 个账号" in page
+    page = c.get("/admin/users/?soe_group=sinopec").get_data(as_text=True)
+    assert "sinopec-reviewer" in page and "中国石油化工集团有限公司" in page and "zj-finance" not in page
+    page = c.get("/admin/users/?q=zj-&role=provincial_reviewer").get_data(as_text=True)
+    assert "zj-reviewer" in page and "sd-reviewer" not in page
+
+
+def test_a_throttled_account_is_unlocked_in_the_page(app):
+    from app.extensions import db
+    from app.services import accounts
+
+    for _ in range(5):
+        accounts.record_failure("zj-sasac", "10.9.9.9")
+    db.session.commit()
+    c = _client(app, "admin")
+    uid = by_name("zj-sasac").id
+    page = c.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert 'id="unlock"' in page and "登录失败次数过多" in page
+    r = c.post(f"/admin/users/{uid}/unlock", data={"csrf_token": csrf(c, "/")})
+    assert r.status_code == 302
+    assert 'id="unlock"' not in c.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert browser_login(fresh_client(app), "zj-sasac").status_code == 302
+
+
 def test_a_form_without_csrf_token_is_refused(app):
     c = _client(app, "admin")
     r = c.post("/admin/users/new", data={"username": "no-csrf", "role": "auditor"})
