@@ -41,6 +41,9 @@ class Config:
     ).split(",")
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    # one-time passwords (services/people.py) are 16 random characters, ~79 bits: a cheap salted hash suffices and
+    # lets an import create thousands of accounts in seconds; the user's own password gets PASSWORD_HASH_METHOD
+    OTP_HASH_METHOD = os.environ.get("OTP_HASH_METHOD", "pbkdf2:sha256:1000")
     MAX_REVISIONS = _int("MAX_REVISIONS", 20)  # return-for-revision rounds per case; bounds the task tree depth
     BPMN_DIR = os.environ.get("BPMN_DIR", str(ROOT / "bpmn"))
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh")

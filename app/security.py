@@ -3,7 +3,7 @@ session lifetime, and a database that refuses writes answering 503.
 
 Registered by the application factory (`init_security`); the rules themselves live in `services.accounts`.
 """
-from flask import Flask, flash, g, jsonify, make_response, render_template, request, session
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import OperationalError
@@ -26,6 +26,10 @@ HEADERS = {
 }
 LOGIN_ENDPOINTS = ("api.token", "auth.login")
 LOGIN_AT = "_login_at"
+SID = "_sid"  # the browser session's secret id (its row: services/sessions.py)
+# what a user with a one-time password may still reach: the page and call that change it, logout, the language
+FORCED_PAGES = ("auth.account", "auth.change_password", "auth.logout", "auth.set_language", "auth.login", "static")
+FORCED_API = ("api.me", "api.revoke", "people_api.change_my_password")
 
 
 def _login_username() -> str:
@@ -71,7 +75,17 @@ def _before():
         if clock.now().timestamp() - float(session[LOGIN_AT]) > limit:
             logout_user()
             session.clear()
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in FORCED_PAGES and not request.path.startswith("/api/")):
+        flash(_("Choose your own password before you continue."), "error")
+        return redirect(url_for("auth.account"))
     return None
+
+
+def password_change_pending(user) -> bool:
+    """An API call by a user who must still replace its one-time password (only /me, /me/password and
+    /auth/revoke answer; everything else 403 `password_change_required`)."""
+    return bool(user.must_change_password) and request.endpoint not in FORCED_API
 
 
 def _after(resp):

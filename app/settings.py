@@ -27,6 +27,7 @@ class Settings:
     max_diagram_bytes = _Key("MAX_DIAGRAM_BYTES", 5 * 1024 * 1024)
     api_token_hours = _Key("API_TOKEN_HOURS", 12)
     password_hash_method = _Key("PASSWORD_HASH_METHOD", "scrypt")
+    otp_hash_method = _Key("OTP_HASH_METHOD", "pbkdf2:sha256:1000")
     max_revisions = _Key("MAX_REVISIONS", 20)
     bpmn_dir = _Key("BPMN_DIR")
     login_window_minutes = _Key("LOGIN_WINDOW_MINUTES", 15)

@@ -18,3 +18,7 @@ def register(app):
     from app.blueprints import notices  # public notices and objections in the browser
 
     app.register_blueprint(notices.bp)
+    from app.blueprints import api_people, people  # accounts: the administrator's pages and the API
+
+    app.register_blueprint(people.bp)
+    app.register_blueprint(api_people.bp)

@@ -5,8 +5,9 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.errors import Invalid, ServiceError, Unauthorized
+from app.errors import Forbidden, Invalid, ServiceError, Unauthorized
 from app.extensions import csrf
+from app.security import password_change_pending
 from app.services import attachments, audit, auth, case_history, cases, events, lists, objections, tasks, versions
 from app.uow import unit_of_work
 
@@ -42,6 +43,8 @@ def token_required(view):
         user = auth.user_for_token(header[7:].strip())
         if user is None:
             raise Unauthorized("the token is unknown, expired or revoked")
+        if password_change_pending(user):  # a one-time password: only /me and /me/password answer
+            raise auth.PasswordChangeRequired()
         g.api_user = user
         return view(*args, **kwargs)
 

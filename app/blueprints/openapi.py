@@ -31,6 +31,65 @@ OBJECTION = {"type": "object", "required": ["id", "case_id", "reason", "state"],
     "state": {"type": "string", "enum": ["open", "upheld", "dismissed"]},
     "resolution": {"type": "string", "nullable": True}}}
 TASK = {"$ref": "#/components/schemas/Task"}
+USER = {"type": "object", "required": ["id", "username", "role", "active"], "properties": {
+    "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string"},
+    "province": {"type": "string", "nullable": True}, "department": {"type": "string", "nullable": True},
+    "soe_group": {"type": "string", "nullable": True}, "enterprise_id": {"type": "integer", "nullable": True},
+    "enterprise": {"type": "string", "nullable": True}, "active": {"type": "boolean"},
+    "must_change_password": {"type": "boolean"}, "locked": {"type": "boolean"},
+    "created_at": {"type": "string", "format": "date-time"}}}
+USER_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_SCOPE = {"role": {"type": "string"}, "province": {"type": "string"}, "department": {"type": "string"},
+          "soe_group": {"type": "string"}, "enterprise": {"type": "string"},
+          "expertise": {"type": "array", "items": {"type": "string"}}}
+_Q = [{"name": n, "in": "query", "schema": {"type": "string"}}
+      for n in ("q", "role", "region", "department", "soe_group")]
+# people (issue 14): administrators, a provincial_admin within its province (other accounts answer 404). A user
+# holding a one-time password gets 403 `password_change_required` from every call but /me, /me/password and
+# /auth/revoke until it has chosen its own password.
+PEOPLE_PATHS = {
+    "/users": {
+        "get": _op("Accounts the caller manages (admin; provincial_admin: its province's enterprise, provincial and "
+                   "co-department accounts), filtered", 200, {"type": "object", "properties": {
+                       "items": {"type": "array", "items": USER}, "total": {"type": "integer"},
+                       "page": {"type": "integer"}}},
+                   params=[*_Q, {"name": "active", "in": "query", "schema": {"type": "string",
+                                                                            "enum": ["true", "false", "1", "0"]}},
+                           {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                   errors=(401, 403, 422), tag="people"),
+        "post": _op("Create an account; answers its one-time password once (it must be changed at the first "
+                    "login)", 201, {"type": "object", "required": ["id", "one_time_password"], "properties": {
+                        "id": {"type": "integer"}, "username": {"type": "string"},
+                        "one_time_password": {"type": "string"}}},
+                    _json({"type": "object", "required": ["username", "role"],
+                           "properties": {"username": {"type": "string"}, **_SCOPE}}),
+                    errors=(401, 403, 409, 422), tag="people"),
+    },
+    "/users/{id}": {"patch": _op("Change role and scope, deactivate (sessions and tokens end at once) or reactivate",
+                                 200, USER, _json({"type": "object", "properties": {**_SCOPE,
+                                                                                   "active": {"type": "boolean"}}}),
+                                 params=[USER_ID], errors=(401, 403, 404, 409, 422), tag="people")},
+    "/users/{id}/reset-password": {"post": _op(
+        "A new one-time password (answered once); the user's sessions and tokens end", 200, {
+            "type": "object", "required": ["one_time_password"],
+            "properties": {"one_time_password": {"type": "string"}}}, params=[USER_ID], errors=(401, 403, 404),
+        tag="people")},
+    "/users/{id}/unlock": {"post": _op("Forget the account's failed logins (login throttling)", 200, USER,
+                                       params=[USER_ID], errors=(401, 403, 404), tag="people")},
+    "/me/password": {"post": {**_op("Change the caller's password; its other sessions and tokens end", 204,
+                                    body=_json({"type": "object", "required": ["current", "new"], "properties": {
+                                        "current": {"type": "string"}, "new": {"type": "string"}}}),
+                                    errors=(401, 422), tag="people"),
+                              "responses": {"204": {"description": "changed"}, "401": ERR, "422": ERR}}},
+    "/me/sessions": {"get": _op("The caller's active browser sessions and API tokens", 200, {
+        "type": "object", "properties": {"sessions": {"type": "array", "items": {"type": "object"}},
+                                         "tokens": {"type": "array", "items": {"type": "object"}}}},
+        errors=(401, 403), tag="people")},
+    "/me/sessions/{id}/revoke": {"post": _op("End one of the caller's browser sessions", 200, params=[USER_ID],
+                                             errors=(401, 403, 404), tag="people")},
+    "/me/tokens/{id}/revoke": {"post": _op("Revoke one of the caller's API tokens", 200, params=[USER_ID],
+                                           errors=(401, 403, 404), tag="people")},
+}
 
 
 def document() -> dict:
@@ -38,7 +97,9 @@ def document() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "Tierflow API", "version": "1.0",
                  "description": "智能工厂梯度培育 — cases, tasks and history. Errors are "
-                                "{error, message, errors}."},
+                                "{error, message, errors}. A user holding a one-time password (a new or reset "
+                                "account) gets 403 `password_change_required` from every call but /me, "
+                                "/me/password and /auth/revoke until it has chosen its own password."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
@@ -202,6 +263,7 @@ def document() -> dict:
                 "The system chain: deployments, user and role changes, verified (auditors, national, admin)", 200,
                 params=[{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
                 errors=(401, 403), tag="audit")},
+            **PEOPLE_PATHS,
             "/process-models/{key}/versions": {
                 "get": _op("The versions of a model", 200, params=[KEY_PARAM], errors=(401, 403, 404),
                            tag="processes"),

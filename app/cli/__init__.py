@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from app.cli import audit, backup, bpmn, cases, deadlines, demo, load, scheduler, simulate, timers
+    from app.cli import audit, backup, bpmn, cases, deadlines, demo, load, scheduler, simulate, timers, users
 
-    for module in (demo, load, timers, scheduler, deadlines, cases, simulate, audit, backup, bpmn):
+    for module in (demo, load, timers, scheduler, deadlines, cases, simulate, audit, backup, bpmn, users):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -3,6 +3,7 @@ from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
+from app.models.sessions import UserSession
 from app.models.system import SystemEvent
 from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
 
@@ -10,4 +11,5 @@ __all__ = [
     "Attachment", "Case", "CaseEvent", "HumanTask", "TimerRow", "ProcessModel", "ProcessVersion", "TIERS",
     "Campaign", "CampaignDeadline", "Enterprise", "Region", "SoeGroup", "TierRecord", "DEPARTMENTS", "ROLES",
     "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection", "SystemEvent",
+    "UserSession",
 ]

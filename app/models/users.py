@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -11,6 +11,7 @@ from app.models.types import UTCDateTime, utcnow
 ROLES = (
     "enterprise", "provincial_reviewer", "co_department_reviewer", "soe_reviewer", "national_reviewer",
     "sasac_reviewer", "expert", "admin", "auditor",
+    "provincial_admin",
 )
 DEPARTMENTS = ("ndrc", "finance", "sasac", "samr", "data")
 NATIONAL_ROLES = ("national_reviewer", "sasac_reviewer", "expert", "admin", "auditor")
@@ -28,6 +29,9 @@ class User(UserMixin, db.Model):
     department: Mapped[str | None] = mapped_column(String(16))
     expertise: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # set by a one-time password (account created or reset): every page and API call but the password change is
+    # refused until the user chooses its own (app/security.py)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enterprise: Mapped[Enterprise | None] = relationship()
@@ -50,6 +54,8 @@ class User(UserMixin, db.Model):
             return f"province:{self.province_code}:{self.department}"
         if self.role == "expert":
             return f"expert:{self.id}"  # experts act only on tasks drawn for them
+        if self.role == "provincial_admin":
+            return f"people:{self.province_code}"  # manages accounts; no inbox, no cases
         return "national"
 
 

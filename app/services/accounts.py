@@ -105,3 +105,15 @@ def record_failure(username: str, address: str) -> None:
 
 def record_success(username: str) -> None:
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))
+
+
+def locked_usernames(usernames) -> set[str]:
+    """Which of these accounts are throttled now (as many recent failures as the limit allows)."""
+    limit = settings().login_max_failures
+    names = [_key(u) for u in usernames]
+    if limit <= 0 or not names:
+        return set()
+    since = clock.now() - _window()
+    rows = db.session.execute(select(LoginFailure.username, func.count()).where(
+        LoginFailure.username.in_(names), LoginFailure.at > since).group_by(LoginFailure.username)).all()
+    return {name for name, count in rows if count >= limit}

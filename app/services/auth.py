@@ -7,13 +7,21 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import Unauthorized
+from app.errors import ServiceError, Unauthorized
 from app.extensions import db
 from app.models import ApiToken, User
 from app.services import accounts, clock
 from app.settings import settings
 
 _DUMMY = generate_password_hash("timing-equaliser")
+
+
+class PasswordChangeRequired(ServiceError):
+    status, code = 403, "password_change_required"
+
+    def __init__(self):
+        super().__init__("change the one-time password first: POST /api/v1/me/password {\"current\", \"new\"}",
+                         errors={"password": "must be changed"})
 
 
 def hash_password(password: str, username: str | None = None) -> str:

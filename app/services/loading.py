@@ -306,7 +306,7 @@ def _user(row, where, errors) -> bool:
         return False
     fields = {"role": role, "province_code": None, "soe_group_key": None, "enterprise_id": None,
               "department": None, "expertise": list(row.get("expertise") or [])}
-    if role in ("provincial_reviewer", "co_department_reviewer"):
+    if role in ("provincial_reviewer", "co_department_reviewer", "provincial_admin"):
         region = db.session.get(Region, str(row.get("province") or ""))
         if region is None or region.kind not in ("province", "xpcc"):
             errors.append(f"{where}: {role} needs a known province")

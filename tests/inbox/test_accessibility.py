@@ -65,7 +65,8 @@ def _pages(w) -> dict[str, list[str]]:
                         "/dashboard", "/lists/"],
         "admin": ["/admin/processes", f"/admin/processes/{w['model']}", f"/admin/processes/{w['model']}/edit",
                   f"/admin/processes/{w['model']}/migration", f"/admin/processes/{w['model']}/versions/1",
-                  "/admin/processes/new?key=brand_new", "/admin/decision-tables"],
+                  "/admin/processes/new?key=brand_new", "/admin/decision-tables",
+                  "/admin/users/", "/admin/users/new", f"/admin/users/{user('zj-reviewer').id}", "/account"],
         "auditor": ["/audit/", "/audit/anchors", f"/audit/cases/{w['case']}", f"/audit/cases/{w['case']}/report"],
     }
 

@@ -18,7 +18,7 @@ from schemathesis.checks import (
 from app.blueprints.openapi import document
 
 ROLES = {"enterprise": "acme", "provincial_reviewer": "zj-reviewer", "soe_reviewer": "sinopec-reviewer",
-         "national_reviewer": "miit-1", "admin": "admin", "auditor": "auditor"}
+         "national_reviewer": "miit-1", "admin": "admin", "auditor": "auditor", "provincial_admin": "zj-admin"}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 CALLS = {"n": 0, "5xx": 0}
 TOKENS: dict = {}
@@ -27,6 +27,20 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 # the document served at /api/v1/openapi.json (a pure function of the code); the test attaches the WSGI app
 schema = schemathesis.openapi.from_dict(document())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _accounts_back(app):
+    """The fuzzer creates, changes, deactivates and resets accounts (/users): put them back afterwards."""
+    from app.extensions import db
+    from tests.admin.test_people_support import restore_users, snapshot_users
+
+    with app.app_context():
+        keep, saved = snapshot_users()
+    yield
+    with app.app_context():
+        restore_users(keep, saved)
+        db.session.remove()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -31,7 +31,7 @@ VISIBLE = {
     "admin": "ABC", "auditor": "ABC", "miit-1": "ABC",
     "acme": "A", "ningbo-parts": "", "sinopec-plant": "C", "qingdao-home": "B",
     "zj-reviewer": "A", "sd-reviewer": "B", "zj-ndrc": "A", "sinopec-reviewer": "C", "sasac-1": "C",
-    "expert-7": "", "sinopec-ningbo": "", "zj-finance": "A",
+    "expert-7": "", "sinopec-ningbo": "", "zj-finance": "A", "zj-admin": "",
 }
 USERS = list(VISIBLE)
 PRINCIPALS = [None, *USERS]  # None: anonymous
@@ -231,6 +231,44 @@ def _inbox_page(resp, u, w):
     assert shown == {o for o in OBJECTS if ACTOR[o] == u}, (u, shown)
 
 
+# people (issue 14): the world's accounts A (a Zhejiang reviewer), B (a Shandong reviewer), C (an expert) are made
+# for the matrix and put back before every call; administrators manage all three, the Zhejiang provincial_admin only
+# A (B and C do not exist for it), everyone else is refused. Sessions and tokens named by id are the world
+# accounts': nobody else's to end (404).
+MANAGERS = ("admin", "zj-admin")
+MANAGED = {"admin": "ABC", "zj-admin": "A"}
+
+
+def manage(ok_status, writes=True):
+    def rule(u, o):
+        if u not in MANAGERS:
+            return 403, False
+        if o is not None and o not in MANAGED[u]:
+            return 404, False
+        return ok_status, writes
+    return rule
+
+
+def _new_user_body(u, o, w):
+    return {"json": {"username": f"matrix-new-{u}", "role": "provincial_reviewer", "province": "330000"}}
+
+
+def _new_user_form(u, o, w):
+    return {"data": {"username": f"matrix-form-{u}", "role": "provincial_reviewer", "province": "330000",
+                     "csrf_token": w.csrf}}
+
+
+def _same_password_json(u, o, w):
+    return {"json": {"current": PASSWORDS[u] if u else "x", "new": PASSWORDS[u] if u else "x"}}
+
+
+def _same_password_form(u, o, w):
+    return {"data": {"current": PASSWORDS[u] if u else "x", "new": PASSWORDS[u] if u else "x",
+                     "confirm": PASSWORDS[u] if u else "x", "csrf_token": w.csrf}}
+
+
+NOT_YOURS = lambda u, o: (404, False)  # noqa: E731
+
 ALL_OK = lambda u, o: (200, False)  # noqa: E731
 ALL_REDIRECT = lambda u, o: (302, False)  # noqa: E731
 
@@ -358,9 +396,34 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                           "data": {"decision": "approve"}})),
     ("dashboard.index", "GET"): Rule(page(dashboard_rule)),
     ("web.case_diagram", "GET"): Rule(page(read), kind="case"),
+    # people (issue 14)
+    ("people_api.list_users", "GET"): Rule(api(manage(200, False))),
+    ("people_api.create_user", "POST"): Rule(api(manage(201)), "POST", body=_new_user_body),
+    ("people_api.update_user", "PATCH"): Rule(api(manage(200)), "PATCH", "user", body=_json({"active": False})),
+    ("people_api.reset_password", "POST"): Rule(api(manage(200)), "POST", "user"),
+    ("people_api.unlock", "POST"): Rule(api(manage(200, False)), "POST", "user"),
+    ("people_api.change_my_password", "POST"): Rule(api(lambda u, o: (422, False)), "POST",
+                                                    body=_same_password_json),
+    ("people_api.my_sessions", "GET"): Rule(api(ALL_OK)),
+    ("people_api.revoke_session", "POST"): Rule(api(NOT_YOURS), "POST", "session"),
+    ("people_api.revoke_token", "POST"): Rule(api(NOT_YOURS), "POST", "token"),
+    ("auth.account", "GET"): Rule(page(ALL_OK)),
+    ("auth.change_password", "POST"): Rule(page(lambda u, o: (422, False)), "POST", body=_same_password_form),
+    ("auth.revoke_session", "POST"): Rule(page(NOT_YOURS), "POST", "session", body=_web_form({})),
+    ("auth.revoke_token", "POST"): Rule(page(NOT_YOURS), "POST", "token", body=_web_form({})),
+    ("people.index", "GET"): Rule(page(manage(200, False))),
+    ("people.create", "GET"): Rule(page(manage(200, False))),
+    ("people.create", "POST"): Rule(page(manage(200)), "POST", body=_new_user_form),
+    ("people.edit", "GET"): Rule(page(manage(200, False)), kind="user"),
+    ("people.update", "POST"): Rule(page(manage(302)), "POST", "user",
+                                    body=_web_form({"role": "co_department_reviewer", "province": "330000",
+                                                    "department": "ndrc"})),
+    ("people.set_active", "POST"): Rule(page(manage(302)), "POST", "user", body=_web_form({"active": "0"})),
+    ("people.reset_password", "POST"): Rule(page(manage(200)), "POST", "user", body=_web_form({"confirm": "1"})),
+    ("people.unlock", "POST"): Rule(page(manage(302, False)), "POST", "user", body=_web_form({})),
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
-            "enterprise_id": "enterprise"}
+            "enterprise_id": "enterprise", "user_id": "user", "session_id": "session", "token_id": "token"}
 FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026,
               "table": "excellent_quota"}
 
@@ -387,6 +450,9 @@ class World:
     attachment: dict = field(default_factory=dict)
     list: dict = field(default_factory=dict)
     enterprise: dict = field(default_factory=dict)
+    user: dict = field(default_factory=dict)
+    session: dict = field(default_factory=dict)
+    token: dict = field(default_factory=dict)
     csrf: str = ""
 
 
@@ -417,12 +483,42 @@ def _build_world() -> World:
             db.session.add(lst)
             db.session.flush()
             w.list[o] = lst.id
+    _matrix_users(w)
     return w
+
+
+MATRIX_USERS = {"A": ("matrix-zj", "provincial_reviewer", "330000"),
+                "B": ("matrix-sd", "provincial_reviewer", "370000"), "C": ("matrix-expert", "expert", None)}
+
+
+def _matrix_users(w: World) -> None:
+    """The world's accounts, made once and put back as they were (active, role, scope, password)."""
+    from werkzeug.security import generate_password_hash
+
+    from app.models import User
+    from app.services import auth, sessions
+
+    with unit_of_work():
+        for o, (name, role, province) in MATRIX_USERS.items():
+            u = user(name)
+            if u is None:
+                u = User(username=name, expertise=[], created_at=clock.now())
+                db.session.add(u)
+            u.role, u.province_code, u.department, u.active, u.must_change_password = role, province, None, True, False
+            u.password_hash = generate_password_hash("matrix-password-2026", method="pbkdf2:sha256:1000")
+            db.session.flush()
+            w.user[o] = u.id
+            sid = sessions.open_session(u, 3600)
+            w.session[o] = sessions.session_id(sid)
+            w.token[o] = sessions.token_id(auth.issue_token(u))
 
 
 def _fingerprint():
     counts = tuple(db.session.scalar(text(f"SELECT count(*) FROM {t}"))  # noqa: S608 - fixed names
                    for t in ("cases", "case_events", "attachments", "case_lists", "process_versions"))
+    counts += tuple(db.session.execute(text(  # accounts: created, or changed in role, scope, state or password
+        "SELECT id, role, province_code, department, active, must_change_password, password_hash FROM users "
+        "ORDER BY id")).all())
     rows = db.session.execute(select(HumanTask.id, HumanTask.state, HumanTask.claimed_by, HumanTask.draft)
                               .order_by(HumanTask.id)).all()
     db.session.rollback()
@@ -473,6 +569,8 @@ def _run(app, endpoint, method, rule_text, args, principals) -> int:
         p = Principal(app, username)
         for o in objects:
             w.csrf = p.csrf
+            if rule.kind == "user":
+                _matrix_users(w)  # each call finds the accounts as they were
             expected_status, expected_write = rule.expect(username, o)
             kwargs = rule.body(username, o, w) if rule.body else {}
             before = _fingerprint()
@@ -488,6 +586,19 @@ def _run(app, endpoint, method, rule_text, args, principals) -> int:
                 p.login()
                 w.csrf = p.csrf
     return n
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _accounts_back(app):
+    """The accounts the matrix made or changed are put back afterwards (the test database is shared by the run)."""
+    from tests.admin.test_people_support import restore_users, snapshot_users
+
+    with app.app_context():
+        keep, saved = snapshot_users()
+    yield
+    with app.app_context():
+        restore_users(keep, saved)
+        db.session.remove()
 
 
 @pytest.fixture(scope="module", autouse=True)
