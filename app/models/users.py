@@ -11,6 +11,7 @@ from app.models.types import UTCDateTime, utcnow
 ROLES = (
     "enterprise", "provincial_reviewer", "co_department_reviewer", "soe_reviewer", "national_reviewer",
     "sasac_reviewer", "expert", "admin", "auditor",
+    "provincial_admin",
 )
 DEPARTMENTS = ("ndrc", "finance", "sasac", "samr", "data")
 NATIONAL_ROLES = ("national_reviewer", "sasac_reviewer", "expert", "admin", "auditor")
@@ -44,7 +45,7 @@ class User(UserMixin, db.Model):
             return f"enterprise:{self.enterprise_id}"
         if self.role == "soe_reviewer":
             return f"soe:{self.soe_group_key}"
-        if self.role == "provincial_reviewer":
+        if self.role in ("provincial_reviewer", "provincial_admin"):
             return f"province:{self.province_code}"
         if self.role == "co_department_reviewer":
             return f"province:{self.province_code}:{self.department}"
