@@ -104,3 +104,18 @@ def save(actor: User, form: dict, enterprise_id: int | None = None) -> Enterpris
                              ent.credit_code, changed)
     return ent
 
+
+
+def filter_choices(actor: User) -> dict:
+    """What the list's filters offer: the provinces in the actor's scope (code, Chinese, English) and the SOE
+    groups' names."""
+    from app.models import Region, SoeGroup
+
+    limit = require_importer(actor)
+    stmt = select(Region).where(Region.kind.in_(("province", "xpcc"))).order_by(Region.code)
+    if limit:
+        stmt = stmt.where(Region.code == limit)
+    regions = [(r.code, r.name_zh, r.name_en) for r in db.session.scalars(stmt)]
+    groups = {g.key: g.name for g in db.session.scalars(select(SoeGroup))}
+    names = {r.code: (r.name_zh, r.name_en) for r in db.session.scalars(select(Region))}
+    return {"provinces": regions, "groups": groups, "region_names": names}
