@@ -103,6 +103,7 @@ def _upload() -> tuple[bytes, str]:
 @token_required
 def api_import():
     """?commit=0 (default): the dry run; ?commit=1: write all rows, or nothing and 422 when a row is bad."""
+    enterprise_import.require_importer(g.api_user)
     commit = request.args.get("commit", "0")
     if commit not in ("0", "1"):
         raise Invalid("commit is 0 or 1", errors={"commit": "0 or 1"})
@@ -216,6 +217,7 @@ def _report_page(report, token=None, filename="", status=200, done=False):
 @login_required
 def dry_run():
     user = _user()
+    enterprise_import.require_importer(user)
     f = request.files.get("file")
     if f is None or not f.filename:
         return render_template("enterprises/import.html", report=None, token=None, filename="", columns=_columns(),
@@ -242,6 +244,7 @@ def dry_run():
 @login_required
 def commit():
     user = _user()
+    enterprise_import.require_importer(user)
     token = request.form.get("token", "")
     with unit_of_work():
         staged = downloads.take(user, "staged_import", token)
@@ -266,6 +269,7 @@ def _refused(exc: _Refused):
 @bp.get("/import/passwords/<token>")
 @login_required
 def passwords(token):
+    enterprise_import.require_importer(_user())
     with unit_of_work():
         filename, content = downloads.take(_user(), "passwords", token)
     resp = send_file(io.BytesIO(content), mimetype=spreadsheet.XLSX_MIME, as_attachment=True,
