@@ -36,6 +36,7 @@ def benches(quick: bool) -> list[tuple[str, list[str], bool]]:
         ("inbox-page", ["bench.inbox_page", "--cases", "20000" if quick else "100000", "--runs", "10" if quick
                         else "30"], False),
         ("bulk-create", ["bench.bulk_create", "--n", big], False),
+        ("enterprise-import", ["bench.enterprise_import", "--n", "5000" if quick else "50000"], False),
         ("replay", ["bench.replay", "--events", "100", "--repeat", "10" if quick else "30"], False),
         ("load-postgresql", ["bench.load", "--db", "{pg}", "--workers", "4", "--seconds", "20" if quick else "60"],
          True),

@@ -22,3 +22,6 @@ def register(app):
 
     app.register_blueprint(people.bp)
     app.register_blueprint(api_people.bp)
+    from app.blueprints import enterprises  # enterprises and their import (系统管理)
+
+    enterprises.register(app)

@@ -105,7 +105,8 @@ def create_case():
 @token_required
 def list_cases():
     page = _int_arg("page", 1)
-    rows, total = cases.list_cases(g.api_user, request.args.get("tier"), request.args.get("status"), page)
+    rows, total = cases.list_cases(g.api_user, request.args.get("tier"), request.args.get("status"), page,
+                                   text=request.args.get("q"))
     return jsonify({"items": [{"id": c.id, "tier": c.tier, "status": c.status, "enterprise_id": c.enterprise_id,
                                "campaign_id": c.campaign_id, "province": c.province_code} for c in rows],
                     "total": total, "page": page})

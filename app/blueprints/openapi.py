@@ -90,6 +90,11 @@ PEOPLE_PATHS = {
     "/me/tokens/{id}/revoke": {"post": _op("Revoke one of the caller's API tokens", 200, params=[USER_ID],
                                            errors=(401, 403, 404), tag="people")},
 }
+IMPORT_REPORT = {"type": "object", "required": ["create", "update", "unchanged", "errors"], "properties": {
+    "create": {"type": "integer"}, "update": {"type": "integer"}, "unchanged": {"type": "integer"},
+    "errors": {"type": "array", "items": {"type": "object", "required": ["row", "column", "message"], "properties": {
+        "row": {"type": "integer"}, "column": {"type": "string"}, "field": {"type": "string"},
+        "code": {"type": "string"}, "message": {"type": "string"}}}}}}
 
 
 def document() -> dict:
@@ -122,6 +127,8 @@ def document() -> dict:
                     "page": {"type": "integer"}}}, params=[
                     {"name": "tier", "in": "query", "schema": {"type": "string"}},
                     {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"},
+                     "description": "part of the enterprise's name or the start of its credit code"},
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
                     errors=(401, 422)),
             },
@@ -197,6 +204,25 @@ def document() -> dict:
                 "get": _op("The objections of a case", 200, {"type": "object", "properties": {
                     "items": {"type": "array", "items": OBJECTION}}}, params=[ID], tag="notices"),
             },
+            "/enterprises": {"get": _op(
+                "Enterprises (administrators: all; a provincial administrator: its province's)", 200, {
+                    "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
+                                                     "total": {"type": "integer"}, "page": {"type": "integer"}}},
+                params=[{"name": "q", "in": "query", "schema": {"type": "string"},
+                         "description": "part of the name or the start of the credit code"},
+                        {"name": "region", "in": "query", "schema": {"type": "string"}},
+                        {"name": "industry", "in": "query", "schema": {"type": "string"}},
+                        {"name": "tier", "in": "query", "schema": {"type": "string"},
+                         "description": "a tier the enterprise holds"},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                errors=(401, 403, 422), tag="enterprises")},
+            "/enterprises/import": {"post": _op(
+                "Import enterprises from XLSX or CSV (the template's Chinese headers): commit=0 is the dry run; "
+                "commit=1 writes every row, or nothing (422) when a row is bad", 200, IMPORT_REPORT,
+                {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"}}}}},
+                params=[{"name": "commit", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}],
+                errors=(401, 403, 413, 415, 422), tag="enterprises")},
             "/enterprises/{id}": {"get": _op("An enterprise's path through the tiers and its eligibility", 200, {
                 "type": "object", "required": ["enterprise", "tiers", "cases", "eligibility"], "properties": {
                     "enterprise": {"type": "object"}, "tiers": {"type": "array", "items": {"type": "object"}},

@@ -39,7 +39,8 @@ class Enterprise(db.Model):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     legal_person: Mapped[bool] = mapped_column(Boolean, default=True)
-    industry: Mapped[str] = mapped_column(String(64))
+    industry: Mapped[str] = mapped_column(String(64))  # a key of app/data/industries.yaml (migration 0015)
+    industry_division: Mapped[str | None] = mapped_column(String(3))  # the GB/T 4754-2017 division, when given
     province_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     city_code: Mapped[str | None] = mapped_column(String(6))
     soe_group_key: Mapped[str | None] = mapped_column(ForeignKey("soe_groups.key"), index=True)

@@ -110,8 +110,15 @@ def get_case(actor: User, case_id: int) -> Case:
     return case
 
 
-def list_cases(actor: User, tier: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50):
+def list_cases(actor: User, tier: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
+               text: str | None = None):
+    """`text`: part of the enterprise's name or the start of its credit code."""
     q = select(Case).where(case_filter(actor))
+    if text and text.strip():
+        t = text.strip()
+        q = q.where(Case.enterprise_id.in_(select(Enterprise.id).where(
+            Enterprise.name.contains(t, autoescape=True)
+            | Enterprise.credit_code.startswith(t.upper(), autoescape=True))))
     if tier:
         q = q.where(Case.tier == tier)
     if status:

@@ -20,7 +20,7 @@ from app.models import (
     TierRecord,
     User,
 )
-from app.services import system_events
+from app.services import industries, system_events
 from app.services.auth import hash_password
 from app.services.campaigns import campaign_by_year, parse_date
 from app.services.credit_code import credit_code_error
@@ -278,11 +278,15 @@ def _enterprise(row, where, errors) -> bool:
     if not row.get("name") or not row.get("industry"):
         errors.append(f"{where}: needs name and industry")
         return False
+    industry = industries.resolve(row["industry"])
+    if industry is None:
+        errors.append(f"{where}: unknown industry {row['industry']!r} ({industries.HINT})")
+        return False
     ent = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == code.upper()))
     if ent is None:
         ent = Enterprise(credit_code=code.upper(), tiers=[])
         db.session.add(ent)
-    ent.name, ent.industry = str(row["name"]), str(row["industry"])
+    ent.name, (ent.industry, ent.industry_division) = str(row["name"]), industry
     ent.province_code, ent.city_code, ent.soe_group_key = province.code, city, group
     ent.legal_person = bool(row.get("legal_person", True))
     ent.declarations = dict(row.get("declarations") or {})

@@ -394,6 +394,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("inbox_api.bulk_complete", "POST"): Rule(api(bulk_rule), "POST",
                                               body=_json(lambda u, o, w: {"task_ids": [w.task["A"]],
                                                                           "data": {"decision": "approve"}})),
+    # enterprises (issue 14): administrators (and provincial administrators, who have no demo user yet) only; the
+    # matrix's writes send no file or an empty form, so nothing is written
+    ("enterprises_api.api_list", "GET"): Rule(api(admin_only(200))),
+    ("enterprises_api.api_import", "POST"): Rule(api(admin_only(422)), "POST"),
+    ("enterprises.index", "GET"): Rule(page(admin_only(200))),
+    ("enterprises.new", "GET"): Rule(page(admin_only(200))),
+    ("enterprises.create", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("enterprises.edit", "GET"): Rule(page(lambda u, o: (200, False) if u == "admin" else (
+        403, False)), kind="enterprise"),
+    ("enterprises.update", "POST"): Rule(page(lambda u, o: (422, False) if u == "admin" else (403, False)), "POST",
+                                         "enterprise", body=_web_form({})),
+    ("enterprises.import_page", "GET"): Rule(page(admin_only(200))),
+    ("enterprises.template", "GET"): Rule(page(admin_only(200))),
+    ("enterprises.dry_run", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("enterprises.commit", "POST"): Rule(page(lambda u, o: (404, False) if u == "admin" else (403, False)), "POST",
+                                         body=_web_form({"token": "none"})),
+    ("enterprises.passwords", "GET"): Rule(page(lambda u, o: (404, False) if u == "admin" else (403, False))),
     ("dashboard.index", "GET"): Rule(page(dashboard_rule)),
     ("web.case_diagram", "GET"): Rule(page(read), kind="case"),
     # people (issue 14)
@@ -425,7 +442,7 @@ RULES: dict[tuple[str, str], Rule] = {
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise", "user_id": "user", "session_id": "session", "token_id": "token"}
 FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026,
-              "table": "excellent_quota"}
+              "table": "excellent_quota", "token": "none"}
 
 
 def _url_map():
