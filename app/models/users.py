@@ -48,7 +48,7 @@ class User(UserMixin, db.Model):
             return f"enterprise:{self.enterprise_id}"
         if self.role == "soe_reviewer":
             return f"soe:{self.soe_group_key}"
-        if self.role in ("provincial_reviewer", "provincial_admin"):
+        if self.role == "provincial_reviewer":
             return f"province:{self.province_code}"
         if self.role == "co_department_reviewer":
             return f"province:{self.province_code}:{self.department}"
