@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
+from app.models.experts import ExpertConflict
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
@@ -10,4 +11,5 @@ __all__ = [
     "Attachment", "Case", "CaseEvent", "HumanTask", "TimerRow", "ProcessModel", "ProcessVersion", "TIERS",
     "Campaign", "CampaignDeadline", "Enterprise", "Region", "SoeGroup", "TierRecord", "DEPARTMENTS", "ROLES",
     "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection", "SystemEvent",
+    "ExpertConflict",
 ]
