@@ -18,3 +18,6 @@ def register(app):
     from app.blueprints import notices  # public notices and objections in the browser
 
     app.register_blueprint(notices.bp)
+    from app.blueprints import reference  # experts, campaigns and quota inputs (系统管理)
+
+    app.register_blueprint(reference.bp)

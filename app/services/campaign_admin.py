@@ -146,7 +146,7 @@ def _settings(data: dict, errors: dict) -> dict:
         errors["name"] = "at most 128 characters"
     given = data.get("deadlines") or {}
     if not isinstance(given, dict) or set(given) - set(TIERS):
-        errors["deadlines"] = "deadlines per tier: " + ", ".join(TIERS)
+        errors["deadlines"] = "deadlines per tier (basic, advanced, excellent, lighthouse)"
         given = {}
     dates = {}
     for tier in TIERS:

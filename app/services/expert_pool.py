@@ -39,6 +39,10 @@ def home_regions() -> list[Region]:
     return list(db.session.scalars(select(Region).where(Region.kind.in_(HOME_KINDS)).order_by(Region.code)))
 
 
+def soe_groups() -> list[SoeGroup]:
+    return list(db.session.scalars(select(SoeGroup).order_by(SoeGroup.key)))
+
+
 def _view(user: User, regions: dict, conflicts: int = 0, open_tasks: int = 0) -> dict:
     region = regions.get(user.province_code)
     return {"id": user.id, "username": user.username, "home_region": user.province_code,
