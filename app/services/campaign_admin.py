@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -96,7 +97,8 @@ def describe(campaign: Campaign) -> dict:
 
 def list_campaigns(actor: User) -> list[dict]:
     _admin(actor)
-    return [describe(c) for c in db.session.scalars(select(Campaign).order_by(Campaign.year.desc()))]
+    query = select(Campaign).options(selectinload(Campaign.deadlines)).order_by(Campaign.year.desc())
+    return [describe(c) for c in db.session.scalars(query)]
 
 
 def get_campaign(actor: User, year) -> Campaign:

@@ -85,6 +85,13 @@ PAGES: dict[str, list[tuple]] = {
     "admin_api.api_version": [("auditor", CASE, 200), ("auditor", QC, 200)],
     "admin_api.api_diff": [("auditor", QC, 200)],
     "admin_api.api_migration_plan": [("admin", CASE, 200), ("admin", QC, 200)],
+    "reference.experts": [("admin", {}, 200)],
+    "reference.new_expert": [("admin", {}, 200)],
+    "reference.expert": [("admin", {"username": "expert-7"}, 200)],
+    "reference.campaigns": [("admin", {}, 200)],
+    "reference.new_campaign": [("admin", {}, 200)],
+    "reference.campaign": [("admin", {"year": 2026}, 200)],
+    "reference.quotas": [("admin", {}, 200)],
 }
 EXCLUDED = {
     "static": "files from app/static: no database",
