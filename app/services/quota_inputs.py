@@ -37,13 +37,15 @@ def _quota(tier: str, code: str) -> dict:
 def row(region: Region) -> dict:
     xpcc = region.kind == "xpcc"
     out = {"code": region.code, "name_zh": region.name_zh, "name_en": region.name_en, "kind": region.kind,
-           "needs_figures": not xpcc, "missing": []}
+           "needs_figures": not xpcc, "missing": [], "unsourced": []}
     for figure, tier in FIGURES.items():
         value = getattr(region, figure)
         out[figure] = value
         out[f"{figure}_source"] = getattr(region, f"{figure}_source")
         if not xpcc and (value is None or not out[f"{figure}_source"]):
             out["missing"].append(figure)
+        if not xpcc and value is not None and not out[f"{figure}_source"]:
+            out.setdefault("unsourced", []).append(figure)  # e.g. a demo's illustrative figure: not a fact
         out[f"{tier}_quota"] = _quota(tier, region.code) if not xpcc or tier == "excellent" else \
             {"quota": None, "reason": "via_province", "version": None}
     return out

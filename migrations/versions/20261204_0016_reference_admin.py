@@ -18,8 +18,8 @@ branch_labels = None
 depends_on = None
 
 SEEDED_SOURCES = {
-    "310000": "derived: 28 cumulative 2024+2025 (S09) − 16 in 2025 (S15); program-research.yaml",
-    "370000": "verified: 青岛新闻网 2025-01-07, first 卓越级 list, Shandong 22 (S10); program-research.yaml",
+    "310000": "推算：2024、2025年累计28家（S09）减2025年16家（S15），见 program-research.yaml",
+    "370000": "青岛新闻网2025年1月7日报道首批卓越级名单，山东省22家（S10），见 program-research.yaml",
 }
 
 

@@ -97,6 +97,8 @@ def test_a_quota_figure_without_source_keeps_the_typed_text(app):
     row = re.search(r'<tr id="row-320000".*?</tr>', html, re.S).group(0)
     assert "国家统计局 2024" in row and "<strong>40</strong>" in row and "<strong>2</strong>" in row
     assert 'class="lacking"' not in row
+    zj = re.search(r'<tr id="row-330000".*?</tr>', html, re.S).group(0)  # the demo's illustrative rank
+    assert "未注明来源，不能作为事实" in zj and "依据未注明来源的数据" in zj and "<strong>40</strong>" not in zj
     ev = db.session.scalar(select(SystemEvent).where(SystemEvent.action == "quota_inputs.changed"))
     assert ev.actor_id == user("admin").id and ev.data["after"]["iva_rank_2024"] == 3
 

@@ -263,11 +263,11 @@ def test_the_table_lists_every_province_and_the_xpcc_with_what_is_missing():
     assert rows[-1]["excellent_quota"]["quota"] == 5
     by = {r["code"]: r for r in rows}
     assert by["370000"]["excellent_2024"] == 22 and by["370000"]["lighthouse_quota"]["quota"] == 3
-    assert by["370000"]["excellent_2024_source"].startswith("verified")
+    assert by["370000"]["excellent_2024_source"].startswith("青岛新闻网")
     assert by["370000"]["missing"] == ["iva_rank_2024"]
     assert by["370000"]["excellent_quota"] == {"quota": None, "reason": "missing", "version": 1}
     # the demo's illustrative Zhejiang rank has no source: shown as missing, never as a fact
-    assert "iva_rank_2024" in by["330000"]["missing"]
+    assert "iva_rank_2024" in by["330000"]["missing"] and by["330000"]["unsourced"] == ["iva_rank_2024"]
     assert by["110000"]["missing"] == ["iva_rank_2024", "excellent_2024"]
 
 
@@ -318,3 +318,13 @@ def test_clearing_a_figure_clears_its_source_and_its_quota():
     row = quota_inputs.set_inputs(admin, "370000", {"excellent_2024": "", "excellent_2024_source": ""})
     assert row["excellent_2024"] is None and row["excellent_2024_source"] is None
     assert row["lighthouse_quota"]["quota"] is None and row["lighthouse_quota"]["reason"] == "missing"
+
+
+def test_a_load_file_may_give_each_figure_its_source():
+    from app.services import loading
+
+    loading.load('regions:\n  - {code: "320000", iva_rank_2024: 2, iva_rank_2024_source: "国家统计局 2024"}\n'
+                 '  - {code: "370000", excellent_2024: null}\n')
+    by = {r["code"]: r for r in quota_inputs.table(user("admin"))}
+    assert by["320000"]["iva_rank_2024_source"] == "国家统计局 2024" and "iva_rank_2024" not in by["320000"]["missing"]
+    assert by["370000"]["excellent_2024"] is None and by["370000"]["excellent_2024_source"] is None
