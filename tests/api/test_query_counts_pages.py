@@ -92,6 +92,8 @@ PAGES: dict[str, list[tuple]] = {
     "reference.new_campaign": [("admin", {}, 200)],
     "reference.campaign": [("admin", {"year": 2026}, 200)],
     "reference.quotas": [("admin", {}, 200)],
+    "reference_api.quota_input_table": [("admin", {}, 200)],
+    "reference_api.campaign_list": [("admin", {}, 200)],
 }
 EXCLUDED = {
     "static": "files from app/static: no database",

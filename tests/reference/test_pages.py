@@ -164,3 +164,25 @@ def test_experts_are_managed_on_the_page(app):
     assert "expert-zj-2" in listing and "expert-7" not in listing
     assert "expert-zj-2" not in _text(client.get("/reference/experts?industry=electronics"))
     assert client.get("/reference/experts/acme").status_code == 404  # not an expert
+
+
+def test_quota_inputs_and_campaigns_as_json(app):
+    from tests.security.helpers import api_token
+
+    client = fresh_client(app)
+    admin = api_token(client, "admin")
+    items = client.get("/api/v1/quota-inputs", headers=admin).get_json()["items"]
+    assert len(items) == 32 and {i["code"] for i in items if "iva_rank_2024" in i["missing"]} >= {"320000"}
+    r = client.put("/api/v1/quota-inputs/320000", headers=admin, json={"iva_rank_2024": 3})
+    assert r.status_code == 422 and r.get_json()["errors"] == {
+        "iva_rank_2024_source": "required: where the figure comes from"}
+    r = client.put("/api/v1/quota-inputs/320000", headers=admin,
+                   json={"iva_rank_2024": 3, "iva_rank_2024_source": "国家统计局 2024"})
+    assert r.status_code == 200 and r.get_json()["excellent_quota"]["quota"] == 40
+    r = client.put("/api/v1/quota-inputs/320000", headers=admin, json=["not", "an", "object"])
+    assert r.status_code == 422
+    assert client.put("/api/v1/quota-inputs/320000", headers=api_token(client, "zj-reviewer"),
+                      json={"iva_rank_2024": 1, "iva_rank_2024_source": "x"}).status_code == 403
+    camps = client.get("/api/v1/campaigns", headers=admin).get_json()["items"]
+    assert [c["year"] for c in camps][:2] == [2026, 2025]
+    assert client.get("/api/v1/campaigns", headers=api_token(client, "auditor")).status_code == 403

@@ -358,6 +358,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("reference.update_campaign", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
     ("reference.quotas", "GET"): Rule(page(admin_only(200))),
     ("reference.save_quota_inputs", "POST"): Rule(page(admin_only(404)), "POST", body=_web_form({})),
+    ("reference_api.quota_input_table", "GET"): Rule(api(admin_only(200))),
+    ("reference_api.set_quota_inputs", "PUT"): Rule(api(admin_only(404)), "PUT", body=_json({})),
+    ("reference_api.campaign_list", "GET"): Rule(api(admin_only(200))),
     # inbox (issue 4): the page lists only the caller's queue; claim and release go back to the inbox (a task held
     # by nobody: nothing to release, a flashed message); a bulk decision on case A's task completes it for its
     # reviewer only, reports "not found"/"not yours" to everyone else (200, nothing written), and the auditor is
