@@ -25,3 +25,9 @@ def register(app):
     from app.blueprints import enterprises  # enterprises and their import (系统管理)
 
     enterprises.register(app)
+    from app.blueprints import reference  # experts, campaigns and quota inputs (系统管理)
+
+    app.register_blueprint(reference.bp)
+    from app.blueprints import reference_api  # the same as JSON under /api/v1
+
+    app.register_blueprint(reference_api.bp)

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.errors import Forbidden, Invalid, ServiceError, Unauthorized
+from app.errors import Invalid, ServiceError, Unauthorized
 from app.extensions import csrf
 from app.security import password_change_pending
 from app.services import attachments, audit, auth, case_history, cases, events, lists, objections, tasks, versions

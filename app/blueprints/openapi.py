@@ -95,6 +95,13 @@ IMPORT_REPORT = {"type": "object", "required": ["create", "update", "unchanged",
     "errors": {"type": "array", "items": {"type": "object", "required": ["row", "column", "message"], "properties": {
         "row": {"type": "integer"}, "column": {"type": "string"}, "field": {"type": "string"},
         "code": {"type": "string"}, "message": {"type": "string"}}}}}}
+QUOTA_ROW = {"type": "object", "required": ["code", "missing"], "properties": {
+    "code": {"type": "string"}, "iva_rank_2024": {"type": "integer", "nullable": True},
+    "iva_rank_2024_source": {"type": "string", "nullable": True},
+    "excellent_2024": {"type": "integer", "nullable": True},
+    "excellent_2024_source": {"type": "string", "nullable": True},
+    "missing": {"type": "array", "items": {"type": "string"}},
+    "excellent_quota": {"type": "object"}, "lighthouse_quota": {"type": "object"}}}
 
 
 def document() -> dict:
@@ -231,6 +238,24 @@ def document() -> dict:
             "/calendar": {"get": _op("The working-day calendar in use (library, years; years loaded as data)", 200,
                                      errors=(401,), tag="scheduling")},
             "/reminders": {"get": _op("The caller's task reminders", 200, errors=(401,), tag="scheduling")},
+            "/quota-inputs": {"get": _op(
+                "The 31 provinces and the XPCC: 2024 figures with their sources, what is missing, the quotas "
+                "(admin)", 200, {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": QUOTA_ROW}}}, errors=(401, 403), tag="reference")},
+            "/quota-inputs/{code}": {"put": _op(
+                "Set a province's figures; each needs its source; a blank figure is cleared (admin)", 200, QUOTA_ROW,
+                _json({"type": "object", "properties": {
+                    "iva_rank_2024": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 31},
+                    "iva_rank_2024_source": {"type": "string", "nullable": True, "maxLength": 500},
+                    "excellent_2024": {"type": "integer", "nullable": True, "minimum": 0},
+                    "excellent_2024_source": {"type": "string", "nullable": True, "maxLength": 500}}}),
+                params=[{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                errors=(401, 403, 404, 422), tag="reference")},
+            "/campaigns": {"get": _op(
+                "Campaigns: deadlines per tier, notice periods, the industries whose branches may apply (admin)", 200,
+                {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+                    "type": "object", "required": ["year", "deadlines", "notice_periods", "branch_industries"]}}}},
+                errors=(401, 403), tag="reference")},
             "/campaigns/{year}/deadlines/extend": {"post": _op(
                 "Extend a deadline for a tier, a province or one case, with a reason (admin)", 201, body=_json({
                     "type": "object", "required": ["tier", "reason"], "properties": {

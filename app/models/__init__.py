@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
+from app.models.experts import ExpertConflict
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
@@ -12,4 +13,5 @@ __all__ = [
     "Campaign", "CampaignDeadline", "Enterprise", "Region", "SoeGroup", "TierRecord", "DEPARTMENTS", "ROLES",
     "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection", "SystemEvent",
     "UserSession",
+    "ExpertConflict",
 ]

@@ -20,6 +20,9 @@ class Region(db.Model):
     province_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     iva_rank_2024: Mapped[int | None] = mapped_column(Integer)
     excellent_2024: Mapped[int | None] = mapped_column(Integer)
+    # where each quota input comes from (services/quota_inputs.py: a figure is entered only with its source)
+    iva_rank_2024_source: Mapped[str | None] = mapped_column(String(500))
+    excellent_2024_source: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def recommender_code(self) -> str:

@@ -1,5 +1,6 @@
-"""Campaigns by year (and every year, newest first, for the pages), deadline days and dates as the other services read them: the one campaign lookup and the one
-date parser, below `cases`, `deadlines` and `loading` so that each imports them without a circle."""
+"""Campaigns by year (and every year, newest first, for the pages), deadline days and dates as the other services
+read them: the one campaign lookup and the one date parser, below `cases`, `deadlines` and `loading` so that each
+imports them without a circle."""
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select

@@ -249,6 +249,9 @@ def _region(row, where, errors) -> None:
                 errors.append(f"{where} ({region.code}): {field} must be a non-negative integer or null")
                 continue
             setattr(region, field, value)
+            if f"{field}_source" in row or value is None:  # where the figure comes from (services/quota_inputs.py)
+                source = row.get(f"{field}_source") if value is not None else None
+                setattr(region, f"{field}_source", str(source).strip()[:500] or None if source else None)
 
 
 def _enterprise(row, where, errors) -> bool:

@@ -56,6 +56,12 @@ def recommender_inputs(scope: str) -> dict:
             "excellent_2024": region.excellent_2024 if region else None}
 
 
+def recommender_sources(scope: str) -> dict:
+    """Where each input of `recommender_inputs` comes from (services/quota_inputs.py requires a source)."""
+    region = db.session.get(Region, scope.split(":")[1]) if scope.startswith("province:") else None
+    return {k: getattr(region, f"{k}_source", None) if region else None for k in ("iva_rank_2024", "excellent_2024")}
+
+
 def quota_for(tier: str, scope: str) -> tuple[int, dict]:
     """(quota, {table, version, inputs}); Invalid when no table applies or an input is missing."""
     key = TABLES.get(tier)
@@ -70,7 +76,7 @@ def quota_for(tier: str, scope: str) -> tuple[int, dict]:
         result = decide(engine, inputs)
     except EngineError as exc:
         raise Invalid(str(exc), errors={"quota": str(exc)}) from None
-    basis = {"table": key, "version": table.version, "inputs": inputs}
+    basis = {"table": key, "version": table.version, "inputs": inputs, "sources": recommender_sources(scope)}
     if "quota" not in result:
         missing = [k for k, v in inputs.items() if v is None and k != "recommender_kind"]
         raise Invalid(f"the {tier} quota of {scope} cannot be computed from {inputs} (missing: "

@@ -2,7 +2,7 @@
 one_time_files (a staged import, a one-time password list)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04
 
 `enterprises.industry` holds a key of app/data/industries.yaml from now on (the load, the import, the form and the
@@ -26,7 +26,7 @@ import yaml
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -90,6 +90,15 @@ PAGES: dict[str, list[tuple]] = {
     "people.edit": [("admin", {}, 200)],
     "people_api.list_users": [("admin", {}, 200)],
     "people_api.my_sessions": [("zj-reviewer", {}, 200)],
+    "reference.experts": [("admin", {}, 200)],
+    "reference.new_expert": [("admin", {}, 200)],
+    "reference.expert": [("admin", {"username": "expert-7"}, 200)],
+    "reference.campaigns": [("admin", {}, 200)],
+    "reference.new_campaign": [("admin", {}, 200)],
+    "reference.campaign": [("admin", {"year": 2026}, 200)],
+    "reference.quotas": [("admin", {}, 200)],
+    "reference_api.quota_input_table": [("admin", {}, 200)],
+    "reference_api.campaign_list": [("admin", {}, 200)],
 }
 EXCLUDED = {
     "static": "files from app/static: no database",

@@ -380,6 +380,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.table_source", "GET"): Rule(page(admin_only(200))),
     ("admin.table_validate", "POST"): Rule(page(admin_only(200)), "POST", body=_web_form({})),
     ("admin.table_deploy", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    # reference data (系统管理): administrators only; an empty form is refused (422) and writes nothing
+    ("reference.experts", "GET"): Rule(page(admin_only(200))),
+    ("reference.new_expert", "GET"): Rule(page(admin_only(200))),
+    ("reference.create_expert", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("reference.expert", "GET"): Rule(page(admin_only(200))),
+    ("reference.update_expert", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("reference.set_active", "POST"): Rule(page(admin_only(302)), "POST", body=_web_form({"active": "1"})),
+    ("reference.add_conflict", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("reference.remove_conflict", "POST"): Rule(page(admin_only(404)), "POST", body=_web_form({})),
+    ("reference.campaigns", "GET"): Rule(page(admin_only(200))),
+    ("reference.new_campaign", "GET"): Rule(page(admin_only(200))),
+    ("reference.create_campaign", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("reference.campaign", "GET"): Rule(page(admin_only(200))),
+    ("reference.update_campaign", "POST"): Rule(page(admin_only(422)), "POST", body=_web_form({})),
+    ("reference.quotas", "GET"): Rule(page(admin_only(200))),
+    ("reference.save_quota_inputs", "POST"): Rule(page(admin_only(404)), "POST", body=_web_form({})),
+    ("reference_api.quota_input_table", "GET"): Rule(api(admin_only(200))),
+    ("reference_api.set_quota_inputs", "PUT"): Rule(api(admin_only(404)), "PUT", body=_json({})),
+    ("reference_api.campaign_list", "GET"): Rule(api(admin_only(200))),
     # inbox (issue 4): the page lists only the caller's queue; claim and release go back to the inbox (a task held
     # by nobody: nothing to release, a flashed message); a bulk decision on case A's task completes it for its
     # reviewer only, reports "not found"/"not yours" to everyone else (200, nothing written), and the auditor is
@@ -442,7 +461,7 @@ RULES: dict[tuple[str, str], Rule] = {
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise", "user_id": "user", "session_id": "session", "token_id": "token"}
 FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026,
-              "table": "excellent_quota", "token": "none"}
+              "table": "excellent_quota", "token": "none", "username": "expert-7", "conflict_id": 999999}
 
 
 def _url_map():
