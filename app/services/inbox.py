@@ -1,3 +1,4 @@
+# long-file: the filters, their counts and the page share one filter object and its SQL clauses (one query plan)
 """Reviewer inboxes and the dashboard: inbox filters, counts per filter value, pagination, due badges, bulk
 decisions, and the case aggregates of the dashboard.
 

@@ -10,7 +10,7 @@ from tests.reference.conftest_helpers import restored_reference_data
 
 
 @pytest.fixture(autouse=True)
-def _restore(_db):
+def _restore(db_context):
     with restored_reference_data():
         yield
 

@@ -2,6 +2,7 @@
 (SQLite, and PostgreSQL when TEST_POSTGRES_URL is set), leave a working installation with no demo row anywhere;
 then a province's people and enterprises are created through the API and a basic and an advanced case reach
 `certified`."""
+import io
 import os
 import re
 import subprocess
@@ -80,3 +81,103 @@ def test_readme_first_installation_then_a_province_goes_live(empty_database, tmp
                            text=True, env={**os.environ, "DATABASE_URL": empty_database,
                                            "TIERFLOW_INSTANCE": str(tmp_path / "instance")}, timeout=600)
     assert again.returncode == 0 and "deployed as" not in again.stdout, again.stdout + again.stderr
+
+    _a_province_goes_live(empty_database, tmp_path)
+
+
+# --- part 2: a province's people and enterprises through the pages and the API, then two cases to certified --------
+def _a_province_goes_live(url: str, tmp_path: Path) -> None:
+    from app import create_app
+    from tests.api.test_advanced import DEPTS, NOTICE_OVER, application, complete, my_task, status
+    from tests.api.test_contract import GOOD_ASSESSMENT
+    from tests.enterprises.helpers import as_csv, code, row
+    from tests.security.helpers import csrf, fresh_client
+
+    live = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "going-live-test",
+                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "UPLOAD_DIR": str(tmp_path / "uploads")})
+    client = fresh_client(live)
+
+    def token(username, password):
+        r = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert r.status_code == 200, r.get_json()
+        return {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+    def new_account(by, body, password):
+        """An account created by `by`; its holder signs in with the one-time password and chooses its own."""
+        r = client.post("/api/v1/users", json=body, headers=by)
+        assert r.status_code == 201, r.get_json()
+        h = token(body["username"], r.get_json()["one_time_password"])
+        assert client.get("/api/v1/tasks", headers=h).status_code == 403  # must change it first
+        r = client.post("/api/v1/me/password", json={"current": r.get_json()["one_time_password"], "new": password},
+                        headers=h)
+        assert r.status_code == 204, r.get_json()
+        return h
+
+    # the administrator, in the browser: the 2026 campaign's dates (系统管理 › 培育活动)
+    r = client.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": csrf(client)})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    form = {"csrf_token": csrf(client, "/reference/campaigns/new"), "year": "2026", "name": "2026年度智能工厂梯度培育",
+            "notice_excellent": "7", "notice_lighthouse": "7", "notice_advanced_working_days": "5",
+            "branch_industries": ["petrochemicals", "non_ferrous_metals"]}
+    for tier in ("basic", "advanced"):
+        form[f"{tier}_application_deadline"] = "2026-12-31"
+    r = client.post("/reference/campaigns/new", data=form)
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+
+    # the administrator's API: Zhejiang's provincial administrator; it imports the province's enterprises and makes
+    # the reviewers and the enterprise's account
+    admin = token("admin", ADMIN_PASSWORD)
+    zj_admin = new_account(admin, {"username": "zj-admin", "role": "provincial_admin", "province": "330000"},
+                           "Zj-admin-live-2026")
+    sheet = as_csv([row(1, name="浙江示范智能装备有限公司"), row(2, name="宁波示范零部件有限公司", city="330200")])
+    dry = client.post("/api/v1/enterprises/import?commit=0", headers=zj_admin,
+                      data={"file": (io.BytesIO(sheet), "企业名单.csv")}, content_type="multipart/form-data")
+    assert dry.status_code == 200 and dry.get_json()["create"] == 2 and dry.get_json()["errors"] == [], dry.get_json()
+    done = client.post("/api/v1/enterprises/import?commit=1", headers=zj_admin,
+                       data={"file": (io.BytesIO(sheet), "企业名单.csv")}, content_type="multipart/form-data")
+    assert done.status_code == 200 and done.get_json()["create"] == 2, done.get_json()
+    listed = client.get("/api/v1/enterprises?q=浙江示范", headers=zj_admin).get_json()
+    assert [e["credit_code"] for e in listed["items"]] == [code(1)]
+
+    reviewer = new_account(zj_admin, {"username": "zj-rev", "role": "provincial_reviewer", "province": "330000"},
+                           "Zj-review-live-2026")
+    departments = {d: new_account(zj_admin, {"username": f"zj-{d}-live", "role": "co_department_reviewer",
+                                             "province": "330000", "department": d}, f"Zj-{d}-live-2026")
+                   for d in DEPTS}
+    ent = new_account(zj_admin, {"username": code(1), "role": "enterprise", "enterprise": code(1)},
+                      "Enterprise-live-2026")
+
+    # basic: self-assessment, the provincial review, certified
+    case = client.post("/api/v1/cases", json={"tier": "basic", "campaign": 2026}, headers=ent)
+    assert case.status_code == 201, case.get_json()
+    basic = case.get_json()["id"]
+    complete(client, ent, my_task(client, ent, basic)["id"], GOOD_ASSESSMENT)
+    complete(client, reviewer, my_task(client, reviewer, basic)["id"], {"decision": "approve"})
+    assert status(client, ent, basic) == "certified"
+
+    # advanced: application, provincial review, the five co-departments, the decision, the published list and its
+    # 5-working-day public notice
+    case = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent)
+    assert case.status_code == 201, case.get_json()
+    adv = case.get_json()["id"]
+    complete(client, ent, my_task(client, ent, adv)["id"], application(client, ent, adv))
+    complete(client, reviewer, my_task(client, reviewer, adv)["id"], {"decision": "approve"})
+    for d, h in departments.items():
+        complete(client, h, my_task(client, h, adv)["id"], {"decision": "approve", "comment": f"{d} 同意"})
+    complete(client, reviewer, my_task(client, reviewer, adv, "certifier_decision")["id"],
+             {"decision": "approve", "decision_comment": "认定"})
+    r = client.post("/api/v1/lists", json={"tier": "advanced", "campaign": 2026, "case_ids": [adv]}, headers=reviewer)
+    assert r.status_code == 201, r.get_json()
+    with live.app_context():  # the command runs on the live installation's database, not the test session's
+        out = live.test_cli_runner().invoke(args=["timers", "run", "--now", NOTICE_OVER])
+    assert out.exit_code == 0, out.output
+    assert status(client, ent, adv) == "certified", out.output
+    with live.app_context():
+        from app.services import audit
+
+        checked = audit.verify_all(None, with_replay=True)
+    assert checked["broken"] == [] and checked["problems"] == [] and checked["checked"] == 2
+    from app.extensions import db
+
+    with live.app_context():
+        db.engine.dispose()

@@ -13,7 +13,7 @@ from tests.security.helpers import browser_login, csrf, fresh_client
 
 
 @pytest.fixture(autouse=True)
-def _db(db_context):
+def _restore(db_context):
     with restored_reference_data():
         yield
 

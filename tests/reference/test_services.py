@@ -14,11 +14,6 @@ from app.services import campaign_admin, cases, eligibility, expert_pool, expert
 from tests.conftest import user
 
 
-@pytest.fixture(autouse=True)
-def _db(db_context):
-    yield
-
-
 def _events(action):
     return list(db.session.scalars(select(SystemEvent).where(SystemEvent.action == action)
                                    .order_by(SystemEvent.seq)))

@@ -30,20 +30,6 @@ schema = schemathesis.openapi.from_dict(document())
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _accounts_back(app):
-    """The fuzzer creates, changes, deactivates and resets accounts (/users): put them back afterwards."""
-    from app.extensions import db
-    from tests.admin.test_people_support import restore_users, snapshot_users
-
-    with app.app_context():
-        keep, saved = snapshot_users()
-    yield
-    with app.app_context():
-        restore_users(keep, saved)
-        db.session.remove()
-
-
-@pytest.fixture(scope="module", autouse=True)
 def _report():
     yield
     print(f"\nAPI fuzzing: {CALLS['n']} generated calls over {len(ROLES)} roles and anonymous, "

@@ -625,19 +625,6 @@ def _run(app, endpoint, method, rule_text, args, principals) -> int:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _accounts_back(app):
-    """The accounts the matrix made or changed are put back afterwards (the test database is shared by the run)."""
-    from tests.admin.test_people_support import restore_users, snapshot_users
-
-    with app.app_context():
-        keep, saved = snapshot_users()
-    yield
-    with app.app_context():
-        restore_users(keep, saved)
-        db.session.remove()
-
-
-@pytest.fixture(scope="module", autouse=True)
 def _report():
     yield
     print(f"\nauthorization matrix: {CHECKS['n']} endpoint×role checks "
