@@ -1,5 +1,6 @@
-"""industries: enterprises.industry checked against the product's industry list; enterprises.industry_division;
-one_time_files (a staged import, a one-time password list)
+"""industries checked against the product's list, enterprises.industry_division, one_time_files
+
+Also `one_time_files`: a staged import, a one-time password list.
 
 Revision ID: 0015
 Revises: 0014

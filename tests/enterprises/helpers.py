@@ -4,11 +4,10 @@ import csv
 import io
 
 from openpyxl import Workbook
-from sqlalchemy import delete, select, text
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Enterprise, User
-from app.models.downloads import OneTimeFile
+from app.models import User
 from app.services.credit_code import with_check_char
 from app.services.enterprise_import import COLUMNS
 
@@ -59,20 +58,7 @@ def provincial_admin(province: str = "330000", username: str = PA_USERNAME) -> U
 
 
 def cleanup(prefixes=(PREFIX,), usernames=(PA_USERNAME,)) -> None:
+    """What an import wrote (enterprises, accounts, sessions, one-time files, system events) is removed by the shared
+    per-test fixture (tests/conftest.py), which restores every table to the demo world; here only the session's
+    unfinished work is dropped."""
     db.session.rollback()
-    db.session.execute(delete(OneTimeFile))
-    for p in prefixes:
-        ids = select(Enterprise.id).where(Enterprise.credit_code.startswith(p))
-        db.session.execute(delete(User).where(User.enterprise_id.in_(ids)))
-        db.session.execute(text("DELETE FROM tier_records WHERE enterprise_id IN (SELECT id FROM enterprises "
-                                "WHERE credit_code LIKE :p)"), {"p": p + "%"})
-        db.session.execute(delete(Enterprise).where(Enterprise.credit_code.startswith(p)))
-    users = select(User.id).where(User.username.in_(usernames))
-    db.session.execute(text("DELETE FROM api_tokens"))
-    from tests.conftest import allow_event_writes
-
-    allow_event_writes()  # the system chain is append-only; the session's clean-up empties it too
-    db.session.execute(text("DELETE FROM system_events"))
-    db.session.execute(text("DELETE FROM audit_maintenance"))
-    db.session.execute(delete(User).where(User.id.in_(users)))
-    db.session.commit()
