@@ -102,17 +102,23 @@ def _upload() -> tuple[bytes, str]:
 @api_bp.post("/enterprises/import")
 @token_required
 def api_import():
-    """?commit=0 (default): the dry run; ?commit=1: write all rows, or nothing and 422 when a row is bad."""
+    """?commit=0 (default): the dry run; ?commit=1: write all rows, or nothing and 422 when a row is bad; with
+    &accounts=1 also one enterprise account per new row, its one-time password answered once."""
     enterprise_import.require_importer(g.api_user)
-    commit = request.args.get("commit", "0")
+    commit, accounts = request.args.get("commit", "0"), request.args.get("accounts", "0")
     if commit not in ("0", "1"):
         raise Invalid("commit is 0 or 1", errors={"commit": "0 or 1"})
+    if accounts not in ("0", "1"):
+        raise Invalid("accounts is 0 or 1", errors={"accounts": "0 or 1"})
     data, filename = _upload()
     if commit == "0":
         return jsonify(_report_json(enterprise_import.check(g.api_user, data, filename)))
     with unit_of_work():
-        report = enterprise_import.commit(g.api_user, data, filename)
+        report = enterprise_import.commit(g.api_user, data, filename, accounts=accounts == "1", inline=True)
     out = _report_json(report)
+    if report.one_time_passwords is not None:
+        out["accounts"] = report.accounts
+        out["one_time_passwords"] = [{"username": u, "one_time_password": p} for u, p in report.one_time_passwords]
     if report.errors:
         return jsonify({"error": "invalid", "message": f"{len(report.errors)} error(s); nothing was written"}
                        | out), 422

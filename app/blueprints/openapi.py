@@ -94,7 +94,11 @@ IMPORT_REPORT = {"type": "object", "required": ["create", "update", "unchanged",
     "create": {"type": "integer"}, "update": {"type": "integer"}, "unchanged": {"type": "integer"},
     "errors": {"type": "array", "items": {"type": "object", "required": ["row", "column", "message"], "properties": {
         "row": {"type": "integer"}, "column": {"type": "string"}, "field": {"type": "string"},
-        "code": {"type": "string"}, "message": {"type": "string"}}}}}}
+        "code": {"type": "string"}, "message": {"type": "string"}}}},
+    "accounts": {"type": "integer"},
+    "one_time_passwords": {"type": "array", "items": {"type": "object", "required": ["username", "one_time_password"],
+                                                       "properties": {"username": {"type": "string"},
+                                                                      "one_time_password": {"type": "string"}}}}}}
 QUOTA_ROW = {"type": "object", "required": ["code", "missing"], "properties": {
     "code": {"type": "string"}, "iva_rank_2024": {"type": "integer", "nullable": True},
     "iva_rank_2024_source": {"type": "string", "nullable": True},
@@ -225,10 +229,13 @@ def document() -> dict:
                 errors=(401, 403, 422), tag="enterprises")},
             "/enterprises/import": {"post": _op(
                 "Import enterprises from XLSX or CSV (the template's Chinese headers): commit=0 is the dry run; "
-                "commit=1 writes every row, or nothing (422) when a row is bad", 200, IMPORT_REPORT,
+                "commit=1 writes every row, or nothing (422) when a row is bad; accounts=1 (with commit=1) also "
+                "creates one enterprise account per enterprise without one (username = credit code) and answers "
+                "their one-time passwords once", 200, IMPORT_REPORT,
                 {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                     "file": {"type": "string", "format": "binary"}}}}},
-                params=[{"name": "commit", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}],
+                params=[{"name": "commit", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
+                        {"name": "accounts", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}],
                 errors=(401, 403, 413, 415, 422), tag="enterprises")},
             "/enterprises/{id}": {"get": _op("An enterprise's path through the tiers and its eligibility", 200, {
                 "type": "object", "required": ["enterprise", "tiers", "cases", "eligibility"], "properties": {

@@ -65,6 +65,7 @@ class Report:
     codes: dict = field(default_factory=dict)  # credit code -> name, every good row
     accounts: int = 0
     passwords_token: str | None = None
+    one_time_passwords: list | None = None  # (username, password) when the caller asked for them inline (the API)
 
     def add(self, row: int, fld: str, code: str, **params):
         self.errors.append({"row": row, "column": HEADER.get(fld, fld), "field": fld, "code": code,
@@ -248,10 +249,11 @@ def _row(number: int, values: dict, ref: _Reference, limit: str | None, seen: di
         report.changed_rows.append({"_id": existing.id} | {f"v_{f}": v for f, v in row.items()})
 
 
-def commit(actor: User, data: bytes, filename: str = "", accounts: bool = False) -> Report:
+def commit(actor: User, data: bytes, filename: str = "", accounts: bool = False, inline: bool = False) -> Report:
     """Check the whole file again and write it when no row is bad; with any error nothing is written (the report
     says why). With `accounts`, one enterprise account per row that has none (people.create_enterprise_accounts);
-    their one-time passwords become an XLSX the actor downloads once (`report.passwords_token`). Flushes; the
+    their one-time passwords become an XLSX the actor downloads once (`report.passwords_token`), or with `inline`
+    (the API) are answered once in the report and stored nowhere (`report.one_time_passwords`). Flushes; the
     caller's unit of work commits."""
     report = check(actor, data, filename)
     if report.errors:
@@ -263,7 +265,7 @@ def commit(actor: User, data: bytes, filename: str = "", accounts: bool = False)
         db.session.execute(update(t).where(t.c.id == bindparam("_id"))
                            .values({f: bindparam(f"v_{f}") for f in FIELDS}), report.changed_rows)
     if accounts:
-        _accounts(actor, report)
+        _accounts(actor, report, inline)
     system_events.append(actor.id, "enterprises.imported", filename[:200] or "upload",
                          {"create": report.create, "update": report.update, "unchanged": report.unchanged,
                           "accounts": report.accounts})
@@ -271,13 +273,15 @@ def commit(actor: User, data: bytes, filename: str = "", accounts: bool = False)
     return report
 
 
-def _accounts(actor: User, report: Report) -> None:
+def _accounts(actor: User, report: Report, inline: bool = False) -> None:
     codes, ids = list(report.codes), []
     for i in range(0, len(codes), 500):  # SQLite's bound-parameter limit
         ids += db.session.scalars(select(Enterprise.id).where(Enterprise.credit_code.in_(codes[i:i + 500])))
     made = people.create_enterprise_accounts(actor, ids)
     report.accounts = len(made)
-    if made:
+    if inline:
+        report.one_time_passwords = made
+    elif made:
         content = spreadsheet.xlsx("一次性密码", ["用户名（统一社会信用代码）", "企业名称", "一次性密码"],
                                    [[u, report.codes.get(u, ""), p] for u, p in made], [26, 40, 18])
         report.passwords_token = downloads.store(actor, "passwords", "enterprise-accounts.xlsx", content)

@@ -164,3 +164,24 @@ def test_pages_are_for_administrators_only(web):
     _login(client, "zj-reviewer", "zj-demo-2026")
     assert client.get("/admin/enterprises").status_code == 403
     assert client.get("/admin/enterprises/import").status_code == 403
+
+
+def test_api_import_with_accounts_answers_each_one_time_password_once(client):
+    h = _pa(client)
+    sheet = as_csv([row(31), row(32)])
+    bad = client.post("/api/v1/enterprises/import?commit=1&accounts=yes", headers=h,
+                      data={"file": (io.BytesIO(sheet), "f.csv")}, content_type="multipart/form-data")
+    assert bad.status_code == 422 and _count() == 0
+    r = client.post("/api/v1/enterprises/import?commit=1&accounts=1", headers=h,
+                    data={"file": (io.BytesIO(sheet), "f.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_json()
+    out = r.get_json()
+    assert out["create"] == 2 and out["accounts"] == 2
+    made = {p["username"]: p["one_time_password"] for p in out["one_time_passwords"]}
+    assert set(made) == {code(31), code(32)}
+    ent = token(client, code(31), made[code(31)])
+    assert client.get("/api/v1/tasks", headers=ent).status_code == 403  # the one-time password must be changed
+    # the same file again: nothing new, no second account, no password answered again
+    again = client.post("/api/v1/enterprises/import?commit=1&accounts=1", headers=h,
+                        data={"file": (io.BytesIO(sheet), "f.csv")}, content_type="multipart/form-data")
+    assert again.get_json()["unchanged"] == 2 and again.get_json()["one_time_passwords"] == []
