@@ -13,6 +13,7 @@ import ast
 import builtins
 import math
 import operator
+import pickle
 import re
 import resource
 import sys
@@ -35,6 +36,7 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
+from workflows import clock
 from workflows.clock import add_months, deadline_after, deadline_after_working_days
 
 MAX_STEPS = 500_000  # traced line events per evaluate/execute
@@ -303,7 +305,9 @@ def check_script(src: str) -> None:
 
 
 # -- the environment ------------------------------------------------------------------------------------------------
-class RestrictedEnvironment(TaskDataEnvironment):
+class LocalEnvironment(TaskDataEnvironment):
+    """Runs in this process under the tracer and guards only: what the sandbox child runs (sandbox_child.py)."""
+
     def __init__(self, environment_globals=None, max_steps=MAX_STEPS, max_seconds=MAX_SECONDS,
                  max_rss_growth_mb=MAX_RSS_GROWTH_MB):
         super().__init__(environment_globals)
@@ -368,6 +372,134 @@ class RestrictedEnvironment(TaskDataEnvironment):
                         raise _Abort(f"script used too much memory (over {self.max_rss_growth_mb} MB)")
             return trace
         return trace
+
+
+
+class RestrictedEnvironment(LocalEnvironment):
+    """What the engine uses: provably cheap expressions in this process (`is_cheap`), everything else in a pooled
+    child process under OS limits (sandbox_pool.py), which runs LocalEnvironment with the same budgets."""
+
+    def evaluate(self, expression, context, external_context=None):
+        code = _compile(expression, "eval")
+        if is_cheap(expression):
+            return self._run_inline(code, self._namespace(context, external_context))
+        return self._remote("eval", expression, context, external_context)[0]
+
+    def execute(self, script, context, external_context=None):
+        self.check_for_overwrite(context, external_context or {})
+        _compile(script, "exec")  # policy errors (with their line) are raised here, before any child is used
+        new = self._remote("exec", script, context, external_context)[1]
+        context.clear()
+        context.update(new)
+        return True
+
+    @staticmethod
+    def _run_inline(code, ns):
+        try:
+            return eval(code, ns)
+        except _Abort as stop:
+            raise ScriptPolicyError(str(stop), 1).with_traceback(stop.__traceback__) from None
+
+    def _remote(self, mode, src, context, external_context):
+        from workflows import sandbox_pool
+
+        request = {"mode": mode, "src": src, "context": context, "external": external_context or {},
+                   "globals": self.globals, "limits": (self.max_steps, self.max_seconds, self.max_rss_growth_mb),
+                   "now": clock._now.get(), "calendar": _calendar_for(src)}
+        try:
+            payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise ScriptPolicyError(f"the task data cannot be handed to a script: {exc}") from None
+        try:
+            answer = sandbox_pool.load_answer(sandbox_pool.POOL.run(payload, self.max_seconds))
+        except sandbox_pool.ChildLimit as stop:
+            raise ScriptPolicyError(_LIMITS.get(str(stop), "{}").format(self.max_seconds)) from None
+        except pickle.UnpicklingError as exc:
+            raise ScriptPolicyError(f"the script's result is not plain data: {exc}") from None
+        if answer[0] == "ok":
+            return answer[1], answer[2]
+        _, module, name, message, line = answer
+        _raise_at(_rebuild(module, name, message, line), line)
+
+
+_LIMITS = {
+    "time": "script exceeded its time limit ({} s)",
+    "cpu": "script exceeded its CPU time limit ({} s)",
+    "died": "script stopped by the sandbox's memory or CPU limit",
+    "busy": "too many scripts are running at once; try again",
+    "answer too large": "the script's result is too large",
+}
+
+
+def _rebuild(module: str, name: str, message: str, line: int | None) -> Exception:
+    """The child's exception as one of ours or a builtin (never a class named by the child outside those)."""
+    if module == __name__ and name in ("ScriptPolicyError", "ScriptCompileError"):
+        return ScriptPolicyError(message, line)
+    if module == "workflows.clock" and name == "CalendarMissing":
+        return clock.CalendarMissing(message)
+    cls = getattr(builtins, name, None) if module == "builtins" else None
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(message)
+        except TypeError:
+            pass
+    return RuntimeError(f"{name}: {message}")
+
+
+def _raise_at(exc: Exception, line: int | None):
+    """Raise `exc` from a '<string>' frame at `line`: PythonScriptEngine reads the script's line from it."""
+    if line:
+        exec(compile("\n" * (line - 1) + "raise _e", FILENAME, "exec"), {"__builtins__": {}, "_e": exc})
+    raise exc
+
+
+def _calendar_for(src: str):
+    if "deadline_after_working_days" not in src:
+        return None
+    year = clock.engine_now().year
+    return {y: clock.loaded_year(y) for y in range(year - 1, year + 4)}
+
+
+_CHEAP_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Compare,
+                ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn, ast.IfExp,
+                ast.Name, ast.Load, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set,
+                ast.BinOp, ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Mult, ast.Constant)
+MAX_CHEAP_NODES = 48
+
+
+@lru_cache(maxsize=4096)
+def is_cheap(src: str) -> bool:
+    """True for an expression that provably ends fast in this process, whatever the task data holds: at most
+    MAX_CHEAP_NODES nodes among comparisons, boolean logic, names, attributes (read, never called), subscripts,
+    short literals, `+ - / //`, and `*` by a numeric literal of at most 100. No call, comprehension, lambda, loop,
+    f-string or %-format (which could run code or stringify a huge object). Each operation is then linear in its
+    operands; the operands are task data already in memory or results of checked operators (at most MAX_LEN items),
+    so the whole costs at most MAX_CHEAP_NODES such passes. Everything else goes to the child."""
+    try:
+        tree = ast.parse(src, mode="eval")
+    except SyntaxError:
+        return False
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_CHEAP_NODES:
+        return False
+    for node in nodes:
+        if not isinstance(node, _CHEAP_NODES):
+            return False
+        if isinstance(node, ast.Constant) and not _short(node.value):
+            return False
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and not any(
+                isinstance(side, ast.Constant) and type(side.value) in (int, float) and abs(side.value) <= 100
+                for side in (node.left, node.right)):
+            return False
+    return True
+
+
+def _short(value) -> bool:
+    if isinstance(value, (str, bytes)):
+        return len(value) <= 256
+    if isinstance(value, int):
+        return abs(value) < 2 ** 64
+    return value is None or isinstance(value, (float, complex)) or value is Ellipsis
 
 
 def _peak_rss_kb() -> int:
