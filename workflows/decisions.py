@@ -10,7 +10,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from workflows.errors import DiagramError, EngineError
-from workflows.sandbox import restricted_engine
+from workflows.sandbox import ScriptPolicyError, restricted_engine
 from workflows.xml import load_xml
 
 
@@ -30,6 +30,11 @@ def decide(engine, data: dict) -> dict:
                            task_spec=SimpleNamespace(name="decision", bpmn_id="decision", bpmn_name="decision"))
     try:
         return dict(engine.result(task))
-    except Exception as exc:  # a cell that fails to evaluate: say which decision and why
-        raise EngineError(f"decision table failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
-            from None
+    except Exception as exc:  # a cell that fails to evaluate: say which decision and why (a sandbox limit, ...)
+        cause, seen = exc, 0  # the sandbox's reason, however SpiffWorkflow wrapped it (or failed to)
+        while cause is not None and not isinstance(cause, ScriptPolicyError) and seen < 8:
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(cause, ScriptPolicyError):
+            text = cause.message
+        raise EngineError(f"decision table failed: {text}") from None

@@ -20,7 +20,7 @@ from SpiffWorkflow.task import TaskState
 from workflows.clock import engine_clock
 from workflows.errors import EngineError, TaskNotReady
 from workflows.parsing import SpecBundle, is_human, task_properties
-from workflows.sandbox import restricted_engine
+from workflows.sandbox import ScriptPolicyError, restricted_engine
 from workflows.serialization import dump_instance, load_instance
 
 MAX_ENGINE_STEPS = 5000
@@ -45,6 +45,9 @@ def _describe(exc: Exception) -> str:
     spec = getattr(exc, "task_spec", None)
     where = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
     text = str(exc).split("\n")[0]
+    cause = exc.__cause__ or exc.__context__  # "Error evaluating expression '...'" wraps the sandbox's reason
+    if isinstance(cause, ScriptPolicyError) and cause.message not in text:
+        text = f"{text}: {cause.message}"
     return f"{where}: {text}" if where else text
 
 

@@ -92,6 +92,4 @@ def main() -> None:
         except MemoryError:
             answer = ("err", "workflows.sandbox", "ScriptPolicyError", MEMORY_ERROR, None)
             payload = pickle.dumps(answer)
-        write_frame(out, payload)
-        if answer[0] == "err" and answer[3] == MEMORY_ERROR:
-            return  # after a failed allocation: start afresh
+        write_frame(out, payload)  # after a MemoryError the failed allocation is already given back
