@@ -1,0 +1,64 @@
+"""Issue 17 item 1 through the product's door: an administrator deploys a diagram whose gateway condition burns CPU
+inside builtins (or allocates through a method called on its type); the reviewer's completion answers 422 naming
+the element within the limit, nothing is written, the server keeps answering and the task can still be completed
+once a harmless version is deployed."""
+import time
+
+import pytest
+from sqlalchemy import select
+
+from app.config import ROOT
+from app.extensions import db
+from app.models import Case, CaseEvent
+from app.services import cases, tasks
+from app.uow import unit_of_work
+from tests.conftest import user
+from tests.factories import GOOD_ASSESSMENT
+
+BASIC = (ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes()
+KEY = "basic_self_assessment"
+HOSTILE = {
+    "cpu inside builtins": b"sum(map(sum, [range(10**6)] * 10**6)) == 0 and decision == &quot;approve&quot;",
+    "memory through a type": b"len(str.ljust('', 10**10)) == 0 and decision == &quot;approve&quot;",
+}
+
+
+def _review_task():
+    with unit_of_work():
+        case = cases.create_case(user("acme"), "basic", 2026)
+    (t,) = cases.open_tasks(db.session.get(Case, case.id))
+    with unit_of_work():
+        tasks.complete(user("acme"), t.id, GOOD_ASSESSMENT)
+    (review,) = cases.open_tasks(db.session.get(Case, case.id))
+    return case.id, review
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_condition_answers_422_within_the_limit(client, auth_headers, kind):
+    admin = auth_headers("admin")
+    hostile = BASIC.replace(b'decision == "approve"', HOSTILE[kind])
+    r = client.post(f"/api/v1/process-models/{KEY}/versions", data=hostile, headers=admin,
+                    content_type="application/xml")
+    assert r.status_code == 201, r.get_json()
+    case_id, review = _review_task()
+    events = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case_id).order_by(
+        CaseEvent.id.desc()).limit(1))
+    reviewer = auth_headers("zj-reviewer")
+    start = time.monotonic()
+    r = client.post(f"/api/v1/tasks/{review.id}/complete", json={"data": {"decision": "approve", "comment": "ok"}},
+                    headers=reviewer)
+    elapsed = time.monotonic() - start
+    assert r.status_code == 422, (r.status_code, r.get_json())
+    body = r.get_json()
+    assert "review_decision" in body["message"] or "flow_approve" in body["message"], body
+    assert "limit" in body["message"] or "memory" in body["message"], body
+    assert elapsed < 2.0 + 1.5
+    db.session.rollback()
+    last = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case_id).order_by(
+        CaseEvent.id.desc()).limit(1))
+    assert last == events  # nothing written
+    # the server (this worker) still answers, and an ordinary request completes
+    assert client.get("/api/v1/me", headers=reviewer).status_code == 200
+    r = client.post(f"/api/v1/process-models/{KEY}/versions", data=BASIC, headers=admin,
+                    content_type="application/xml")
+    assert r.status_code == 201
