@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
@@ -30,6 +32,7 @@ from workflows.serialization import SERIALIZER
 from workflows.xml import DEFAULT_MAX_BYTES, load_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 _ISO_NAME = re.compile(r"^(P(\d+[YMWD]|T\d)|R\d*$)")
 
 
@@ -332,7 +335,11 @@ def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None 
                 "TypeError": "a referenced definition (message, signal, error or decision) is missing"}
         raise DiagramError([{"element": None, "message": "the diagram could not be parsed: "
                              + hint.get(type(exc).__name__, "an element is incomplete")}]) from None
-    return SpecBundle(process_id, spec, subs)
+    bundle = SpecBundle(process_id, spec, subs)
+    ignored = ignored_scripts(root, bundle)
+    if ignored:
+        raise DiagramError(ignored)
+    return bundle
 
 
 def is_human(task_spec) -> bool:
@@ -429,6 +436,42 @@ def _conditions(ts):
             yield src
 
 
+def _other_expressions(ts):
+    """(label, source) of every other expression the engine evaluates for this task spec: multi-instance
+    loopCardinality and completionCondition, a standard loop's loopCondition, conditional events' conditions."""
+    if isinstance(ts, MultiInstanceTask):
+        if isinstance(ts.cardinality, str) and ts.cardinality.strip():
+            yield "loopCardinality", ts.cardinality
+        if isinstance(ts.condition, str) and ts.condition.strip():
+            yield "completionCondition", ts.condition
+    if isinstance(ts, StandardLoopTask) and isinstance(ts.condition, str) and ts.condition.strip():
+        yield "loopCondition", ts.condition
+    ev = getattr(ts, "event_definition", None)
+    for d in [ev, *(getattr(ev, "event_definitions", None) or [])]:
+        if isinstance(d, ConditionalEventDefinition):
+            yield "conditional event condition", d.expression or ""
+
+
+def ignored_scripts(root, bundle: "SpecBundle") -> list[dict]:
+    """spiffworkflow:preScript/postScript that the parser dropped (SpiffWorkflow 3.2 keeps them on user, manual,
+    none, send, receive, business rule and call tasks and subprocesses only): refused, never silently ignored."""
+    specs = {_element(ts): ts for ts in bundle.all_task_specs()}
+    problems = []
+    for local, attr in (("preScript", "prescript"), ("postScript", "postscript")):
+        for el in root.iter(f"{{{SPIFF_NS}}}{local}"):
+            owner = el.getparent().getparent() if el.getparent() is not None else None
+            if owner is None or not (el.text or "").strip():
+                continue
+            oid, kind = owner.get("id"), etree.QName(owner).localname
+            ts = specs.get(oid)
+            if ts is None or not (getattr(ts, attr, None) or "").strip():
+                where = ("write it into the task's own script" if kind == "scriptTask"
+                         else "put it in a script task before or after")
+                problems.append({"element": oid, "message": f"bpmn:{kind} {oid}: spiffworkflow:{local} is not "
+                                 f"supported on a {kind} (the engine would ignore it); {where}"})
+    return problems
+
+
 def _refused(src: str, mode: str, el: str, label: str, problems: list) -> bool:
     """The sandbox policy (a script in "exec" mode, an expression in "eval" mode) and the builtins it may name:
     each problem appended for `el`; True when the policy refused the text outright."""
@@ -477,6 +520,8 @@ def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms:
             if _refused(src, "eval", el, "condition", problems):
                 continue
             reads.append((el, src, _names(src, "eval")[0]))
+        for label, src in _other_expressions(ts):  # evaluated by the engine like conditions: checked the same way
+            _refused(src, "eval", el, label, problems)
         for attr in ("data_output", "output_item", "input_item"):
             ref = getattr(ts, attr, None)
             if ref is not None and getattr(ref, "bpmn_id", None):

@@ -456,8 +456,11 @@ def _raise_at(exc: Exception, line: int | None):
 def _calendar_for(src: str):
     if "deadline_after_working_days" not in src:
         return None
-    year = clock.engine_now().year
-    return {y: clock.loaded_year(y) for y in range(year - 1, year + 4)}
+    year, out = clock.engine_now().year, {}
+    for y in range(year - 1, year + 4):
+        loaded = clock.loaded_year(y)
+        out[y] = None if loaded is None else loaded._replace(holidays=dict(loaded.holidays))  # a mappingproxy
+    return out
 
 
 _CHEAP_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Compare,
