@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.exceptions import NoSuchResource
 from sqlalchemy import func, select
 
 from app.errors import Invalid, NotFound
@@ -23,6 +25,30 @@ BUILTIN = {
     "lighthouse_cultivation": ("lighthouse", "领航级遴选、培育与验收 Lighthouse selection, cultivation and acceptance"),
 }
 _validators: dict = {}
+
+
+def _never_retrieve(uri: str):
+    """Form schemas resolve only references inside themselves: nothing is fetched over the network or from disk."""
+    raise NoSuchResource(ref=uri)
+
+
+NO_RETRIEVAL = Registry(retrieve=_never_retrieve)
+_REF_KEYS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def nonlocal_refs(schema, path: str = "#") -> list[tuple[str, str]]:
+    """(where, ref) of every reference that does not point inside the schema itself ('#' or '#/...')."""
+    out = []
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in _REF_KEYS and not (isinstance(value, str) and (value == "#" or value.startswith("#/"))):
+                out.append((path, str(value)))
+            elif isinstance(value, (dict, list)):
+                out += nonlocal_refs(value, f"{path}/{key}")
+    elif isinstance(schema, list):
+        for i, item in enumerate(schema):
+            out += nonlocal_refs(item, f"{path}/{i}")
+    return out
 
 
 def forms_dir() -> Path:
@@ -69,6 +95,9 @@ def diagram_problems(bpmn_xml: bytes, forms: dict | None = None, case_rules: boo
         except Exception as exc:
             problems.append({"element": name, "message": f"form is not a valid JSON Schema: "
                              f"{str(exc).splitlines()[0]}"})
+        for where, ref in nonlocal_refs(schema):
+            problems.append({"element": name, "message": f"form {name!r}: the reference {ref!r} at {where} is "
+                             "refused; only references inside the form ('#/...') are allowed"})
     return bundle, forms, problems
 
 
@@ -137,7 +166,7 @@ def form_validator(version, form: str) -> Draft202012Validator:
         schema = version.forms.get(form)
         if schema is None:
             raise NotFound(f"form {form!r} is not part of version {version.version}")
-        v = _validators[key] = Draft202012Validator(schema)
+        v = _validators[key] = Draft202012Validator(schema, registry=NO_RETRIEVAL)
     return v
 
 
