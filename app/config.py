@@ -35,6 +35,8 @@ class Config:
     SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL")
     MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 20)
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+    # uploaded diagrams: more BPMN elements (with an id) than this are refused before parsing (issue 17 item 9)
+    MAX_DIAGRAM_ELEMENTS = _int("MAX_DIAGRAM_ELEMENTS", 5000)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "attachments"))
     ALLOWED_UPLOAD_TYPES = os.environ.get(
         "ALLOWED_UPLOAD_TYPES", "pdf,png,jpg,jpeg,xlsx,docx"

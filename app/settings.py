@@ -25,6 +25,7 @@ class Settings:
     allowed_upload_types = _Key("ALLOWED_UPLOAD_TYPES", ())
     max_upload_mb = _Key("MAX_UPLOAD_MB", 20)
     max_diagram_bytes = _Key("MAX_DIAGRAM_BYTES", 5 * 1024 * 1024)
+    max_diagram_elements = _Key("MAX_DIAGRAM_ELEMENTS", 5000)
     api_token_hours = _Key("API_TOKEN_HOURS", 12)
     password_hash_method = _Key("PASSWORD_HASH_METHOD", "scrypt")
     otp_hash_method = _Key("OTP_HASH_METHOD", "pbkdf2:sha256:1000")

@@ -193,7 +193,8 @@ def prescan(root) -> list[dict]:
 def joins_on_cycles(root) -> list[tuple[str, str]]:
     """(gateway kind, id) of each parallel or inclusive gateway joining two or more flows that lies on a cycle of
     sequence flows, in a process or subprocess (a boundary event counts as a flow from the task it is attached to):
-    a join a loop can reach again."""
+    a join a loop can reach again. Linear: one strongly-connected-components pass per process (a search from each
+    join was quadratic: 8,000 chained fork/join pairs took seconds)."""
     out = []
     for proc in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
         succ: dict[str, set] = {}
@@ -203,19 +204,63 @@ def joins_on_cycles(root) -> list[tuple[str, str]]:
             incoming[sf.get("targetRef")] = incoming.get(sf.get("targetRef"), 0) + 1
         for be in proc.iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
             succ.setdefault(be.get("attachedToRef"), set()).add(be.get("id"))
-        for kind in ("parallelGateway", "inclusiveGateway"):
-            for gw in proc.iterchildren(f"{{{BPMN_NS}}}{kind}"):
-                if incoming.get(gw.get("id"), 0) < 2:
-                    continue
-                seen, todo = set(), [gw.get("id")]
-                while todo:
-                    for nxt in succ.get(todo.pop(), ()):
-                        if nxt not in seen:
-                            seen.add(nxt)
-                            todo.append(nxt)
-                if gw.get("id") in seen:
-                    out.append((kind, gw.get("id")))
+        joins = [(kind, gw.get("id")) for kind in ("parallelGateway", "inclusiveGateway")
+                 for gw in proc.iterchildren(f"{{{BPMN_NS}}}{kind}") if incoming.get(gw.get("id"), 0) >= 2]
+        if not joins:
+            continue
+        cyclic = _on_cycles(succ)
+        out += [(kind, gid) for kind, gid in joins if gid in cyclic]
     return out
+
+
+def _on_cycles(succ: dict[str, set]) -> set:
+    """The nodes that lie on a cycle: members of a strongly connected component of two or more nodes, or with an
+    edge to themselves (Tarjan's algorithm, iterative: diagrams may be deeper than Python's recursion limit)."""
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    cyclic: set = set()
+    counter = 0
+    for start in list(succ):
+        if start in index:
+            continue
+        work = [(start, iter(succ.get(start, ())))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for nxt in children:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(succ.get(nxt, ()))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in succ.get(node, ()):
+                    cyclic.update(component)
+    return cyclic
 
 
 def _message_users(root) -> dict[str, list[str]]:
@@ -298,10 +343,17 @@ def message_correlations(bundle: "SpecBundle", name: str, payload: dict) -> dict
     return {}
 
 
+DEFAULT_MAX_ELEMENTS = 5000  # BPMN elements with an id (tasks, events, gateways, flows, ...); the largest built-in: 274
+
+
 def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> SpecBundle:
+               max_bytes: int = DEFAULT_MAX_BYTES, max_elements: int = DEFAULT_MAX_ELEMENTS) -> SpecBundle:
     """Parse hardened XML with SpiffBpmnParser. Raises DiagramError naming the offending element."""
     root = load_xml(bpmn, max_bytes)
+    count = sum(1 for el in root.iter(f"{{{BPMN_NS}}}*") if el.get("id") is not None)
+    if count > max_elements:
+        raise DiagramError([{"element": None, "message": f"the diagram has {count} elements; at most {max_elements} "
+                             "are accepted (setting MAX_DIAGRAM_ELEMENTS): split it into called processes"}])
     processes = root.findall(f"{{{BPMN_NS}}}process")
     if not processes:
         raise DiagramError([{"element": None, "message": "no bpmn:process in the file"}])
@@ -324,9 +376,11 @@ def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None 
             process_id = (candidates or [executable[0].get("id")])[0]
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
-    except ValidationException as exc:
-        raise DiagramError([_element_error(exc, root)]) from None
-    except SpiffWorkflowException as exc:
+    except RecursionError:
+        raise DiagramError([_too_deep(None)]) from None
+    except (ValidationException, SpiffWorkflowException) as exc:
+        if "RecursionError" in str(exc) or isinstance(exc.__cause__ or exc.__context__, RecursionError):
+            raise DiagramError([_too_deep(getattr(exc, "id", None))]) from None
         raise DiagramError([_element_error(exc, root)]) from None
     except (TypeError, KeyError, AttributeError, ValueError) as exc:
         # the library raises these for some malformed diagrams (e.g. a missing message definition, a
@@ -340,6 +394,13 @@ def parse_bpmn(bpmn: bytes | str, dmn: list[bytes] = (), process_id: str | None 
     if ignored:
         raise DiagramError(ignored)
     return bundle
+
+
+def _too_deep(element: str | None) -> dict:
+    # SpiffWorkflow's parser follows sequence flows recursively: a chain of a few hundred elements in a row exceeds
+    # Python's recursion limit (raising the limit would risk the thread's C stack instead)
+    return {"element": element, "message": "the diagram is too deep for the engine: too many elements follow one "
+            "another along its sequence flows (about 450 in a row at most); split it into called processes"}
 
 
 def is_human(task_spec) -> bool:

@@ -83,7 +83,8 @@ def diagram_problems(bpmn_xml: bytes, forms: dict | None = None, case_rules: boo
     need forms, and conditions may only read data that a form, a script or the start data provides. A model not
     bound to a tier is only checked for what the engine itself needs."""
     try:
-        bundle = parse_bpmn(bpmn_xml, max_bytes=settings().max_diagram_bytes)
+        bundle = parse_bpmn(bpmn_xml, max_bytes=settings().max_diagram_bytes,
+                            max_elements=settings().max_diagram_elements)
     except DiagramError as exc:
         return None, {}, exc.errors
     forms = _collect_forms(_referenced_forms(bundle), forms or {})

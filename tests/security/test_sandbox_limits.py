@@ -62,3 +62,26 @@ def test_hostile_condition_answers_422_within_the_limit(client, auth_headers, ki
     r = client.post(f"/api/v1/process-models/{KEY}/versions", data=BASIC, headers=admin,
                     content_type="application/xml")
     assert r.status_code == 201
+
+
+def test_huge_diagram_refused_quickly_with_the_setting_named(client, auth_headers, app):
+    from bench.validation import chained_gateways
+
+    xml = chained_gateways(8000)  # 24,005 elements, 3.4 MB (under the 5 MB body limit)
+    start = time.monotonic()
+    r = client.post(f"/api/v1/process-models/{KEY}/validate", data=xml, headers=auth_headers("admin"),
+                    content_type="application/xml")
+    elapsed = time.monotonic() - start
+    assert r.status_code in (200, 422), r.status_code
+    body = r.get_json()
+    problems = body.get("errors") or body.get("problems") or []
+    assert any("MAX_DIAGRAM_ELEMENTS" in p["message"] for p in problems), body
+    assert elapsed < 5
+    old = app.config.get("MAX_DIAGRAM_ELEMENTS")
+    app.config["MAX_DIAGRAM_ELEMENTS"] = 30_000
+    try:
+        r = client.post(f"/api/v1/process-models/{KEY}/versions", data=xml, headers=auth_headers("admin"),
+                        content_type="application/xml")
+        assert r.status_code == 422 and "too deep" in str(r.get_json()), r.get_json()
+    finally:
+        app.config["MAX_DIAGRAM_ELEMENTS"] = old
