@@ -1,13 +1,29 @@
-"""The restricted environment every script task, condition, timer, DMN cell and message expression runs in.
+# long-file: the compile-time policy, the run-time guards and the two environments that use them are one security
+# boundary, read and reviewed together; the child process and its pool live in sandbox_child.py / sandbox_pool.py
+"""The restricted environment every script task, condition, timer, multi-instance expression, DMN cell and message
+expression runs in.
 
 Why: SpiffWorkflow's default environment is plain exec/eval (ENGINE-NOTES, "Scripts: the default engine is not a
-sandbox"). Each source is compiled once (cached by text) by RestrictedPython with a policy that also refuses imports,
-classes, `with` and `finally`; it runs with RestrictedPython's guards and a whitelist of builtins. Operations that can
-build a huge object are size-checked before they run; every call runs under a step/time/memory budget enforced by a
-per-thread trace function (no signals: Flask serves requests in threads).
-Cost: evaluate("decision == 'approve'") ~2.2 µs, tracer included (the default environment, recompiling, ~6 µs).
-Not bounded: str()/repr() of a container holding many references to one big object (`str([s] * 1000)`) is a single C
-call; only an OS limit on the worker (RLIMIT_AS) covers that.
+sandbox"). Two layers:
+1. Language: each source is compiled once (cached by text) by RestrictedPython with a policy that also refuses
+   imports, classes, `with` and `finally`; it runs with RestrictedPython's guards and a whitelist of builtins.
+   Operators and a few methods that can build a huge object are size-checked before they run; a trace function
+   counts the script's lines (step budget) and watches time and peak RSS. (`LocalEnvironment`)
+2. Operating system (issue 17): none of that sees work done inside C builtins (`sum(map(sum, [range(10**6)] *
+   10**6))`) or a method reached through its type (`str.ljust('', 10**10)`). So `RestrictedEnvironment`, the one
+   the engine uses, runs every script and every non-trivial expression in a pooled child process
+   (sandbox_pool.py) under RLIMIT_CPU, RLIMIT_AS and a wall-clock kill, with no fork, no file writes and no
+   secrets; a killed child is replaced. Over a limit: ScriptPolicyError naming the limit, within max_seconds + 0.25 s.
+Fast path: an expression that `sandbox_cheap.is_cheap` accepts is evaluated in this process, untraced: at most 48
+AST nodes among comparisons, boolean logic, names, attribute reads, subscripts, short literals, `+ - / //` and `*`
+by a small literal; no call, comprehension, lambda, f-string or %-format. No code but the expression's own frame and
+our guards can run, each operation is linear in operands that are task data already in memory or results of
+size-checked operators (<= MAX_LEN items), so the cost is bounded by 48 such passes. Every condition of the shipped
+diagrams qualifies.
+Cost (bench/sandbox.py): cheap condition ~5 µs in-process; a child round trip ~0.1-0.4 ms (pickled task data, two
+pipe transfers; more on a loaded machine); a child start ~0.1-0.4 s, in the background.
+Task data crosses the boundary as pickles: to the child, anything picklable; back, plain data only (a whitelist of
+builtin and datetime classes), so a generator or function can no longer be left in task data.
 """
 import ast
 import builtins
@@ -38,6 +54,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironm
 
 from workflows import clock
 from workflows.clock import add_months, deadline_after, deadline_after_working_days
+from workflows.sandbox_cheap import is_cheap
 
 MAX_STEPS = 500_000  # traced line events per evaluate/execute
 MAX_SECONDS = 2.0  # wall time per evaluate/execute
@@ -461,48 +478,6 @@ def _calendar_for(src: str):
         loaded = clock.loaded_year(y)
         out[y] = None if loaded is None else loaded._replace(holidays=dict(loaded.holidays))  # a mappingproxy
     return out
-
-
-_CHEAP_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Compare,
-                ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn, ast.IfExp,
-                ast.Name, ast.Load, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set,
-                ast.BinOp, ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Mult, ast.Constant)
-MAX_CHEAP_NODES = 48
-
-
-@lru_cache(maxsize=4096)
-def is_cheap(src: str) -> bool:
-    """True for an expression that provably ends fast in this process, whatever the task data holds: at most
-    MAX_CHEAP_NODES nodes among comparisons, boolean logic, names, attributes (read, never called), subscripts,
-    short literals, `+ - / //`, and `*` by a numeric literal of at most 100. No call, comprehension, lambda, loop,
-    f-string or %-format (which could run code or stringify a huge object). Each operation is then linear in its
-    operands; the operands are task data already in memory or results of checked operators (at most MAX_LEN items),
-    so the whole costs at most MAX_CHEAP_NODES such passes. Everything else goes to the child."""
-    try:
-        tree = ast.parse(src, mode="eval")
-    except SyntaxError:
-        return False
-    nodes = list(ast.walk(tree))
-    if len(nodes) > MAX_CHEAP_NODES:
-        return False
-    for node in nodes:
-        if not isinstance(node, _CHEAP_NODES):
-            return False
-        if isinstance(node, ast.Constant) and not _short(node.value):
-            return False
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and not any(
-                isinstance(side, ast.Constant) and type(side.value) in (int, float) and abs(side.value) <= 100
-                for side in (node.left, node.right)):
-            return False
-    return True
-
-
-def _short(value) -> bool:
-    if isinstance(value, (str, bytes)):
-        return len(value) <= 256
-    if isinstance(value, int):
-        return abs(value) < 2 ** 64
-    return value is None or isinstance(value, (float, complex)) or value is Ellipsis
 
 
 def _peak_rss_kb() -> int:

@@ -166,9 +166,9 @@ class Pool:
     def _take(self) -> _Child:
         with self._lock:
             self._fresh()
-            if self._idle:
-                return self._idle.pop()
-        return _Child()
+            child = self._idle.pop() if self._idle else None
+        self._replace_soon()  # keep IDLE_CHILDREN ready for the next callers
+        return child or _Child()
 
     def _give_back(self, child: _Child):
         with self._lock:
