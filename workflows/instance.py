@@ -47,7 +47,7 @@ def _describe(exc: Exception) -> str:
     text = str(exc).split("\n")[0]
     cause = exc.__cause__ or exc.__context__  # "Error evaluating expression '...'" wraps the sandbox's reason
     if isinstance(cause, ScriptPolicyError) and cause.message not in text:
-        text = f"{text}: {cause.message}"
+        text = f"{text.rstrip('. ')}: {cause.message}"
     return f"{where}: {text}" if where else text
 
 

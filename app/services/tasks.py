@@ -256,10 +256,8 @@ def complete(actor: User, task_id: int, data) -> dict:
         raise Invalid("this case was returned too often", errors={
             "decision": f"returned {case.revisions} times already; approve or reject"})
     now = clock.now()
-    # the conditional update is the guard against two completions of one task
-    res = instances.execute(_TAKE_TASK, {"_id": task_id, "_at": now, "_by": actor.id})
-    if res.rowcount != 1:
-        raise Conflict("the task was already completed")
+    # the engine step first: its scripts may run up to the sandbox's time limit, and no write lock may be held
+    # meanwhile (SQLite would stall every other writer); a step that loses the race below is simply discarded
     try:
         inst = Instance.load(case.state, info.bundle)
         inst.complete(task.task_uuid, data, now)
@@ -267,6 +265,10 @@ def complete(actor: User, task_id: int, data) -> dict:
         raise Conflict("the task is not waiting any more") from None
     except EngineError as exc:
         raise Invalid(f"the process refused this step: {exc}") from None
+    # the conditional update is the guard against two completions of one task
+    res = instances.execute(_TAKE_TASK, {"_id": task_id, "_at": now, "_by": actor.id})
+    if res.rowcount != 1:
+        raise Conflict("the task was already completed")
     if returning:
         case.revisions += 1
     if props.get("resolves_objections") == "true":
