@@ -40,6 +40,9 @@ def benches(quick: bool) -> list[tuple[str, list[str], bool]]:
         ("replay", ["bench.replay", "--events", "100", "--repeat", "10" if quick else "30"], False),
         ("load-postgresql", ["bench.load", "--db", "{pg}", "--workers", "4", "--seconds", "20" if quick else "60"],
          True),
+        ("sandbox", ["bench.sandbox", "--n", "500" if quick else "2000"], False),
+        ("validation", ["bench.validation", "--repeat", "1" if quick else "3"], False),
+        ("hostile-load", ["bench.hostile_load", "--n", "400" if quick else "1200"], False),
     ]
 
 
