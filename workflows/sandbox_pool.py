@@ -122,7 +122,10 @@ class _Child:
         read_frame(self.proc.stdout.fileno(), time.monotonic() + 30)
 
     def call(self, request: bytes, max_seconds: float) -> bytes:
-        write_frame(self.proc.stdin.fileno(), request)
+        try:
+            write_frame(self.proc.stdin.fileno(), request)
+        except OSError:
+            raise ChildLimit("stale") from None  # died while idle (killed from outside): nothing ran
         return read_frame(self.proc.stdout.fileno(), time.monotonic() + max_seconds + GRACE_SECONDS, self._renice)
 
     def _renice(self):
@@ -206,7 +209,14 @@ class Pool:
         try:
             child = self._take()
             try:
-                answer = child.call(request, max_seconds)
+                try:
+                    answer = child.call(request, max_seconds)
+                except ChildLimit as stop:
+                    if str(stop) != "stale":
+                        raise
+                    child.kill()
+                    child = _Child()
+                    answer = child.call(request, max_seconds)
             except ChildLimit as stop:
                 reason = str(stop)
                 child.kill()

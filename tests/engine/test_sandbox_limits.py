@@ -239,3 +239,14 @@ def test_hostile_dmn_cell_is_stopped(cell, out):
     assert isinstance(err, EngineError) and ("limit" in str(err) or "memory" in str(err)), err
     assert elapsed < 2.0 + SLACK  # decisions run on the product's engine (2 s)
     assert decide(load_decision(DMN.format(cell="? == 1", out="5"), "q"), {"n": 1}) == {"quota": 5}
+
+
+def test_an_idle_child_killed_from_outside_is_replaced_transparently():
+    import signal
+
+    QUICK.evaluate("len(x)", {"x": [1]})  # a child is started and idle now
+    for child in list(sandbox_pool.POOL._idle):
+        os.kill(child.proc.pid, signal.SIGKILL)
+        child.proc.wait()
+    assert QUICK.evaluate("len(x)", {"x": [1, 2]}) == 2
+    _alive()
