@@ -52,7 +52,7 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
-from workflows import clock
+from workflows import clock, sandbox_pool
 from workflows.clock import add_months, deadline_after, deadline_after_working_days
 from workflows.sandbox_cheap import is_cheap
 
@@ -418,8 +418,6 @@ class RestrictedEnvironment(LocalEnvironment):
             raise ScriptPolicyError(str(stop), 1).with_traceback(stop.__traceback__) from None
 
     def _remote(self, mode, src, context, external_context):
-        from workflows import sandbox_pool
-
         request = {"mode": mode, "src": src, "context": context, "external": external_context or {},
                    "globals": self.globals, "limits": (self.max_steps, self.max_seconds, self.max_rss_growth_mb),
                    "now": clock._now.get(), "calendar": _calendar_for(src)}
