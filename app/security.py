@@ -63,12 +63,12 @@ def _make(body, status):
 
 def _before():
     if request.method == "POST" and request.endpoint in LOGIN_ENDPOINTS:
+        db.session.rollback()  # a fresh transaction: the reservation's INSERT is its first statement
         try:
-            accounts.check_throttle(_login_username(), _address())
+            with unit_of_work():
+                g._login_attempt = accounts.reserve(_login_username(), _address())
         except accounts.Throttled as exc:
-            db.session.rollback()
             return _throttled_response(exc)
-        db.session.rollback()  # end the read transaction before the view starts its own
         return None
     if current_user.is_authenticated and LOGIN_AT in session:
         limit = g._session_limit
@@ -99,12 +99,42 @@ def _after(resp):
         username = _login_username()
         try:
             with unit_of_work():
-                if resp.status_code == 401:
-                    accounts.record_failure(username, _address())
-                elif resp.status_code < 400:
+                if resp.status_code < 400:
                     accounts.record_success(username)
+                else:  # 401 keeps the reserved failure; a malformed request (400, 422, ...) is not one
+                    accounts.settle(g.get("_login_attempt"), failed=resp.status_code == 401)
         except ServiceError:
             pass  # a database refusing writes must not turn a login answer into an error
+    return resp
+
+
+def checking_current_password(user, change) -> None:
+    """Run `change()`, a unit of work's service call that checks the user's current password (a password change),
+    under the login throttle: a wrong current password counts as a failed login of `pw:<username>` and of this
+    address; Throttled (429) once there are too many."""
+    key = f"pw:{user.username}"
+    db.session.rollback()
+    with unit_of_work():
+        attempt = accounts.reserve(key, _address())
+    failed = False
+    try:
+        with unit_of_work():
+            change()
+            accounts.record_success(key)
+        attempt = None
+    except ServiceError as exc:
+        failed = "current" in (exc.errors or {})
+        raise
+    finally:
+        if attempt is not None:
+            with unit_of_work():
+                accounts.settle(attempt, failed=failed)
+
+
+def throttled_api_response(exc: accounts.Throttled):
+    resp = jsonify({"error": exc.code, "message": exc.message, "errors": exc.errors})
+    resp.status_code = 429
+    resp.headers["Retry-After"] = str(exc.retry_after)
     return resp
 
 
