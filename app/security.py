@@ -6,7 +6,7 @@ Registered by the application factory (`init_security`); the rules themselves li
 from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ServiceError
@@ -152,6 +152,17 @@ def _database_unavailable(exc: OperationalError):
     return render_template("web/error.html", error=ServiceError(message)), 503
 
 
+def _out_of_range(exc: Exception):
+    """The safety net under every entry (issue 17 item 10): a number no column can hold that reached the database
+    driver (SQLite: OverflowError; PostgreSQL: DataError, numeric value out of range) answers 400, not 500. Ids in
+    URLs never get this far (`blueprints.params.BoundedInt`); this catches the ones inside JSON bodies and forms."""
+    db.session.rollback()
+    message = "a number is out of range"
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "out_of_range", "message": message, "errors": {}}), 400
+    return render_template("web/error.html", error=ServiceError(_("A number is out of range."))), 400
+
+
 def _api_http_error(exc: HTTPException):
     """Under /api/ every error is JSON, also for URLs that match no route (e.g. a negative id) or no method."""
     if not request.path.startswith("/api/"):
@@ -180,4 +191,6 @@ def init_security(app: Flask) -> None:
 
     app.after_request(_after)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(DataError, _out_of_range)
     app.register_error_handler(HTTPException, _api_http_error)

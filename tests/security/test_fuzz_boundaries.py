@@ -99,3 +99,27 @@ def test_non_numeric_priority_on_the_list_form_is_refused_in_chinese(app):
         r = web.post("/lists/", data=data, headers={"Accept-Language": "zh-CN"})
         _check(r, f"POST /lists/ {key}={value}")
         assert r.status_code in (302, 303, 400, 422), (key, value, r.status_code)
+        if key.startswith("priority_1") and r.status_code in (302, 303):
+            assert "优先级须为整数" in web.get(r.headers["Location"]).get_data(as_text=True), (key, value)
+
+
+@pytest.mark.parametrize("path,body,who", [
+    ("/api/v1/cases", {"tier": "basic", "campaign": 2026, "enterprise_id": 10**22}, "admin"),
+    ("/api/v1/cases", {"tier": "basic", "campaign": 10**22}, "ningbo-parts"),
+    ("/api/v1/lists", {"kind": "certified", "tier": "advanced", "campaign": 2026, "case_ids": [10**22]},
+     "sinopec-reviewer"),
+    ("/api/v1/tasks/reassign", {"task_ids": [2**63], "to": 10**22}, "admin"),
+])
+def test_huge_integers_inside_json_bodies_answer_4xx(app, path, body, who):
+    web = fresh_client(app)
+    r = web.post(path, json=body, headers=_api_headers(web, who))
+    _check(r, f"{who} POST {path}")
+    assert 400 <= r.status_code < 500, (path, r.status_code, r.get_json())
+
+
+def test_a_huge_campaign_on_the_start_form_answers_4xx_in_chinese(app):
+    web = fresh_client(app)
+    browser_login(web, "ningbo-parts")
+    r = web.post("/cases", data={"csrf_token": csrf(web, "/"), "tier": "basic", "campaign": str(10**22)})
+    _check(r, "POST /cases campaign=10**22")
+    assert r.status_code in (302, 400, 422)
