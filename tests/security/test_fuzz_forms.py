@@ -13,8 +13,8 @@ import pytest
 
 from tests.security.helpers import browser_login, fresh_client
 
-GARBAGE = ["", "x" * 5000, str(10**22), "-1", "0", str(2**63), "²", "abc", "\x00", "<script>alert(1)</script>",
-           "' OR 1=1 --", "../../etc/passwd", "=cmd|' /C calc'!A0", "1e309", "null", "[]", "{}", "\u202e"]
+GARBAGE = ["", "x" * 5000, str(10**22), "-1", str(2**31), str(2**63), "²", "abc", "\x00", "<script>alert(1)</script>",
+           "' OR 1=1 --", "1e309", "\u202e"]
 USERS = ("admin", "zj-admin", "zj-reviewer", "sinopec-reviewer", "miit-1", "acme", "expert-7", "auditor")
 SKIP_ACTIONS = ("/logout", "/revoke", "/language")
 CALLS = {"forms": 0, "calls": 0}
