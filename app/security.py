@@ -6,7 +6,7 @@ Registered by the application factory (`init_security`); the rules themselves li
 from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ServiceError
@@ -63,12 +63,12 @@ def _make(body, status):
 
 def _before():
     if request.method == "POST" and request.endpoint in LOGIN_ENDPOINTS:
+        db.session.rollback()  # a fresh transaction: the reservation's INSERT is its first statement
         try:
-            accounts.check_throttle(_login_username(), _address())
+            with unit_of_work():
+                g._login_attempt = accounts.reserve(_login_username(), _address())
         except accounts.Throttled as exc:
-            db.session.rollback()
             return _throttled_response(exc)
-        db.session.rollback()  # end the read transaction before the view starts its own
         return None
     if current_user.is_authenticated and LOGIN_AT in session:
         limit = g._session_limit
@@ -99,12 +99,42 @@ def _after(resp):
         username = _login_username()
         try:
             with unit_of_work():
-                if resp.status_code == 401:
-                    accounts.record_failure(username, _address())
-                elif resp.status_code < 400:
+                if resp.status_code < 400:
                     accounts.record_success(username)
+                else:  # 401 keeps the reserved failure; a malformed request (400, 422, ...) is not one
+                    accounts.settle(g.get("_login_attempt"), failed=resp.status_code == 401)
         except ServiceError:
             pass  # a database refusing writes must not turn a login answer into an error
+    return resp
+
+
+def checking_current_password(user, change) -> None:
+    """Run `change()`, a unit of work's service call that checks the user's current password (a password change),
+    under the login throttle: a wrong current password counts as a failed login of `pw:<username>` and of this
+    address; Throttled (429) once there are too many."""
+    key = f"pw:{user.username}"
+    db.session.rollback()
+    with unit_of_work():
+        attempt = accounts.reserve(key, _address())
+    failed = False
+    try:
+        with unit_of_work():
+            change()
+            accounts.record_success(key)
+        attempt = None
+    except ServiceError as exc:
+        failed = "current" in (exc.errors or {})
+        raise
+    finally:
+        if attempt is not None:
+            with unit_of_work():
+                accounts.settle(attempt, failed=failed)
+
+
+def throttled_api_response(exc: accounts.Throttled):
+    resp = jsonify({"error": exc.code, "message": exc.message, "errors": exc.errors})
+    resp.status_code = 429
+    resp.headers["Retry-After"] = str(exc.retry_after)
     return resp
 
 
@@ -120,6 +150,17 @@ def _database_unavailable(exc: OperationalError):
     if request.path.startswith("/api/"):
         return jsonify({"error": "unavailable", "message": message, "errors": {}}), 503
     return render_template("web/error.html", error=ServiceError(message)), 503
+
+
+def _out_of_range(exc: Exception):
+    """The safety net under every entry (issue 17 item 10): a number no column can hold that reached the database
+    driver (SQLite: OverflowError; PostgreSQL: DataError, numeric value out of range) answers 400, not 500. Ids in
+    URLs never get this far (`blueprints.params.BoundedInt`); this catches the ones inside JSON bodies and forms."""
+    db.session.rollback()
+    message = "a number is out of range"
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "out_of_range", "message": message, "errors": {}}), 400
+    return render_template("web/error.html", error=ServiceError(_("A number is out of range."))), 400
 
 
 def _api_http_error(exc: HTTPException):
@@ -150,4 +191,6 @@ def init_security(app: Flask) -> None:
 
     app.after_request(_after)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(DataError, _out_of_range)
     app.register_error_handler(HTTPException, _api_http_error)

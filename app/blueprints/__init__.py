@@ -1,4 +1,7 @@
 def register(app):
+    from app.blueprints import params  # bounded <int:...> for every blueprint: installed before any route
+
+    params.install(app)
     from app.blueprints import api, audit, auth, dashboard, inbox, web
 
     app.register_blueprint(auth.bp)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.api import body, error, token_required
+from app.blueprints.params import parse_int
 from app.errors import Invalid, ServiceError
 from app.extensions import csrf
 from app.services import case_migrations, clock, drafts, versions
@@ -25,10 +26,10 @@ def register(app) -> None:
 
 
 def _int(value, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"{name} must be a version number", errors={name: "integer"}) from None
+    number = parse_int(value) if not isinstance(value, bool) else None
+    if number is None:
+        raise Invalid(f"{name} must be a version number", errors={name: "integer"})
+    return number
 
 
 def _diagram_input() -> tuple[bytes, dict | None, str | None]:

@@ -5,6 +5,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from app.blueprints.params import query_int
 from app.errors import Invalid, ServiceError, Unauthorized
 from app.extensions import csrf
 from app.security import password_change_pending
@@ -59,10 +60,7 @@ def body() -> dict:
 
 
 def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        raise Invalid(f"{name} must be an integer", errors={name: "integer"}) from None
+    return query_int(request.args, name, default)
 
 
 @bp.post("/auth/token")

@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify, request
 from app.blueprints.api import _int_arg, body, error, token_required
 from app.errors import ServiceError
 from app.extensions import csrf
+from app.security import checking_current_password, throttled_api_response
 from app.services import accounts, people, sessions
 from app.uow import unit_of_work
 
@@ -78,9 +79,11 @@ def unlock(user_id):
 @token_required
 def change_my_password():
     data = body()
-    with unit_of_work():
-        people.change_password(g.api_user, data.get("current"), data.get("new"),
-                               keep_token=sessions.token_id(_token()))
+    try:
+        checking_current_password(g.api_user, lambda: people.change_password(
+            g.api_user, data.get("current"), data.get("new"), keep_token=sessions.token_id(_token())))
+    except accounts.Throttled as exc:
+        return throttled_api_response(exc)
     return "", 204
 
 

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.api import body, error, token_required
-from app.errors import Invalid, ServiceError
+from app.blueprints.params import parse_int, query_int
+from app.errors import ServiceError
 from app.extensions import csrf
 from app.services import anchors, audit, clock, replay
 from app.uow import unit_of_work
@@ -33,10 +34,7 @@ def _at_arg() -> int | None:
     raw = request.args.get("at")
     if raw in (None, ""):
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid("at must be an integer (an event number)", errors={"at": "integer"}) from None
+    return query_int(request.args, "at", None, lo=0)
 
 
 @api_bp.get("/cases/<int:case_id>/replay")
@@ -69,13 +67,7 @@ def _auditor():
 
 
 def _int(name: str, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a number", errors={name: "integer"}) from None
+    return query_int(request.args, name, default, lo=0)
 
 
 @bp.get("/")
@@ -137,10 +129,7 @@ def report(case_id):
 @login_required
 def rewind(case_id):
     user = current_user._get_current_object()
-    try:
-        to = int(request.form.get("to", ""))
-    except ValueError:
-        to = None
+    to = parse_int(request.form.get("to", ""))
     try:
         with unit_of_work():
             out = audit.rewind(user, case_id, to, request.form.get("reason", ""), clock.now())

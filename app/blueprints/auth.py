@@ -2,14 +2,14 @@
 own account page: change the password, see and end its sessions and API tokens."""
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import Invalid, ServiceError, Unauthorized
 from app.extensions import login_manager
-from app.security import SID, mark_login
-from app.services import auth, people, sessions
+from app.security import SID, checking_current_password, mark_login
+from app.services import accounts, auth, people, sessions
 from app.uow import unit_of_work
 
 bp = Blueprint("auth", __name__)
@@ -96,12 +96,20 @@ def account():
 @login_required
 def change_password():
     me = _me()
+    def change():
+        people.change_password(me, request.form.get("current", ""), request.form.get("new", ""),
+                               keep_session=sessions.session_id(session.get(SID)))
+        if request.form.get("new") != request.form.get("confirm"):
+            raise Invalid("the two new passwords differ", errors={"confirm": "differs"})
+
     try:
-        with unit_of_work():
-            people.change_password(me, request.form.get("current", ""), request.form.get("new", ""),
-                                   keep_session=sessions.session_id(session.get(SID)))
-            if request.form.get("new") != request.form.get("confirm"):
-                raise Invalid("the two new passwords differ", errors={"confirm": "differs"})
+        checking_current_password(me, change)
+    except accounts.Throttled as exc:
+        flash(_("Too many failed logins. Try again in %(minutes)s minutes.",
+                minutes=max(1, (exc.retry_after + 59) // 60)), "error")
+        resp = make_response(_account_page({}, 429))
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
     except Invalid as exc:
         return _account_page(exc.errors, 422)
     flash(_("Your password has been changed. Your other sessions have been ended."), "success")

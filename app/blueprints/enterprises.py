@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.blueprints.api import error, token_required
+from app.blueprints.params import query_int
 from app.errors import Invalid, ServiceError
 from app.extensions import csrf
 from app.models import TIERS
@@ -77,10 +78,7 @@ def _api_error(exc: ServiceError):
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        raise Invalid("page must be an integer", errors={"page": "integer"}) from None
+    return query_int(request.args, "page", 1)
 
 
 @api_bp.get("/enterprises")

@@ -1,4 +1,7 @@
 """Between a JSON Schema form and an HTML form: the fields to render, and posted values back to JSON."""
+import math
+
+from app.blueprints.params import parse_int
 
 
 def fields(schema: dict, data: dict, lang: str, prefix: str = "") -> list[dict]:
@@ -52,7 +55,8 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
             ids = [v for v in form.getlist(key) if v]
             conv = []
             for v in ids:
-                conv.append(int(v) if v.isdigit() else v)
+                n = parse_int(v, 1)  # "²".isdigit() is true, int("²") fails; 10**22 is no attachment id
+                conv.append(n if n is not None else v)
             if t == "array":
                 out[name] = conv
             elif conv:
@@ -79,6 +83,8 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
                 out[name] = float(raw)
             except ValueError:
                 out[name] = raw
+            if isinstance(out[name], float) and not math.isfinite(out[name]):
+                out[name] = raw  # "1e309", "nan": no JSON number; the schema names the field
         else:
             out[name] = raw
     return out

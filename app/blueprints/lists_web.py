@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.blueprints.params import parse_int
 from app.errors import ServiceError
 from app.services import campaigns, lists
 from app.uow import unit_of_work
@@ -18,11 +19,8 @@ def _service_error(exc: ServiceError):
 
 def _campaign_year() -> int:
     years = campaigns.years()
-    try:
-        year = int(request.values.get("campaign", years[0] if years else 0))
-    except ValueError:
-        year = years[0] if years else 0
-    return year
+    year = parse_int(request.values.get("campaign"), 1)
+    return year if year is not None else (years[0] if years else 0)
 
 
 @bp.get("/")
@@ -49,15 +47,16 @@ def submit():
     user = current_user._get_current_object()
     kind, tier = request.form.get("kind"), request.form.get("tier")
     if kind == "certified":
-        ids = [int(v) for v in request.form.getlist("case") if v.isdigit()]
+        ids = [n for n in (parse_int(v, 1) for v in request.form.getlist("case")) if n is not None]
     else:  # ranked: each case's priority box, blanks left off the list
         ranked = []
         for key, value in request.form.items():
             if key.startswith("priority_") and value.strip():
-                if not value.strip().isdigit():
+                priority, case_id = parse_int(value, 1), parse_int(key[9:], 1)
+                if priority is None or case_id is None:
                     flash(_("A priority is a whole number."), "error")
                     return redirect(url_for("lists_web.index", kind=kind, tier=tier))
-                ranked.append((int(value), int(key[9:])))
+                ranked.append((priority, case_id))
         ids = [cid for _p, cid in sorted(ranked)]
     publish = lists.publish_certified if kind == "certified" else lists.recommend
     try:

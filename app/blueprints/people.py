@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.blueprints.params import parse_int
 from app.errors import Invalid, ServiceError
 from app.models import DEPARTMENTS, ROLES
 from app.services import accounts, people
@@ -37,7 +38,7 @@ def _choices(me) -> dict:
 def index():
     me = _me()
     a = request.args
-    page = max(1, a.get("page", 1, type=int) or 1)
+    page = parse_int(a.get("page"), 1) or 1
     rows, total = people.list_users(me, q=a.get("q"), role=a.get("role"), region=a.get("region"),
                                     department=a.get("department"), soe_group=a.get("soe_group"),
                                     active=a.get("active") or None, page=page)

@@ -5,11 +5,20 @@ one username, or `LOGIN_MAX_FAILURES_PER_ADDRESS` from one address, further atte
 oldest failure in the window ages out, even with the right password (otherwise the lock would not slow a guesser).
 A successful login clears its account's failures; an address's failures only age out. Failures are rows, so every
 worker process and every restart sees the same counts. Time comes from the injectable clock.
+
+Check and count are one atomic step (`reserve`, issue 17: 20 concurrent wrong passwords got 13 × 401): each attempt
+first writes its failure row, then counts the window including it, in one short transaction that attempts of the
+same database serialize on (SQLite: the write lock the INSERT takes; PostgreSQL: `LOCK TABLE login_failures IN
+SHARE ROW EXCLUSIVE MODE`, which conflicts with itself and not with plain reads). Over the limit, the transaction is
+rolled back (a refused attempt is not counted) and the attempt answers 429; otherwise it commits before the password
+is checked, so a concurrent attempt already counts it. The answer then settles the row: a wrong password keeps it
+(it is the failure), a success clears the account's rows, anything else (a malformed request) removes it.
+The same throttle guards the current password of a password change (key `pw:<username>`).
 """
 import math
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from app.errors import Invalid, ServiceError
 from app.extensions import db
@@ -94,6 +103,39 @@ def check_throttle(username: str, address: str) -> None:
                 oldest = oldest.replace(tzinfo=timezone.utc)
             wait = _retry_after(oldest, now)
             raise Throttled(f"too many failed logins for this {what}; try again in {wait} seconds", wait)
+
+
+def reserve(username: str, address: str) -> int:
+    """Count this attempt as a failure and check the limits, atomically (see the module docstring); the row's id
+    for `settle`. Raises Throttled (the caller's unit of work rolls the row back)."""
+    now = clock.now()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE login_failures IN SHARE ROW EXCLUSIVE MODE"))
+    row = LoginFailure(username=_key(username), address=address[:64], at=now)
+    db.session.add(row)
+    db.session.flush()  # SQLite: the INSERT takes the write lock before the count below reads
+    since = now - _window()
+    limits = ((LoginFailure.username, _key(username), settings().login_max_failures, "account"),
+              (LoginFailure.address, address[:64], settings().login_max_failures_per_address, "address"))
+    for column, value, limit, what in limits:
+        if limit <= 0:
+            continue
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)).one()
+        if count > limit:  # this attempt included
+            if oldest is not None and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=timezone.utc)
+            wait = _retry_after(oldest, now)
+            raise Throttled(f"too many failed logins for this {what}; try again in {wait} seconds", wait)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at <= now - 2 * _window()))
+    return row.id
+
+
+def settle(attempt_id: int | None, failed: bool) -> None:
+    """The answer to a reserved attempt: a failure keeps its row; anything else that is not a success (which
+    clears the account's rows through `record_success`) removes it."""
+    if attempt_id is not None and not failed:
+        db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
 
 
 def record_failure(username: str, address: str) -> None:

@@ -2,6 +2,7 @@
 import hashlib
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,10 +26,23 @@ CONTENT_TYPES = {
 }
 
 
+# an inner extension that makes a name look like, or open as, something else (`申报书.exe.pdf`): refused with 415
+DANGEROUS_INNER = frozenset("""
+exe com bat cmd scr pif msi msp dll cpl jar js jse vbs vbe wsf wsh ps1 psm1 sh bash zsh csh ksh py pl rb php phtml
+asp aspx jsp cgi hta html htm xhtml shtml svg svgz xml xsl lnk url reg inf app apk deb rpm dmg iso vhd
+""".split())
+
+
+def _visible(ch: str) -> bool:
+    """Not a control (C0, DEL, C1: category Cc) or format character (Cf: the bidi marks, embeddings, overrides and
+    isolates U+200E/F, U+202A–U+202E, U+2066–U+2069, zero-width characters, the BOM)."""
+    return unicodedata.category(ch) not in ("Cc", "Cf")
+
+
 def _safe_name(name: str) -> str:
-    """The last path component, without control characters or leading dots, at most 200 characters (the extension
-    kept: it decides the type)."""
-    name = "".join(ch for ch in (name or "") if ch >= " " and ch != "\x7f")
+    """The last path component, without control, bidi or other format characters or leading dots, at most 200
+    characters (the extension kept: it decides the type)."""
+    name = "".join(ch for ch in (name or "") if _visible(ch))
     base = os.path.basename(name.replace("\\", "/")).strip().lstrip(".")
     if len(base) > 200:
         stem, dot, ext = base.rpartition(".")
@@ -64,6 +78,10 @@ def store(actor: User, case, filename: str, stream) -> Attachment:
     case's own people, or the evidence of an objection during a public notice)."""
     name = _safe_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    inner = [part.strip().lower() for part in name.split(".")[1:-1]]
+    if DANGEROUS_INNER.intersection(inner):
+        raise UnsupportedType(f"a double extension ({name!r}): a file named like a program or a page is not "
+                              f"accepted; rename it")
     allowed = [t.strip().lower() for t in settings().allowed_upload_types]
     if ext not in allowed or ext not in MAGIC:
         raise UnsupportedType(f"file type {ext or '(none)'!r} is not allowed; allowed: {', '.join(allowed)}")

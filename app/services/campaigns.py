@@ -15,7 +15,10 @@ def campaign_by_year(year, *, required: bool = True) -> Campaign | None:
     """The campaign of that year; when there is none (or `year` is no number): Invalid (422) naming the field, or
     None with `required=False` (the caller says what a missing campaign means to it)."""
     try:
-        camp = db.session.scalar(select(Campaign).where(Campaign.year == int(year)))
+        number = int(year)
+        if not 0 < number < 10000:  # no campaign's year; 10**22 would overflow the driver
+            raise ValueError(year)
+        camp = db.session.scalar(select(Campaign).where(Campaign.year == number))
     except (TypeError, ValueError):
         camp = None
     if camp is None and required:

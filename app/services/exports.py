@@ -1,6 +1,6 @@
 """Exports of lists: the recommendation summary table (推荐汇总表, attachments 3 and 5) and published certified
-lists, as XLSX (openpyxl) and CSV. Columns follow the notice's summary table."""
-import csv
+lists, as XLSX (openpyxl) and CSV. Columns follow the notice's summary table; every cell goes through
+`spreadsheet.safe_cell` (no formula injection)."""
 import io
 
 from openpyxl import Workbook
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseList, Enterprise, Region, SoeGroup, User
-from app.services import processes
+from app.services import processes, spreadsheet
 from workflows.instance import Instance
 
 COLUMNS = [("recommender", "推荐单位"), ("priority", "推荐顺序"), ("enterprise", "申报主体"),
@@ -51,12 +51,7 @@ def rows(lst: CaseList) -> list[dict]:
 
 
 def to_csv(lst: CaseList) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([zh for _k, zh in COLUMNS])
-    for row in rows(lst):
-        writer.writerow([row[k] for k, _zh in COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
+    return spreadsheet.csv_bytes([zh for _k, zh in COLUMNS], ([row[k] for k, _zh in COLUMNS] for row in rows(lst)))
 
 
 def to_xlsx(lst: CaseList) -> bytes:
@@ -64,13 +59,13 @@ def to_xlsx(lst: CaseList) -> bytes:
     ws = wb.active
     ws.title = "推荐汇总表" if lst.kind == "recommendation" else "认定名单"
     author = db.session.get(User, lst.created_by)
-    ws.append([f"{lst.tier} · {lst.campaign.year} · {_recommender_name(lst.scope)} · "
+    spreadsheet.inert_row(ws, [f"{lst.tier} · {lst.campaign.year} · {_recommender_name(lst.scope)} · "
                f"{lst.created_at:%Y-%m-%d} · {author.username if author else ''}"])
-    ws.append([zh for _k, zh in COLUMNS])
+    spreadsheet.inert_row(ws, [zh for _k, zh in COLUMNS])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for row in rows(lst):
-        ws.append([row[k] for k, _zh in COLUMNS])
+        spreadsheet.inert_row(ws, [row[k] for k, _zh in COLUMNS])
     for col, width in zip("ABCDEFGHI", (18, 8, 30, 22, 30, 18, 14, 24, 10), strict=True):
         ws.column_dimensions[col].width = width
     out = io.BytesIO()

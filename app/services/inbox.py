@@ -55,9 +55,10 @@ class Filters:
 
         def number(name, default):
             try:
-                return max(1, int(args.get(name) or default))
+                value = max(1, int(args.get(name) or default))
             except ValueError:
                 return default
+            return value if value < 2**31 else default  # beyond any page: not an overflow in OFFSET
 
         due = None
         if args.get("due_before"):

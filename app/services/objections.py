@@ -28,8 +28,8 @@ def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
     if not isinstance(reason, str) or not 5 <= len(reason.strip()) <= 4000:
         raise Invalid("give the reasons (5 to 4000 characters)", errors={"reason": "5 to 4000 characters"})
     rec = instances.load(case_id)
-    if rec is None:
-        raise NotFound("no such case")
+    if rec is None or (rec.status not in NOTICE_STATUSES and not _may_view(actor, case_id)):
+        raise NotFound("no such case")  # a case in its notice is public; any other exists only for its readers
     if rec.status not in NOTICE_STATUSES:
         raise Invalid("objections are taken only during the public notice", errors={"case_id": rec.status})
     now = clock.now()
@@ -52,6 +52,13 @@ def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
         events.append(rec, "objection.lodged", actor.id, now, data=payload)
         instances.commit_case(rec)
     return obj
+
+
+def _may_view(actor: User, case_id: int) -> bool:
+    from app.services.scope import can_view_case
+
+    row = db.session.get(Case, case_id)
+    return row is not None and can_view_case(actor, row)
 
 
 def resolve_open(case_id: int, actor_id: int, decision: str, resolution: str | None, now) -> int:

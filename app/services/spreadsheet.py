@@ -1,6 +1,9 @@
 """Reading an uploaded table (XLSX or CSV) safely, and writing a small XLSX: what the enterprise import and its
 downloads need. A file that is neither is refused (415), one too large (413); cell values come back as stripped
-strings (numbers as their digits), a formula as its text beginning with "=" (the caller refuses it)."""
+strings (numbers as their digits), a formula as its text beginning with "=" (the caller refuses it).
+
+Every CSV and XLSX the product writes passes its cells through `safe_cell` (issue 17: a name beginning with "=" must
+not become a live formula on a reviewer's machine); `csv_bytes` and `xlsx`/`inert_row` are the only writers."""
 import csv
 import io
 import zipfile
@@ -23,6 +26,38 @@ def _cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+# what a spreadsheet program reads as the start of a formula (OWASP "CSV injection"); tab and CR as well, since some
+# programs strip them before looking at the next character
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """The value to write into a cell: text beginning like a formula gets a leading single quote, shown as text by
+    every spreadsheet program; numbers, None and other text are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def inert_row(ws, values) -> None:
+    """Append a row to an openpyxl sheet with every text cell neutralised and stored as a string (openpyxl would
+    otherwise store any text beginning with "=" as a formula)."""
+    ws.append([safe_cell(v) for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def csv_bytes(header: list[str], body) -> bytes:
+    """UTF-8 CSV with a BOM (Excel then opens it correctly), every cell through `safe_cell`."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([safe_cell(v) for v in header])
+    for values in body:
+        writer.writerow([safe_cell(v) for v in values])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def kind_of(data: bytes, filename: str = "") -> str:
@@ -89,11 +124,11 @@ def xlsx(sheet: str, header: list[str], body: list[list], widths: list[int] | No
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
-    ws.append(header)
+    inert_row(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for values in body:
-        ws.append(["" if v is None else str(v) for v in values])
+        inert_row(ws, ["" if v is None else str(v) for v in values])
     for i, width in enumerate(widths or []):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     for row in ws.iter_rows(min_row=2):

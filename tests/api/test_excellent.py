@@ -224,8 +224,11 @@ def test_objection_dismissed_then_certified(app, client, auth_headers):
     assert status(client, miit, cid) == "public_notice"
     app.test_cli_runner().invoke(args=["timers", "run", "--now", "2026-12-02T02:00:01+00:00"])
     assert status(client, miit, cid) == "certified"
+    # after the notice the case is no longer public: 404 for another enterprise, 422 for one who may view it
     assert client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "公示结束后的异议。"},
-                       headers=auth_headers("acme")).status_code == 422
+                       headers=auth_headers("acme")).status_code == 404
+    assert client.post(f"/api/v1/cases/{cid}/objections", json={"reason": "公示结束后的异议。"},
+                       headers=miit).status_code == 422
 
 
 def test_missed_recommendation_deadline_and_out_of_scope_list(app, client, auth_headers):

@@ -341,14 +341,17 @@ RULES: dict[tuple[str, str], Rule] = {
                                                      "POST", body=_json({"tier": "excellent"})),
     ("api.system_event_list", "GET"): Rule(api(lambda u, o: (200, False) if u in AUDITORS else (403, False))),
     ("api.notices", "GET"): Rule(api(ALL_OK)),
-    ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
+    # objections (issue 17 item 6): a case not in its notice exists only for its readers (404), 422 for them
+    ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else
+                                              (422, False) if _sees(u, o) else (404, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
     ("api.case_objections", "GET"): Rule(api(read), kind="case"),
     # the notices page: every logged-in user; a case not in its notice sends the objection form back to the list
     # (flashed), an auditor is refused
     ("notices.index", "GET"): Rule(page(ALL_OK)),
     ("notices.objection_form", "GET"): Rule(page(ALL_REDIRECT), kind="case"),
-    ("notices.lodge", "POST"): Rule(page(lambda u, o: (403, False) if u == "auditor" else (302, False)), "POST",
+    ("notices.lodge", "POST"): Rule(page(lambda u, o: (403, False) if u == "auditor" else
+                                         (302, False) if _sees(u, o) else (404, False)), "POST",
                                     "case", body=_web_form({"reason": "matrix objection text"})),
     ("api.export_list", "GET"): Rule(api(list_rule), kind="list"),
     ("api.enterprise_lineage", "GET"): Rule(api(enterprise_rule), kind="enterprise"),
