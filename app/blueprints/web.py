@@ -4,7 +4,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.blueprints import formdata
+from app.blueprints import formdata, landing
 from app.blueprints.inbox import inbox_context
 from app.errors import Invalid, ServiceError
 from app.services import attachments, audit, campaigns, case_history, cases, inbox, lineage, tasks
@@ -25,6 +25,9 @@ def _service_error(exc: ServiceError):
 @login_required
 def home():
     user = current_user._get_current_object()
+    landed = landing.page(user, request.args)  # every role but the reviewers has its own landing page
+    if landed is not None:
+        return landed
     ctx = inbox_context(user, request.args)
     ctx["dashboard"] = user.role in inbox.DASHBOARD_ROLES
     if user.role == "enterprise":

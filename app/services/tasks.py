@@ -43,6 +43,8 @@ def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
     case = db.session.get(Case, task.case_id)
     if not can_view_case(actor, case):
         raise NotFound("no such task")  # another scope's task looks absent
+    if actor.role == "enterprise" and not may_act(actor, task):
+        raise NotFound("no such task")  # an enterprise sees whom its case waits for, never the reviewer's task
     return task, case
 
 

@@ -1,0 +1,147 @@
+"""The case list of the roles that see many cases (provincial and SOE reviewers, national and SASAC reviewers,
+administrators, auditors): search by enterprise name or credit code, filters by tier, status, region and campaign,
+newest first, paginated, within the one scope rule (`scope.case_filter`).
+
+A page is a fixed number of statements: the page of rows (narrow columns joined to the enterprise, never the
+serialized state), the total, and the names of the regions and campaigns on the page. Search by name matches a part
+of the name, by credit code the start of the code (`cases.list_cases`, which the API uses, applies the same
+`search_clause`). Cost at 500,000 cases: `python -m bench.case_list` (docs/PERFORMANCE.md).
+"""
+import re
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, select
+
+from app.errors import Forbidden
+from app.extensions import db
+from app.models import TIERS, Campaign, Case, Enterprise, ProcessModel, ProcessVersion, Region, User
+from app.services.scope import case_filter
+
+READERS = ("provincial_reviewer", "soe_reviewer", "national_reviewer", "sasac_reviewer", "admin", "auditor")
+PAGE_SIZES = (20, 50, 100)
+FINAL = ("certified", "rejected", "withdrawn", "expired", "cultivating", "accepted")
+CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2,18}$")  # the start of a unified social credit code (GB 32100 alphabet)
+
+
+def require_reader(actor: User) -> None:
+    if actor.role not in READERS:
+        raise Forbidden("the case list is for reviewers who oversee many cases, administrators and auditors")
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    tier: str | None = None
+    status: str | None = None
+    region: str | None = None  # a province or city code; shown by its name
+    campaign: int | None = None  # the campaign year
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def parse(cls, args) -> "Filters":
+        """From query-string values; anything unknown falls back to its default (never an error page)."""
+        def number(name, default):
+            try:
+                return max(1, int(args.get(name) or default))
+            except (TypeError, ValueError):
+                return default
+
+        per_page = number("per_page", 50)
+        tier = args.get("tier") or None
+        q = (args.get("q") or "").strip()[:100] or None
+        region = (args.get("region") or "").strip()
+        return cls(q=q, tier=tier if tier in TIERS else None, status=(args.get("status") or "").strip()[:40] or None,
+                   region=region if region.isdigit() and len(region) == 6 else None,
+                   campaign=number("campaign", 0) or None, page=number("page", 1),
+                   per_page=per_page if per_page in PAGE_SIZES else 50)
+
+    def args(self, **change) -> dict:
+        f = replace(self, **change)
+        out = {"q": f.q, "tier": f.tier, "status": f.status, "region": f.region, "campaign": f.campaign,
+               "page": f.page if f.page != 1 else None, "per_page": f.per_page if f.per_page != 50 else None}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def search_clause(text: str):
+    """Cases whose enterprise's name contains `text`, or whose credit code starts with it (a code-shaped text)."""
+    t = text.strip()
+    match = Enterprise.name.contains(t, autoescape=True)
+    if CODE.match(t.upper()):
+        match = match | Enterprise.credit_code.startswith(t.upper(), autoescape=True)
+    return Case.enterprise_id.in_(select(Enterprise.id).where(match))
+
+
+def _region_clause(code: str):
+    region = db.session.get(Region, code)
+    if region is not None and region.kind in ("province", "xpcc"):
+        return Case.province_code == code
+    return Case.city_code == code
+
+
+def _clauses(actor: User, f: Filters) -> list:
+    out = [case_filter(actor)]
+    if f.q:
+        out.append(search_clause(f.q))
+    if f.tier:
+        out.append(Case.tier == f.tier)
+    if f.status:
+        out.append(Case.status == f.status)
+    if f.region:
+        out.append(_region_clause(f.region))
+    if f.campaign:
+        out.append(Case.campaign_id == (select(Campaign.id).where(Campaign.year == f.campaign).scalar_subquery()))
+    return out
+
+
+def page(actor: User, f: Filters) -> dict:
+    """One page of the case list: `rows` (id, tier, status, enterprise name and code, region names, campaign year,
+    created_at, closed_at), `total`, `pages`, the filters as applied, and the choices of each filter."""
+    require_reader(actor)
+    where = _clauses(actor, f)
+    total = db.session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    pages = max(1, -(-total // f.per_page))
+    at = min(f.page, pages)
+    rows = db.session.execute(
+        select(Case.id, Case.tier, Case.status, Case.province_code, Case.city_code, Case.campaign_id,
+               Case.created_at, Case.closed_at, Enterprise.name, Enterprise.credit_code)
+        .join(Enterprise, Enterprise.id == Case.enterprise_id).where(*where)
+        .order_by(Case.id.desc()).limit(f.per_page).offset((at - 1) * f.per_page)).all()
+    codes = {r.province_code for r in rows} | {r.city_code for r in rows if r.city_code}
+    regions = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))} if codes else {}
+    campaigns = {c.id: c.year for c in db.session.scalars(select(Campaign))}
+    return {"rows": rows, "total": total, "pages": pages, "filters": replace(f, page=at), "regions": regions,
+            "campaigns": campaigns, "choices": choices(actor)}
+
+
+_status_cache: dict = {}
+
+
+def statuses() -> list[str]:
+    """Every case status the deployed diagrams can set (their `status` properties, `wait_<status>` events and
+    `end_<status>` ends) and the final ones: the status filter's choices, without scanning the cases."""
+    newest = db.session.scalar(select(func.max(ProcessVersion.id))) or 0
+    if newest not in _status_cache:
+        found = set(FINAL)
+        for xml in db.session.scalars(select(ProcessVersion.bpmn_xml).join(
+                ProcessModel, ProcessModel.key == ProcessVersion.model_key).where(ProcessModel.tier.is_not(None))):
+            text = bytes(xml).decode("utf-8", "replace")
+            found |= set(re.findall(r'name="status" value="([a-z_]+)"', text))
+            found |= {s.removesuffix("_di") for s in re.findall(r'id="wait_([a-z_]+)"', text)}
+            found |= set(re.findall(r'id="end_([a-z]+)"', text))
+        _status_cache.clear()
+        _status_cache[newest] = sorted(found - {"progress", "reports"})
+    return _status_cache[newest]
+
+
+def choices(actor: User) -> dict:
+    """The filters' choices: tiers, statuses, the regions the actor's cases can lie in (a province's cities, or the
+    provinces), the campaigns."""
+    if actor.role == "provincial_reviewer":
+        regions = list(db.session.scalars(select(Region).where(
+            Region.province_code == actor.province_code).order_by(Region.code)))
+    else:
+        regions = list(db.session.scalars(select(Region).where(Region.kind.in_(("province", "xpcc")))
+                                          .order_by(Region.code)))
+    years = list(db.session.scalars(select(Campaign.year).order_by(Campaign.year.desc())))
+    return {"tiers": list(TIERS), "statuses": statuses(), "regions": regions, "campaigns": years}
