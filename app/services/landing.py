@@ -42,7 +42,7 @@ def enterprise_view(actor: User) -> list[dict]:
     self-assessment, revise a returned application); {"who": role, "task": HumanTask, "due_at"} for the first
     reviewer's step the case waits at (the enterprise cannot open it: it only sees whom it waits for);
     {"who": None} once the case is closed. `due_day`: the deadline date (ending 24:00 Beijing time) when the
-    enterprise's task has no due time of its own (the application, due by the campaign's deadline). Two statements whatever the number of cases."""
+    enterprise's task has no due time of its own (the application, due by the campaign's deadline)."""
     _require(actor, "enterprise")
     cases = list(db.session.scalars(select(Case).where(case_filter(actor)).order_by(Case.id.desc())))
     open_rows = list(db.session.scalars(select(HumanTask).where(

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from tests.api.test_excellent import application, drawn_expert, start, username
 from tests.api.test_advanced import complete, my_task
+from tests.api.test_excellent import application, drawn_expert, start, username
 from tests.inbox.conftest import submitted_basic
 from tests.security.helpers import PASSWORDS, csrf, fresh_client
 
