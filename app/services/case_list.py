@@ -48,12 +48,13 @@ class Filters:
                 return default
 
         per_page = number("per_page", 50)
+        year = (args.get("campaign") or "").strip()
         tier = args.get("tier") or None
         q = (args.get("q") or "").strip()[:100] or None
         region = (args.get("region") or "").strip()
         return cls(q=q, tier=tier if tier in TIERS else None, status=(args.get("status") or "").strip()[:40] or None,
                    region=region if region.isdigit() and len(region) == 6 else None,
-                   campaign=number("campaign", 0) or None, page=number("page", 1),
+                   campaign=int(year) if year.isdigit() and len(year) == 4 else None, page=number("page", 1),
                    per_page=per_page if per_page in PAGE_SIZES else 50)
 
     def args(self, **change) -> dict:

@@ -41,11 +41,17 @@ def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
     if task is None:
         raise NotFound("no such task")
     case = db.session.get(Case, task.case_id)
-    if not can_view_case(actor, case):
+    if not _visible(actor, task, case):
         raise NotFound("no such task")  # another scope's task looks absent
-    if actor.role == "enterprise" and not may_act(actor, task):
-        raise NotFound("no such task")  # an enterprise sees whom its case waits for, never the reviewer's task
     return task, case
+
+
+def _visible(actor: User, task, case) -> bool:
+    """A task exists for those who see its case, except that an enterprise sees whom its case waits for, never
+    the reviewer's task itself (issue 15)."""
+    if actor.role == "enterprise" and not may_act(actor, task):
+        return False
+    return can_view_case(actor, case)
 
 
 def task_form(actor: User, task_id: int) -> dict:
@@ -222,7 +228,7 @@ def _load_for_write(actor: User, task_id: int):
     """The task row, its case and the case's open tasks as plain records (Core, one statement): no ORM objects
     on the hot path."""
     found = instances.load_task(task_id)
-    if found is None or not can_view_case(actor, found[1]):
+    if found is None or not _visible(actor, found[0], found[1]):
         raise NotFound("no such task")
     return found
 
