@@ -156,8 +156,9 @@ def _name_clause(text: str):
 
 
 def _order(f: Filters):
-    """已办 (the tasks I completed): the latest completion first. Otherwise plain (due_at, id) as in `tasks.inbox`: the inbox index serves the order, no sort of a province's queue
-    (tasks without a due date come first on SQLite and last on PostgreSQL, each database's NULL order)."""
+    """已办 (the tasks I completed): the latest completion first (index `ix_human_tasks_done`). Otherwise plain
+    (due_at, id) as in `tasks.inbox`: the inbox index serves the order, no sort of a province's queue (tasks
+    without a due date come first on SQLite and last on PostgreSQL, each database's NULL order)."""
     if f.state == "completed":
         return (HumanTask.completed_at.desc(), HumanTask.id.desc())
     if f.sort == "-due":
