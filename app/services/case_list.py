@@ -10,16 +10,19 @@ of the name, by credit code the start of the code (`cases.list_cases`, which the
 import re
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, union
 
 from app.errors import Forbidden
 from app.extensions import db
-from app.models import TIERS, Campaign, Case, Enterprise, ProcessModel, ProcessVersion, Region, User
+from app.models import TIERS, Campaign, Case, Enterprise, EnterpriseNameGram, ProcessModel, ProcessVersion, Region, User
 from app.services.scope import case_filter
 
 READERS = ("provincial_reviewer", "soe_reviewer", "national_reviewer", "sasac_reviewer", "admin", "auditor")
 PAGE_SIZES = (20, 50, 100)
 FINAL = ("certified", "rejected", "withdrawn", "expired", "cultivating", "accepted")
+COUNT_CAP = 10_000  # counted exactly up to here; beyond, the page says "more than 10,000"
+PROBE = 5_000  # how far the search counts the enterprises holding each piece of the text
+MAX_PROBES = 8
 CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2,18}$")  # the start of a unified social credit code (GB 32100 alphabet)
 
 
@@ -64,13 +67,44 @@ class Filters:
         return {k: v for k, v in out.items() if v is not None}
 
 
+def _fold(text: str) -> str:
+    """ASCII letters lower-cased, as the gram triggers and SQLite's lower() do (other characters unchanged)."""
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def enterprises_named(text: str):
+    """A select of the ids of the enterprises whose name contains `text` (ASCII case ignored).
+
+    On the index of two-character pieces (`enterprise_name_grams`, migration 0021): the enterprises holding the
+    query's rarest piece (each piece's count probed up to PROBE rows), then the whole text checked on those. A
+    one-character text has no piece: it scans the names."""
+    t = _fold(text.strip())
+    named = Enterprise.name.icontains(text.strip(), autoescape=True)
+    grams = list(dict.fromkeys(t[i:i + 2] for i in range(len(t) - 1)))[:MAX_PROBES]
+    if not grams:
+        return select(Enterprise.id).where(named)
+    best, best_n = None, None
+    for g in grams:
+        n = db.session.scalar(select(func.count()).select_from(
+            select(EnterpriseNameGram.enterprise_id).where(EnterpriseNameGram.gram == g).limit(PROBE + 1).subquery()))
+        if not n:
+            return select(Enterprise.id).where(false())
+        if best_n is None or n < best_n:
+            best, best_n = g, n
+    return select(Enterprise.id).where(
+        Enterprise.id.in_(select(EnterpriseNameGram.enterprise_id).where(EnterpriseNameGram.gram == best)), named)
+
+
 def search_clause(text: str):
-    """Cases whose enterprise's name contains `text`, or whose credit code starts with it (a code-shaped text)."""
+    """Cases whose enterprise's name contains `text`, or whose credit code starts with it (a code-shaped text: an
+    index range on the unique code)."""
     t = text.strip()
-    match = Enterprise.name.contains(t, autoescape=True)
-    if CODE.match(t.upper()):
-        match = match | Enterprise.credit_code.startswith(t.upper(), autoescape=True)
-    return Case.enterprise_id.in_(select(Enterprise.id).where(match))
+    ids = enterprises_named(t)
+    code = t.upper()
+    if CODE.match(code):
+        ids = union(ids, select(Enterprise.id).where(Enterprise.credit_code >= code,
+                                                     Enterprise.credit_code < code + "\uffff"))
+    return Case.enterprise_id.in_(ids)
 
 
 def _region_clause(code: str):
@@ -96,23 +130,32 @@ def _clauses(actor: User, f: Filters) -> list:
 
 
 def page(actor: User, f: Filters) -> dict:
-    """One page of the case list: `rows` (id, tier, status, enterprise name and code, region names, campaign year,
-    created_at, closed_at), `total`, `pages`, the filters as applied, and the choices of each filter."""
+    """One page of the case list: `rows` (id, tier, status, enterprise name and code, region codes, campaign id,
+    created_at, closed_at), `total` (exact up to COUNT_CAP; `more` when there are more), `pages`, the filters as
+    applied, the region names and campaign years of the page, and the choices of each filter.
+
+    Three statements on the cases: the capped count, the ids of the page (on an index, sorting ids only), and the
+    page's rows by id joined to their enterprises."""
     require_reader(actor)
     where = _clauses(actor, f)
-    total = db.session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    counted = db.session.scalar(select(func.count()).select_from(
+        select(Case.id).where(*where).limit(COUNT_CAP + 1).subquery())) or 0
+    more = counted > COUNT_CAP
+    total = min(counted, COUNT_CAP)
     pages = max(1, -(-total // f.per_page))
-    at = min(f.page, pages)
-    rows = db.session.execute(
+    at = f.page if more else min(f.page, pages)
+    ids = list(db.session.scalars(select(Case.id).where(*where).order_by(Case.id.desc())
+                                  .limit(f.per_page).offset((at - 1) * f.per_page)))
+    rows = sorted(db.session.execute(
         select(Case.id, Case.tier, Case.status, Case.province_code, Case.city_code, Case.campaign_id,
                Case.created_at, Case.closed_at, Enterprise.name, Enterprise.credit_code)
-        .join(Enterprise, Enterprise.id == Case.enterprise_id).where(*where)
-        .order_by(Case.id.desc()).limit(f.per_page).offset((at - 1) * f.per_page)).all()
+        .join(Enterprise, Enterprise.id == Case.enterprise_id).where(Case.id.in_(ids))).all(),
+        key=lambda r: -r.id) if ids else []
     codes = {r.province_code for r in rows} | {r.city_code for r in rows if r.city_code}
     regions = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))} if codes else {}
     campaigns = {c.id: c.year for c in db.session.scalars(select(Campaign))}
-    return {"rows": rows, "total": total, "pages": pages, "filters": replace(f, page=at), "regions": regions,
-            "campaigns": campaigns, "choices": choices(actor)}
+    return {"rows": rows, "total": total, "more": more, "pages": max(pages, at + 1) if more else pages,
+            "filters": replace(f, page=at), "regions": regions, "campaigns": campaigns, "choices": choices(actor)}
 
 
 _status_cache: dict = {}

@@ -151,8 +151,9 @@ def _clauses(actor: User, f: Filters, now: datetime, skip=()) -> list:
 
 def _name_clause(text: str):
     """Tasks whose case's enterprise has `text` in its name (the same match as the case list's search)."""
-    return HumanTask.case_id.in_(select(Case.id).where(Case.enterprise_id.in_(
-        select(Enterprise.id).where(Enterprise.name.contains(text, autoescape=True)))))
+    from app.services.case_list import enterprises_named
+
+    return HumanTask.case_id.in_(select(Case.id).where(Case.enterprise_id.in_(enterprises_named(text))))
 
 
 def _order(f: Filters):

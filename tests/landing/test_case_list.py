@@ -101,3 +101,32 @@ def test_api_searches_name_and_credit_code(client, auth_headers, world):
     found = client.get("/api/v1/cases", query_string={"q": "91330100MA2B00001"}, headers=zj).get_json()
     assert [c["id"] for c in found["items"]] == [world["acme"]]
     assert client.get("/api/v1/cases", query_string={"q": "青岛"}, headers=zj).get_json()["items"] == []
+
+
+def test_name_search_follows_inserts_renames_and_deletes(world):
+    from sqlalchemy import delete, insert, select
+
+    from app.extensions import db
+    from app.models import Enterprise, EnterpriseNameGram
+
+    admin = user("admin")
+
+    def found(q):
+        return {r.id for r in case_list.page(admin, case_list.Filters(q=q))["rows"]}
+
+    acme = db.session.get(Enterprise, user("acme").enterprise_id)
+    assert world["acme"] in found("示范智能")
+    acme.name = "杭州TCL新名字有限公司"
+    db.session.flush()
+    assert found("tcl新名") == {world["acme"]}  # ASCII case ignored, the new name's pieces indexed
+    assert world["acme"] not in found("示范智能")  # the old name's pieces are gone
+    assert world["acme"] in found("新")  # one character: no piece, the names are scanned
+    # a Core bulk insert (as the imports do) is indexed too, and a deleted enterprise leaves no piece behind
+    db.session.execute(insert(Enterprise), [{"id": 900_001, "credit_code": "91330100MA2B0900XX",
+                                             "name": "绍兴织造试验厂", "legal_person": True, "industry": "textiles",
+                                             "province_code": "330000", "declarations": {}}])
+    named = case_list.enterprises_named
+    assert set(db.session.scalars(named("织造试验"))) == {900_001}
+    db.session.execute(delete(Enterprise).where(Enterprise.id == 900_001))
+    assert db.session.scalars(select(EnterpriseNameGram).where(EnterpriseNameGram.enterprise_id == 900_001)).all() == []
+    db.session.rollback()
