@@ -8,8 +8,9 @@ from flask_babel import get_locale
 from app.services import campaigns, inbox, landing, lineage
 
 
-def page(user, args):
-    """The response of the user's landing page, or None for the reviewers' inbox."""
+def page(user, args, rule_terms=()):
+    """The response of the user's landing page, or None for the reviewers' inbox. `rule_terms`: the eligibility
+    rules with a translated sentence (web.RULE_TERMS)."""
     kind = landing.kind(user)
     lang = str(get_locale() or "zh")
     if kind == "audit":  # the audit search itself, at `/`
@@ -25,13 +26,11 @@ def page(user, args):
     if kind == "expert":
         return render_template("landing/expert.html", view=landing.expert_view(user), lang=lang)
     if kind == "enterprise":
-        from app.blueprints.web import RULE_TERMS
-
         ent_id = user.enterprise_id
         return render_template(
             "landing/enterprise.html", cases=landing.enterprise_view(user), campaigns=campaigns.newest_first(),
             enterprise=lineage.get_enterprise(user, ent_id) if ent_id else None,
-            lineage=lineage.lineage(user, ent_id) if ent_id else None, rule_terms=RULE_TERMS, lang=lang)
+            lineage=lineage.lineage(user, ent_id) if ent_id else None, rule_terms=rule_terms, lang=lang)
     if kind == "national":
         from app.blueprints.inbox import inbox_context
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, instances, processes
+from app.services import clock, eligibility, events, form_rules, instances, processes
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -146,6 +146,8 @@ MESSAGES = {
     "minLength": ("must have at least %(limit)s characters", "validator_value"),
     "maxLength": ("must have at most %(limit)s characters", "validator_value"),
     "maxItems": ("at most %(limit)s items", "validator_value"),
+    "minItems": ("at least %(limit)s items", "validator_value"),  # a file field: at least %(limit)s file(s)
+    "pattern": ("is not in the expected format", None),  # a known pattern names its format (form_rules)
     "enum": ("not one of the allowed values", None),
     "type": ("has the wrong type (expected %(limit)s)", "validator_value"),
 }
@@ -161,6 +163,10 @@ def _validation_errors(validator, data: dict) -> tuple[dict, dict]:
             path.append(missing)
         template, source = MESSAGES.get(err.validator, ("is not valid", None))
         params = {"limit": getattr(err, source)} if source else {}
+        if err.validator == "pattern" and form_rules.pattern_hint(err.validator_value):
+            template = form_rules.pattern_hint(err.validator_value)["error"]
+        elif err.validator == "minItems" and err.schema.get("format") == "attachment":
+            template = "attach at least %(limit)s file(s) (upload them first, then tick them)"
         field = ".".join(path) or "data"
         if field not in errors:
             errors[field] = template % params
