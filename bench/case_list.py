@@ -103,7 +103,7 @@ def _floor(path: str, statements: tuple[str, str, str], runs: int) -> list[float
 def _statements(actor, f) -> tuple[str, str, str]:
     """The statements the service sends for these filters, with their values inlined (plain SQL); the name search's
     probes of the pieces are left out of the floor (they decide which piece the statements name)."""
-    from sqlalchemy import func, literal_column, select
+    from sqlalchemy import func, select
 
     from app.extensions import db
     from app.models import Case, Enterprise
@@ -115,11 +115,13 @@ def _statements(actor, f) -> tuple[str, str, str]:
            .offset((f.page - 1) * f.per_page))
     rows = (select(Case.id, Case.tier, Case.status, Case.province_code, Case.city_code, Case.campaign_id,
                    Case.created_at, Case.closed_at, Enterprise.name, Enterprise.credit_code)
-            .join(Enterprise, Enterprise.id == Case.enterprise_id).where(Case.id.in_(literal_column("(__IDS__)"))))
+            .join(Enterprise, Enterprise.id == Case.enterprise_id).where(Case.id.in_([-1])))
 
     def sql(s):
         return str(s.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-    return sql(count), sql(ids), sql(rows).replace("IN ((__IDS__))", "IN (__IDS__)")
+    rows_sql = sql(rows)
+    assert "IN (-1)" in rows_sql, rows_sql
+    return sql(count), sql(ids), rows_sql.replace("IN (-1)", "IN (__IDS__)")
 
 
 def main():
@@ -128,8 +130,9 @@ def main():
     p.add_argument("--enterprises", type=int, default=250_000)
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--state-bytes", type=int, default=600)
+    p.add_argument("--reuse", help="a directory a previous run stored its database in (kept): skip storing")
     args = p.parse_args()
-    tmp = tempfile.mkdtemp(prefix="tierflow-case-list-")
+    tmp = args.reuse or tempfile.mkdtemp(prefix="tierflow-case-list-")
     path = os.path.join(tmp, "b.sqlite3")
     from flask_migrate import upgrade
     from sqlalchemy import select
@@ -142,13 +145,14 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_DIR": f"{tmp}/files",
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False})
     with app.app_context():
-        upgrade(revision="heads")
-        demo.load_demo()
-        db.session.commit()
-        t = time.perf_counter()
-        store(args.cases, args.enterprises, args.state_bytes)
-        print(f"stored {args.cases:,} cases of {args.enterprises:,} enterprises in {time.perf_counter() - t:.0f} s "
-              f"({os.path.getsize(path) // 2**20} MB)")
+        if not args.reuse:
+            upgrade(revision="heads")
+            demo.load_demo()
+            db.session.commit()
+            t = time.perf_counter()
+            store(args.cases, args.enterprises, args.state_bytes)
+            print(f"stored {args.cases:,} cases of {args.enterprises:,} enterprises in {time.perf_counter() - t:.0f} s "
+                  f"({os.path.getsize(path) // 2**20} MB) in {tmp} (run again with --reuse {tmp})")
         sample = db.session.scalar(select(Enterprise).order_by(Enterprise.id.desc()))
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         zj = db.session.scalar(select(User).where(User.username == "zj-reviewer"))
