@@ -48,6 +48,7 @@ class Case(db.Model):
         Index("ix_cases_status", "status"),
         Index("ix_cases_tier_status", "tier", "status"),
         Index("ix_cases_city", "city_code"),
+        Index("ix_cases_province_list", "province_code", "soe_group_key", "tier", "status"),
     )
 
     enterprise: Mapped[Enterprise] = relationship()

@@ -153,9 +153,14 @@ def page(actor: User, f: Filters) -> dict:
         key=lambda r: -r.id) if ids else []
     codes = {r.province_code for r in rows} | {r.city_code for r in rows if r.city_code}
     regions = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))} if codes else {}
-    campaigns = {c.id: c.year for c in db.session.scalars(select(Campaign))}
+    campaigns = campaign_years()
     return {"rows": rows, "total": total, "more": more, "pages": max(pages, at + 1) if more else pages,
             "filters": replace(f, page=at), "regions": regions, "campaigns": campaigns, "choices": choices(actor)}
+
+
+def campaign_years() -> dict[int, int]:
+    """Campaign id -> year (one small table)."""
+    return dict(db.session.execute(select(Campaign.id, Campaign.year)).all())
 
 
 _status_cache: dict = {}
