@@ -48,7 +48,10 @@ class Case(db.Model):
         Index("ix_cases_status", "status"),
         Index("ix_cases_tier_status", "tier", "status"),
         Index("ix_cases_city", "city_code"),
-        Index("ix_cases_province_list", "province_code", "soe_group_key", "tier", "status"),
+        Index("ix_cases_province_list", "province_code", "tier", "status", "soe_group_key", "city_code", "campaign_id",
+              "enterprise_id"),
+        Index("ix_cases_enterprise_list", "enterprise_id", "province_code", "soe_group_key", "tier", "status",
+              "city_code", "campaign_id"),
     )
 
     enterprise: Mapped[Enterprise] = relationship()

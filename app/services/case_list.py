@@ -73,38 +73,51 @@ def _fold(text: str) -> str:
 
 
 def enterprises_named(text: str):
-    """A select of the ids of the enterprises whose name contains `text` (ASCII case ignored).
+    """A select of the ids of the enterprises whose name contains `text` (ASCII case ignored)."""
+    return _named(text)[0]
 
-    On the index of two-character pieces (`enterprise_name_grams`, migration 0021): the enterprises holding the
-    query's rarest piece (each piece's count probed up to PROBE rows), then the whole text checked on those. A
-    one-character text has no piece: it scans the names."""
+
+def _named(text: str):
+    """(select of enterprise ids, broad): on the index of two-character pieces (`enterprise_name_grams`, migration
+    0021) the enterprises holding the query's rarest piece (each piece's count probed up to PROBE rows), then the
+    whole text checked on those. `broad`: even the rarest piece is held by more than PROBE enterprises (or the text
+    has no piece, one character: the names are scanned)."""
     t = _fold(text.strip())
     named = Enterprise.name.icontains(text.strip(), autoescape=True)
     grams = list(dict.fromkeys(t[i:i + 2] for i in range(len(t) - 1)))[:MAX_PROBES]
     if not grams:
-        return select(Enterprise.id).where(named)
+        return select(Enterprise.id).where(named), True
     best, best_n = None, None
     for g in grams:
         n = db.session.scalar(select(func.count()).select_from(
             select(EnterpriseNameGram.enterprise_id).where(EnterpriseNameGram.gram == g).limit(PROBE + 1).subquery()))
         if not n:
-            return select(Enterprise.id).where(false())
+            return select(Enterprise.id).where(false()), False
         if best_n is None or n < best_n:
             best, best_n = g, n
     return select(Enterprise.id).where(
-        Enterprise.id.in_(select(EnterpriseNameGram.enterprise_id).where(EnterpriseNameGram.gram == best)), named)
+        Enterprise.id.in_(select(EnterpriseNameGram.enterprise_id).where(EnterpriseNameGram.gram == best)),
+        named), best_n > PROBE
 
 
-def search_clause(text: str):
+def search_clause(text: str, named=None):
     """Cases whose enterprise's name contains `text`, or whose credit code starts with it (a code-shaped text: an
-    index range on the unique code)."""
+    index range on the unique code). `named`: `_named(text)` when the caller has it already."""
     t = text.strip()
-    ids = enterprises_named(t)
+    ids, broad = named or _named(t)
     code = t.upper()
     if CODE.match(code):
         ids = union(ids, select(Enterprise.id).where(Enterprise.credit_code >= code,
                                                      Enterprise.credit_code < code + "\uffff"))
     return Case.enterprise_id.in_(ids)
+
+
+def _newest_matching(named):
+    """For the page of a broad search: the same match tested on each case, newest first (`enterprise_id + 0`
+    keeps the planner from gathering and sorting every matching case through the enterprise index: the cases are
+    walked newest first until the page is full)."""
+    ids, _broad = named
+    return (Case.enterprise_id + 0).in_(ids)
 
 
 def _region_clause(code: str):
@@ -114,10 +127,15 @@ def _region_clause(code: str):
     return Case.city_code == code
 
 
-def _clauses(actor: User, f: Filters) -> list:
+def _clauses(actor: User, f: Filters, named=None, walk=False) -> list:
+    """The where-clauses of the filters. `named`: the name match of `f.q` computed once for the page's statements;
+    `walk`: the page's ids of a broad name search (see `_newest_matching`)."""
     out = [case_filter(actor)]
     if f.q:
-        out.append(search_clause(f.q))
+        named = named or _named(f.q)
+        code_like = CODE.match(f.q.strip().upper())
+        out.append(_newest_matching(named) if walk and named[1] and not code_like
+                   else search_clause(f.q, named))
     if f.tier:
         out.append(Case.tier == f.tier)
     if f.status:
@@ -137,14 +155,16 @@ def page(actor: User, f: Filters) -> dict:
     Three statements on the cases: the capped count, the ids of the page (on an index, sorting ids only), and the
     page's rows by id joined to their enterprises."""
     require_reader(actor)
-    where = _clauses(actor, f)
+    named = _named(f.q) if f.q else None
+    where = _clauses(actor, f, named)
     counted = db.session.scalar(select(func.count()).select_from(
         select(Case.id).where(*where).limit(COUNT_CAP + 1).subquery())) or 0
     more = counted > COUNT_CAP
     total = min(counted, COUNT_CAP)
     pages = max(1, -(-total // f.per_page))
     at = f.page if more else min(f.page, pages)
-    ids = list(db.session.scalars(select(Case.id).where(*where).order_by(Case.id.desc())
+    walk = _clauses(actor, f, named, walk=True) if named and named[1] else where
+    ids = list(db.session.scalars(select(Case.id).where(*walk).order_by(Case.id.desc())
                                   .limit(f.per_page).offset((at - 1) * f.per_page)))
     rows = sorted(db.session.execute(
         select(Case.id, Case.tier, Case.status, Case.province_code, Case.city_code, Case.campaign_id,

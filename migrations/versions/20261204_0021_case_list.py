@@ -9,8 +9,9 @@ The case list (services/case_list.py) filters the cases in scope by tier, status
 (`ORDER BY id DESC LIMIT 50`). SQLite appends the rowid to every index, so an index whose columns are all pinned by
 equality also serves the order: `ix_cases_status` (status alone, the national list), `ix_cases_tier_status`
 (tier alone or tier and status), `ix_cases_city` (a city); `ix_cases_province_list` holds every column of a
-province's scope rule (`province_code = ? AND (soe_group_key IS NULL OR tier = 'lighthouse')`), so a provincial
-reviewer's count and ids are read from the index alone (no row lookups). The other filters already have theirs
+province's scope rule (`province_code = ? AND (soe_group_key IS NULL OR tier = 'lighthouse')`) and of every filter
+(city, campaign, the searched enterprises), so a provincial reviewer's count and ids are read from the index alone
+(no row lookups); `ix_cases_enterprise_list` does the same for the cases of the enterprises a name search found. The other filters already have theirs
 (`ix_cases_scope`, `ix_cases_soe`, `ix_cases_campaign`, `ix_cases_enterprise_id`). The 已办 view reads
 `completed_by = ? ORDER BY completed_at DESC`: `ix_human_tasks_done`.
 
@@ -61,7 +62,10 @@ def upgrade():
     op.create_index("ix_cases_status", "cases", ["status"])
     op.create_index("ix_cases_tier_status", "cases", ["tier", "status"])
     op.create_index("ix_cases_city", "cases", ["city_code"])
-    op.create_index("ix_cases_province_list", "cases", ["province_code", "soe_group_key", "tier", "status"])
+    op.create_index("ix_cases_province_list", "cases", ["province_code", "tier", "status", "soe_group_key",
+                                                        "city_code", "campaign_id", "enterprise_id"])
+    op.create_index("ix_cases_enterprise_list", "cases", ["enterprise_id", "province_code", "soe_group_key", "tier",
+                                                          "status", "city_code", "campaign_id"])
     op.create_index("ix_human_tasks_done", "human_tasks", ["completed_by", "completed_at"])
     positions = op.create_table("gram_positions", sa.Column("n", sa.Integer(), nullable=False),
                                 sa.PrimaryKeyConstraint("n", name=op.f("pk_gram_positions")))
@@ -96,6 +100,7 @@ def downgrade():
     op.drop_table("enterprise_name_grams")
     op.drop_table("gram_positions")
     op.drop_index("ix_human_tasks_done", table_name="human_tasks")
+    op.drop_index("ix_cases_enterprise_list", table_name="cases")
     op.drop_index("ix_cases_province_list", table_name="cases")
     op.drop_index("ix_cases_city", table_name="cases")
     op.drop_index("ix_cases_tier_status", table_name="cases")
