@@ -130,3 +130,16 @@ def test_name_search_follows_inserts_renames_and_deletes(world):
     db.session.execute(delete(Enterprise).where(Enterprise.id == 900_001))
     assert db.session.scalars(select(EnterpriseNameGram).where(EnterpriseNameGram.enterprise_id == 900_001)).all() == []
     db.session.rollback()
+
+
+def test_a_broad_name_search_finds_the_same_cases(world, monkeypatch):
+    """Above PROBE enterprises per piece the page walks the cases newest first: the same rows, the same order."""
+    admin = user("admin")
+    narrow = case_list.page(admin, case_list.Filters(q="示范", per_page=2))
+    monkeypatch.setattr(case_list, "PROBE", 0)  # every piece counts as common
+    assert case_list._named("示范")[1] is True
+    broad = case_list.page(admin, case_list.Filters(q="示范", per_page=2))
+    assert [r.id for r in broad["rows"]] == [r.id for r in narrow["rows"]] and broad["total"] == narrow["total"]
+    zj = user("zj-reviewer")
+    assert {r.id for r in case_list.page(zj, case_list.Filters(q="示范"))["rows"]} == {world["acme"],
+                                                                                      world["ningbo-parts"]}
