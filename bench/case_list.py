@@ -109,11 +109,12 @@ def _statements(actor, f) -> tuple[str, str, str]:
     from app.models import Case, Enterprise
     from app.services import case_list
 
-    named = case_list._named(f.q) if f.q else None
-    where = case_list._clauses(actor, f, named)
-    walk = case_list._clauses(actor, f, named, walk=True) if named and named[1] else where
-    count = select(func.count()).select_from(select(Case.id).where(*where).limit(case_list.COUNT_CAP + 1).subquery())
-    ids = (select(Case.id).where(*walk).order_by(Case.id.desc()).limit(f.per_page)
+    named = case_list._named(f.q) if f.q and not case_list._digit_code(f.q) else None
+    broad = bool(named and named[1])
+    where = case_list._clauses(actor, f, named, walk=broad)
+    cap = case_list.BROAD_COUNT_CAP if broad else case_list.COUNT_CAP
+    count = select(func.count()).select_from(select(Case.id).where(*where).limit(cap + 1).subquery())
+    ids = (select(Case.id).where(*where).order_by(Case.id.desc()).limit(f.per_page)
            .offset((f.page - 1) * f.per_page))
     rows = (select(Case.id, Case.tier, Case.status, Case.province_code, Case.city_code, Case.campaign_id,
                    Case.created_at, Case.closed_at, Enterprise.name, Enterprise.credit_code)

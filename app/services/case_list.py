@@ -21,7 +21,9 @@ READERS = ("provincial_reviewer", "soe_reviewer", "national_reviewer", "sasac_re
 PAGE_SIZES = (20, 50, 100)
 FINAL = ("certified", "rejected", "withdrawn", "expired", "cultivating", "accepted")
 COUNT_CAP = 10_000  # counted exactly up to here; beyond, the page says "more than 10,000"
-PROBE = 5_000  # how far the search counts the enterprises holding each piece of the text
+BROAD_COUNT_CAP = 1_000  # the same for a broad name search (walked case by case)
+PROBE = 1_000  # how far the search counts the enterprises holding each piece of the text
+FEW = 50  # a piece held by at most this many enterprises ends the probing
 MAX_PROBES = 8
 CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2,18}$")  # the start of a unified social credit code (GB 32100 alphabet)
 
@@ -77,16 +79,19 @@ def enterprises_named(text: str):
     return _named(text)[0]
 
 
+def _name_match(text: str):
+    return Enterprise.name.icontains(text.strip(), autoescape=True)
+
+
 def _named(text: str):
     """(select of enterprise ids, broad): on the index of two-character pieces (`enterprise_name_grams`, migration
-    0021) the enterprises holding the query's rarest piece (each piece's count probed up to PROBE rows), then the
-    whole text checked on those. `broad`: even the rarest piece is held by more than PROBE enterprises (or the text
-    has no piece, one character: the names are scanned)."""
+    0021) the enterprises holding the query's rarest piece (each piece's count probed up to PROBE rows; a piece
+    held by few enough ends the probing), then the whole text checked on those. `broad`: even the rarest piece is
+    held by more than PROBE enterprises, or the text has no piece (one character)."""
     t = _fold(text.strip())
-    named = Enterprise.name.icontains(text.strip(), autoescape=True)
     grams = list(dict.fromkeys(t[i:i + 2] for i in range(len(t) - 1)))[:MAX_PROBES]
     if not grams:
-        return select(Enterprise.id).where(named), True
+        return select(Enterprise.id).where(_name_match(text)), True
     best, best_n = None, None
     for g in grams:
         n = db.session.scalar(select(func.count()).select_from(
@@ -95,29 +100,40 @@ def _named(text: str):
             return select(Enterprise.id).where(false()), False
         if best_n is None or n < best_n:
             best, best_n = g, n
+        if n <= FEW:
+            break
     return select(Enterprise.id).where(
         Enterprise.id.in_(select(EnterpriseNameGram.enterprise_id).where(EnterpriseNameGram.gram == best)),
-        named), best_n > PROBE
+        _name_match(text)), best_n > PROBE
 
 
-def search_clause(text: str, named=None):
-    """Cases whose enterprise's name contains `text`, or whose credit code starts with it (a code-shaped text: an
-    index range on the unique code). `named`: `_named(text)` when the caller has it already."""
-    t = text.strip()
-    ids, broad = named or _named(t)
-    code = t.upper()
-    if CODE.match(code):
-        ids = union(ids, select(Enterprise.id).where(Enterprise.credit_code >= code,
-                                                     Enterprise.credit_code < code + "\uffff"))
-    return Case.enterprise_id.in_(ids)
+def _code_start(text: str) -> str | None:
+    """The text as the start of a credit code, when it looks like one (a name seldom holds a digit: a code-shaped
+    text with a digit is searched as a code only)."""
+    code = text.strip().upper()
+    return code if CODE.match(code) else None
 
 
-def _newest_matching(named):
-    """For the page of a broad search: the same match tested on each case, newest first (`enterprise_id + 0`
-    keeps the planner from gathering and sorting every matching case through the enterprise index: the cases are
-    walked newest first until the page is full)."""
-    ids, _broad = named
-    return (Case.enterprise_id + 0).in_(ids)
+def _digit_code(text: str) -> bool:
+    code = _code_start(text)
+    return bool(code and any(c.isdigit() for c in code))
+
+
+def search_clause(text: str, named=None, walk=False):
+    """Cases whose enterprise's name contains `text`, or whose credit code starts with it (an index range on the
+    unique code). `named`: `_named(text)` when the caller has it already. `walk`: for a broad name search, the name
+    tested on each case's enterprise (correlated, by primary key) as the cases are read newest first, instead of
+    gathering every matching enterprise first."""
+    code = _code_start(text)
+    by_code = select(Enterprise.id).where(Enterprise.credit_code >= code, Enterprise.credit_code < code + "\uffff") \
+        if code else None
+    if _digit_code(text):
+        return Case.enterprise_id.in_(by_code)
+    ids, broad = named or _named(text)
+    if walk and broad:
+        match = select(Enterprise.id).where(Enterprise.id == Case.enterprise_id, _name_match(text)).exists()
+        return match | Case.enterprise_id.in_(by_code) if code else match
+    return Case.enterprise_id.in_(union(ids, by_code) if code else ids)
 
 
 def _region_clause(code: str):
@@ -129,13 +145,10 @@ def _region_clause(code: str):
 
 def _clauses(actor: User, f: Filters, named=None, walk=False) -> list:
     """The where-clauses of the filters. `named`: the name match of `f.q` computed once for the page's statements;
-    `walk`: the page's ids of a broad name search (see `_newest_matching`)."""
+    `walk`: a broad name search tested case by case (see `search_clause`)."""
     out = [case_filter(actor)]
     if f.q:
-        named = named or _named(f.q)
-        code_like = CODE.match(f.q.strip().upper())
-        out.append(_newest_matching(named) if walk and named[1] and not code_like
-                   else search_clause(f.q, named))
+        out.append(search_clause(f.q, named, walk))
     if f.tier:
         out.append(Case.tier == f.tier)
     if f.status:
@@ -155,16 +168,17 @@ def page(actor: User, f: Filters) -> dict:
     Three statements on the cases: the capped count, the ids of the page (on an index, sorting ids only), and the
     page's rows by id joined to their enterprises."""
     require_reader(actor)
-    named = _named(f.q) if f.q else None
-    where = _clauses(actor, f, named)
+    named = _named(f.q) if f.q and not _digit_code(f.q) else None
+    broad = bool(named and named[1])
+    where = _clauses(actor, f, named, walk=broad)
+    cap = BROAD_COUNT_CAP if broad else COUNT_CAP  # a broad search is walked: counted less far
     counted = db.session.scalar(select(func.count()).select_from(
-        select(Case.id).where(*where).limit(COUNT_CAP + 1).subquery())) or 0
-    more = counted > COUNT_CAP
-    total = min(counted, COUNT_CAP)
+        select(Case.id).where(*where).limit(cap + 1).subquery())) or 0
+    more = counted > cap
+    total = min(counted, cap)
     pages = max(1, -(-total // f.per_page))
     at = f.page if more else min(f.page, pages)
-    walk = _clauses(actor, f, named, walk=True) if named and named[1] else where
-    ids = list(db.session.scalars(select(Case.id).where(*walk).order_by(Case.id.desc())
+    ids = list(db.session.scalars(select(Case.id).where(*where).order_by(Case.id.desc())
                                   .limit(f.per_page).offset((at - 1) * f.per_page)))
     rows = sorted(db.session.execute(
         select(Case.id, Case.tier, Case.status, Case.province_code, Case.city_code, Case.campaign_id,
