@@ -186,7 +186,8 @@ def page(actor: User, f: Filters) -> dict:
         .join(Enterprise, Enterprise.id == Case.enterprise_id).where(Case.id.in_(ids))).all(),
         key=lambda r: -r.id) if ids else []
     codes = {r.province_code for r in rows} | {r.city_code for r in rows if r.city_code}
-    regions = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))} if codes else {}
+    regions = {r.code: r for r in db.session.execute(select(Region.code, Region.name_zh, Region.name_en)
+                                                     .where(Region.code.in_(codes)))} if codes else {}
     campaigns = campaign_years()
     return {"rows": rows, "total": total, "more": more, "pages": max(pages, at + 1) if more else pages,
             "filters": replace(f, page=at), "regions": regions, "campaigns": campaigns, "choices": choices(actor)}
@@ -221,10 +222,10 @@ def choices(actor: User) -> dict:
     """The filters' choices: tiers, statuses, the regions the actor's cases can lie in (a province's cities, or the
     provinces), the campaigns."""
     if actor.role == "provincial_reviewer":
-        regions = list(db.session.scalars(select(Region).where(
+        regions = list(db.session.execute(select(Region.code, Region.name_zh, Region.name_en).where(
             Region.province_code == actor.province_code).order_by(Region.code)))
     else:
-        regions = list(db.session.scalars(select(Region).where(Region.kind.in_(("province", "xpcc")))
-                                          .order_by(Region.code)))
+        regions = list(db.session.execute(select(Region.code, Region.name_zh, Region.name_en).where(
+            Region.kind.in_(("province", "xpcc"))).order_by(Region.code)))
     years = list(db.session.scalars(select(Campaign.year).order_by(Campaign.year.desc())))
     return {"tiers": list(TIERS), "statuses": statuses(), "regions": regions, "campaigns": years}
