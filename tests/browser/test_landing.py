@@ -88,3 +88,17 @@ def test_case_list_search_by_name_and_code(page):
     assert rows.count() == 1 and rows.first.get_attribute("data-case") == str(mine)
     assert rows.first.locator("td").nth(5).inner_text() == "浙江省 · 宁波市"  # names, not codes
     screenshot(page, "case-list-search")
+
+
+@pytest.mark.browser
+def test_admin_and_national_reviewer_landings(page):
+    submitted_basic("acme")
+    sign_in(page, "admin")
+    assert page.locator("#overview-models tbody tr[data-model]").count() >= 4
+    assert page.locator("#overview-deployments tbody tr").count() >= 1
+    screenshot(page, "landing-admin")
+    page.context.clear_cookies()
+    sign_in(page, "miit-1")
+    assert page.locator("#national-figures").count() == 1 and page.locator("#inbox").count() == 1
+    assert page.locator("#figures-funnel tr[data-tier=basic]").count() == 1
+    screenshot(page, "landing-national")
