@@ -120,7 +120,9 @@ def test_basic_tier_by_hand(page):
     assert bad.count() == 1  # everything else was filled right
     assert page.locator(".field.has-error #f_maturity_level").count() == 1
     assert page.get_attribute("#f_maturity_level", "aria-invalid") == "true"
-    assert page.get_attribute("#f_maturity_level", "aria-describedby") == "f_maturity_level_err"
+    # the error first, then the field's rules stated up front (issue 15)
+    assert page.get_attribute("#f_maturity_level", "aria-describedby").split() == ["f_maturity_level_err",
+                                                                                   "f_maturity_level_rules"]
     assert page.is_visible("#f_maturity_level_err")
     assert page.locator(".flash.error[role=alert]").count() >= 1
     # what was typed survives the round trip
@@ -156,7 +158,8 @@ def test_basic_tier_by_hand(page):
 
     # --- the enterprise sees the returned task and resubmits ------------------------------------------------------
     login(page, "acme")
-    links = page.locator("table[aria-labelledby=inbox] a[href^='/tasks/']")
+    # its landing names the next step and links it (no inbox: issue 15)
+    links = page.locator("#applications a[id^='do-']")
     assert links.count() == 1
     returned_task = links.first.get_attribute("href")
     assert returned_task not in (first_task, review_task)
