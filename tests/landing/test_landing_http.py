@@ -58,7 +58,9 @@ def test_enterprise_sees_whom_its_case_waits_for_and_cannot_open_the_reviewers_t
     assert client.get(f"/api/v1/tasks/{review.id}", headers=acme).status_code == 404
     assert client.post(f"/api/v1/tasks/{review.id}/claim", headers=acme).status_code == 404
     # the case itself stays readable by its enterprise, and the reviewer still opens the task
-    assert web.get(f"/cases/{review.case_id}").status_code == 200
+    case_page = web.get(f"/cases/{review.case_id}")
+    assert case_page.status_code == 200
+    assert f'href="/tasks/{review.id}"' not in case_page.get_data(as_text=True)  # named, not linked
     assert browser_as("zj-reviewer").get(f"/tasks/{review.id}").status_code == 200
 
 
