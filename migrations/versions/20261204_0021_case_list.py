@@ -1,5 +1,6 @@
-"""case list and 已办: indexes for the filters, the tasks a user completed by time, and substring search on
-enterprise names through a table of their two-character pieces kept by triggers
+"""case list and 已办: indexes for the filters and the completed tasks, name search on two-character pieces
+
+The table of every two-character piece of every enterprise name is kept by triggers.
 
 Revision ID: 0021
 Revises: 0016
