@@ -37,6 +37,8 @@ def benches(quick: bool) -> list[tuple[str, list[str], bool]]:
                         else "30"], False),
         ("bulk-create", ["bench.bulk_create", "--n", big], False),
         ("enterprise-import", ["bench.enterprise_import", "--n", "5000" if quick else "50000"], False),
+        ("case-list", ["bench.case_list", "--cases", "20000" if quick else "500000", "--enterprises",
+                       "10000" if quick else "250000", "--runs", "10" if quick else "30"], False),
         ("replay", ["bench.replay", "--events", "100", "--repeat", "10" if quick else "30"], False),
         ("load-postgresql", ["bench.load", "--db", "{pg}", "--workers", "4", "--seconds", "20" if quick else "60"],
          True),

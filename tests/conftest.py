@@ -16,6 +16,7 @@ START = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 TESTS = Path(__file__).resolve().parent
 NO_DATABASE = ("engine",)  # directories under tests/ whose tests never touch the database: no app, no cleanup
 AUDIT_BYPASS = "audit_maintenance"  # the table whose row lifts the append-only triggers (allow_event_writes)
+DERIVED = ("enterprise_name_grams",)  # kept by triggers from another table (migration 0021): restored with it
 
 
 def _url(tmp_path_factory) -> str:
@@ -75,7 +76,8 @@ class Baseline:
         missed = {t.name for t in db.metadata.sorted_tables} - set(meta.tables)
         assert not missed, f"tables of the models that the migrations did not make: {missed}"
         # the bypass table first (it has no foreign keys), so that its row is the last one deleted
-        self.tables = [meta.tables[AUDIT_BYPASS], *(t for t in meta.sorted_tables if t.name != AUDIT_BYPASS)]
+        self.tables = [meta.tables[AUDIT_BYPASS], *(t for t in meta.sorted_tables
+                                                    if t.name != AUDIT_BYPASS and t.name not in DERIVED)]
         for t in self.tables:
             assert t.primary_key.columns, f"table {t.name} has no primary key: the cleanup cannot tell its rows apart"
         self.rows = {t.name: self._read(conn, t, select(t)) for t in self.tables}

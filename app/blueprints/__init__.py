@@ -34,3 +34,6 @@ def register(app):
     from app.blueprints import reference_api  # the same as JSON under /api/v1
 
     app.register_blueprint(reference_api.bp)
+    from app.blueprints import case_list  # the case list of the roles that oversee many cases (issue 15)
+
+    app.register_blueprint(case_list.bp)

@@ -2,6 +2,7 @@
 import math
 
 from app.blueprints.params import parse_int
+from app.services import form_rules
 
 
 def fields(schema: dict, data: dict, lang: str, prefix: str = "") -> list[dict]:
@@ -15,7 +16,8 @@ def fields(schema: dict, data: dict, lang: str, prefix: str = "") -> list[dict]:
         help_ = prop.get("x-description-en") if lang == "en" and prop.get("x-description-en") else \
             prop.get("description")
         f = {"name": path, "id": "f_" + path.replace(".", "__"), "title": title, "help": help_,
-             "required": name in required, "value": value, "type": prop.get("type")}
+             "required": name in required, "value": value, "type": prop.get("type"),
+             "rules": form_rules.rules(prop)}  # stated under the field before anything is typed
         if prop.get("type") == "object":
             f["kind"] = "object"
             f["children"] = fields(prop, value or {}, lang, prefix=f"{path}.")

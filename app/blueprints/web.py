@@ -4,10 +4,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.blueprints import formdata
+from app.blueprints import formdata, landing
 from app.blueprints.inbox import inbox_context
 from app.errors import Invalid, ServiceError
-from app.services import attachments, audit, campaigns, case_history, cases, inbox, lineage, tasks
+from app.services import attachments, audit, campaigns, case_history, cases, form_rules, inbox, lineage, tasks
 from app.uow import unit_of_work
 
 bp = Blueprint("web", __name__)
@@ -25,6 +25,9 @@ def _service_error(exc: ServiceError):
 @login_required
 def home():
     user = current_user._get_current_object()
+    landed = landing.page(user, request.args, RULE_TERMS)  # every role but the reviewers has its own landing page
+    if landed is not None:
+        return landed
     ctx = inbox_context(user, request.args)
     ctx["dashboard"] = user.role in inbox.DASHBOARD_ROLES
     if user.role == "enterprise":
@@ -75,7 +78,8 @@ def _render_task(user, task_id, errors=None, data=None, status=200):
     files = attachments.of_case(user, case.id)
     held = formdata.readonly(view["forms"], view["case_data"], view["task"].form, lang, {f.id: f for f in files})
     return render_template("web/task.html", task=view["task"], case=case, form=view["form"], fields=form_fields,
-                           errors=errors or {}, files=files, may_act=view["may_act"], lang=lang, held=held), status
+                           errors=errors or {}, files=files, may_act=view["may_act"], lang=lang, held=held,
+                           upload_limits=form_rules.upload_limits()), status
 
 
 @bp.get("/tasks/<int:task_id>")

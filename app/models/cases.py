@@ -44,6 +44,14 @@ class Case(db.Model):
         Index("ix_cases_scope", "province_code", "tier", "status"),
         Index("ix_cases_soe", "soe_group_key", "tier", "status"),
         Index("ix_cases_campaign", "campaign_id", "tier", "status"),
+        # the case list's filters, newest first (migration 0021)
+        Index("ix_cases_status", "status"),
+        Index("ix_cases_tier_status", "tier", "status"),
+        Index("ix_cases_city", "city_code"),
+        Index("ix_cases_province_list", "province_code", "tier", "status", "soe_group_key", "city_code", "campaign_id",
+              "enterprise_id"),
+        Index("ix_cases_enterprise_list", "enterprise_id", "province_code", "soe_group_key", "tier", "status",
+              "city_code", "campaign_id"),
     )
 
     enterprise: Mapped[Enterprise] = relationship()
@@ -80,7 +88,8 @@ class HumanTask(db.Model):
                       # the inbox's grouped count follows this order column for column (streamed, no sort);
                       # `id` lets it pick one row per task kind for the titles without a table lookup
                       Index("ix_human_tasks_facets", "role", "scope", "state", "tier", "element", "claimed_by",
-                            "province_code", "city_code", "due_at", "id"))
+                            "province_code", "city_code", "due_at", "id"),
+                      Index("ix_human_tasks_done", "completed_by", "completed_at"))  # 已办 (migration 0021)
 
     case: Mapped[Case] = relationship()
 

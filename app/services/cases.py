@@ -115,10 +115,9 @@ def list_cases(actor: User, tier: str | None = None, status: str | None = None, 
     """`text`: part of the enterprise's name or the start of its credit code."""
     q = select(Case).where(case_filter(actor))
     if text and text.strip():
-        t = text.strip()
-        q = q.where(Case.enterprise_id.in_(select(Enterprise.id).where(
-            Enterprise.name.contains(t, autoescape=True)
-            | Enterprise.credit_code.startswith(t.upper(), autoescape=True))))
+        from app.services.case_list import search_clause  # the one search rule of the case list
+
+        q = q.where(search_clause(text))
     if tier:
         q = q.where(Case.tier == tier)
     if status:

@@ -45,6 +45,7 @@ class Filters:
     sort: str = "due"
     page: int = 1
     per_page: int = 50
+    q: str | None = None  # part of the enterprise's name
 
     @classmethod
     def parse(cls, args) -> "Filters":
@@ -71,14 +72,15 @@ class Filters:
                    tier=args.get("tier") or None, element=args.get("task") or None,
                    region=(args.get("region") or "").strip() or None, due_before=due,
                    sort=pick("sort", SORTS, "due"), page=number("page", 1),
-                   per_page=per_page if per_page in PAGE_SIZES else 50)
+                   per_page=per_page if per_page in PAGE_SIZES else 50,
+                   q=(args.get("q") or "").strip()[:100] or None)
 
     def args(self, **change) -> dict:
         """Query-string values for a link to these filters with some changed (defaults left out)."""
         f = replace(self, **change)
         out = {"view": f.view, "state": f.state, "tier": f.tier, "task": f.element, "region": f.region,
                "due_before": f.due_before.isoformat() if f.due_before else None, "sort": f.sort,
-               "page": f.page, "per_page": f.per_page}
+               "page": f.page, "per_page": f.per_page, "q": f.q}
         defaults = {"view": "group", "state": "open", "sort": "due", "page": 1, "per_page": 50}
         return {k: v for k, v in out.items() if v is not None and defaults.get(k) != v}
 
@@ -143,12 +145,24 @@ def _clauses(actor: User, f: Filters, now: datetime, skip=()) -> list:
         out.append(HumanTask.due_at < _due_end(f.due_before))
     if f.region and "region" not in skip:
         out.append(_region_clause(f.region))
+    if f.q:
+        out.append(_name_clause(f.q))
     return out
 
 
+def _name_clause(text: str):
+    """Tasks whose case's enterprise has `text` in its name (the same match as the case list's search)."""
+    from app.services.case_list import enterprises_named
+
+    return HumanTask.case_id.in_(select(Case.id).where(Case.enterprise_id.in_(enterprises_named(text))))
+
+
 def _order(f: Filters):
-    """Plain (due_at, id) as in `tasks.inbox`: the inbox index serves the order, no sort of a province's queue
-    (tasks without a due date come first on SQLite and last on PostgreSQL, each database's NULL order)."""
+    """已办 (the tasks I completed): the latest completion first (index `ix_human_tasks_done`). Otherwise plain
+    (due_at, id) as in `tasks.inbox`: the inbox index serves the order, no sort of a province's queue (tasks
+    without a due date come first on SQLite and last on PostgreSQL, each database's NULL order)."""
+    if f.state == "completed":
+        return (HumanTask.completed_at.desc(), HumanTask.id.desc())
     if f.sort == "-due":
         return (HumanTask.due_at.desc(), HumanTask.id.desc())
     if f.sort == "case":

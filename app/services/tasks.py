@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, instances, processes
+from app.services import clock, eligibility, events, form_rules, instances, processes
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -41,9 +41,17 @@ def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
     if task is None:
         raise NotFound("no such task")
     case = db.session.get(Case, task.case_id)
-    if not can_view_case(actor, case):
+    if not _visible(actor, task, case):
         raise NotFound("no such task")  # another scope's task looks absent
     return task, case
+
+
+def _visible(actor: User, task, case) -> bool:
+    """A task exists for those who see its case, except that an enterprise sees whom its case waits for, never
+    the reviewer's task itself (issue 15)."""
+    if actor.role == "enterprise" and not may_act(actor, task):
+        return False
+    return can_view_case(actor, case)
 
 
 def task_form(actor: User, task_id: int) -> dict:
@@ -138,6 +146,8 @@ MESSAGES = {
     "minLength": ("must have at least %(limit)s characters", "validator_value"),
     "maxLength": ("must have at most %(limit)s characters", "validator_value"),
     "maxItems": ("at most %(limit)s items", "validator_value"),
+    "minItems": ("at least %(limit)s items", "validator_value"),  # a file field: at least %(limit)s file(s)
+    "pattern": ("is not in the expected format", None),  # a known pattern names its format (form_rules)
     "enum": ("not one of the allowed values", None),
     "type": ("has the wrong type (expected %(limit)s)", "validator_value"),
 }
@@ -153,6 +163,10 @@ def _validation_errors(validator, data: dict) -> tuple[dict, dict]:
             path.append(missing)
         template, source = MESSAGES.get(err.validator, ("is not valid", None))
         params = {"limit": getattr(err, source)} if source else {}
+        if err.validator == "pattern" and form_rules.pattern_hint(err.validator_value):
+            template = form_rules.pattern_hint(err.validator_value)["error"]
+        elif err.validator == "minItems" and err.schema.get("format") == "attachment":
+            template = "attach at least %(limit)s file(s) (upload them first, then tick them)"
         field = ".".join(path) or "data"
         if field not in errors:
             errors[field] = template % params
@@ -220,7 +234,7 @@ def _load_for_write(actor: User, task_id: int):
     """The task row, its case and the case's open tasks as plain records (Core, one statement): no ORM objects
     on the hot path."""
     found = instances.load_task(task_id)
-    if found is None or not can_view_case(actor, found[1]):
+    if found is None or not _visible(actor, found[0], found[1]):
         raise NotFound("no such task")
     return found
 

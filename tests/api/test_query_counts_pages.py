@@ -31,7 +31,9 @@ QC_KEY = "qc_counts"  # a process model of this test's own: its versions grow fr
 # reviewer); `key` is given per entry
 CASE, QC = {"key": "basic_self_assessment"}, {"key": QC_KEY}
 PAGES: dict[str, list[tuple]] = {
-    "web.home": [("acme", {}, 200), ("zj-reviewer", {}, 200), ("admin", {}, 200), ("auditor", {}, 200)],
+    "web.home": [("acme", {}, 200), ("zj-reviewer", {}, 200), ("admin", {}, 200), ("auditor", {}, 200),
+                 ("miit-1", {}, 200), ("expert-7", {}, 200), ("zj-admin", {}, 200)],  # each role's landing
+    "case_list.index": [("zj-reviewer", {}, 200), ("admin", {}, 200), ("miit-1", {}, 200)],
     "auth.login": [(None, {}, 200)],
     "web.case": [("acme", {}, 200), ("zj-reviewer", {}, 200)],
     "web.case_diagram": [("zj-reviewer", {}, 200)],

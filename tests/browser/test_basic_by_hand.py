@@ -57,11 +57,18 @@ def case_id_from(page) -> int:
     return int(m.group(1))
 
 
-def open_task_href(page) -> str:
-    """The single open task linked from a case page."""
-    links = page.locator("main ul a[href^='/tasks/']")
-    assert links.count() == 1
-    return links.first.get_attribute("href")
+def open_task_href(page, case_id) -> str:
+    """The case's single open task, which its enterprise's case page names without a link when it is the
+    reviewer's (the enterprise cannot open it: issue 15)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import HumanTask
+
+    assert page.locator("main ul a[href^='/tasks/']").count() == 0
+    (task_id,) = db.session.scalars(select(HumanTask.id).where(HumanTask.case_id == case_id,
+                                                               HumanTask.state == "open")).all()
+    return f"/tasks/{task_id}"
 
 
 @pytest.mark.browser
@@ -120,7 +127,9 @@ def test_basic_tier_by_hand(page):
     assert bad.count() == 1  # everything else was filled right
     assert page.locator(".field.has-error #f_maturity_level").count() == 1
     assert page.get_attribute("#f_maturity_level", "aria-invalid") == "true"
-    assert page.get_attribute("#f_maturity_level", "aria-describedby") == "f_maturity_level_err"
+    # the error first, then the field's rules stated up front (issue 15)
+    assert page.get_attribute("#f_maturity_level", "aria-describedby").split() == ["f_maturity_level_err",
+                                                                                   "f_maturity_level_rules"]
     assert page.is_visible("#f_maturity_level_err")
     assert page.locator(".flash.error[role=alert]").count() >= 1
     # what was typed survives the round trip
@@ -133,7 +142,7 @@ def test_basic_tier_by_hand(page):
     submit_task(page)
     case_id = case_id_from(page)
     assert page.locator("#case-status.status-in_review").count() == 1
-    review_task = open_task_href(page)
+    review_task = open_task_href(page, case_id)
     logout(page)
 
     # --- the provincial reviewer returns it with a comment --------------------------------------------------------
@@ -156,7 +165,8 @@ def test_basic_tier_by_hand(page):
 
     # --- the enterprise sees the returned task and resubmits ------------------------------------------------------
     login(page, "acme")
-    links = page.locator("table[aria-labelledby=inbox] a[href^='/tasks/']")
+    # its landing names the next step and links it (no inbox: issue 15)
+    links = page.locator("#applications a[id^='do-']")
     assert links.count() == 1
     returned_task = links.first.get_attribute("href")
     assert returned_task not in (first_task, review_task)
@@ -173,7 +183,7 @@ def test_basic_tier_by_hand(page):
     submit_task(page)
     assert case_id_from(page) == case_id
     assert page.locator("#case-status.status-in_review").count() == 1
-    second_review = open_task_href(page)
+    second_review = open_task_href(page, case_id)
     assert second_review != review_task
     logout(page)
 

@@ -74,9 +74,18 @@ def read(u, o):
     return (200, False) if _sees(u, o) else (404, False)
 
 
+def _hidden_task(u, o):
+    """An enterprise never sees a reviewer's task of its own case (issue 15): it does not exist for it."""
+    return u in ENTERPRISES and not _acts(u, o)
+
+
+def task_read(u, o):
+    return (200, False) if _sees(u, o) and not _hidden_task(u, o) else (404, False)
+
+
 def act(ok_status):
     def rule(u, o):
-        if not _sees(u, o):
+        if not _sees(u, o) or _hidden_task(u, o):
             return 404, False
         if not _acts(u, o):
             return 403, False
@@ -241,6 +250,22 @@ def dashboard_rule(u, o):
     return (200, False) if u in DASHBOARD_USERS else (403, False)
 
 
+CASE_LIST_USERS = ("admin", "auditor", "miit-1", "zj-reviewer", "sd-reviewer", "sinopec-reviewer", "sasac-1")
+
+
+def case_list_rule(u, o):
+    return (200, False) if u in CASE_LIST_USERS else (403, False)
+
+
+def _case_list_rows(resp, u, w):
+    """The case list shows exactly the matrix's cases the user may see."""
+    if resp.status_code != 200:
+        return
+    html = resp.get_data(as_text=True)
+    shown = {o for o in OBJECTS if f'<tr data-case="{w.case[o]}">' in html}
+    assert shown == set(VISIBLE[u]), (u, shown)
+
+
 def _inbox_page(resp, u, w):
     html = resp.get_data(as_text=True)
     shown = {o for o in OBJECTS if f'href="/tasks/{w.task[o]}"' in html}
@@ -297,7 +322,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("web.home", "GET"): Rule(page(ALL_OK)),
     ("web.start_case", "POST"): Rule(page(web_start_case_rule), "POST",
                                      body=_web_form({"tier": "basic", "campaign": "2026"})),
-    ("web.task", "GET"): Rule(page(read), kind="task"),
+    ("web.task", "GET"): Rule(page(task_read), kind="task"),
     ("web.task_action", "POST"): Rule(page(act(302)), "POST", "task", body=_web_form({"action": "claim"})),
     ("web.case", "GET"): Rule(page(read), kind="case"),
     ("web.download", "GET"): Rule(page(read), kind="attachment"),
@@ -312,7 +337,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.upload", "POST"): Rule(api(upload_rule), "POST", "case", body=_pdf),
     ("api.download", "GET"): Rule(api(read), kind="attachment"),
     ("api.inbox", "GET"): Rule(api(ALL_OK), check=_inbox),
-    ("api.get_task", "GET"): Rule(api(read), kind="task"),
+    ("api.get_task", "GET"): Rule(api(task_read), kind="task"),
     ("api.claim", "POST"): Rule(api(act(200)), "POST", "task"),
     ("api.release", "POST"): Rule(api(release_rule), "POST", "task"),
     ("api.draft", "PUT"): Rule(api(act(200)), "PUT", "task", body=_json({"data": {}})),
@@ -448,6 +473,8 @@ RULES: dict[tuple[str, str], Rule] = {
                                          body=_web_form({"token": "none"})),
     ("enterprises.passwords", "GET"): Rule(page(lambda u, o: (404, False) if u in IMPORTERS else (403, False))),
     ("dashboard.index", "GET"): Rule(page(dashboard_rule)),
+    # the case list (issue 15): the roles that oversee many cases; the rows are checked against the scope rule
+    ("case_list.index", "GET"): Rule(page(case_list_rule), check=_case_list_rows),
     ("web.case_diagram", "GET"): Rule(page(read), kind="case"),
     # people (issue 14)
     ("people_api.list_users", "GET"): Rule(api(manage(200, False))),
