@@ -85,7 +85,7 @@ def test_provincial_certification_with_joint_review_and_publication(app, client,
     r = client.post("/api/v1/lists", json=body, headers=prov)
     assert r.status_code == 201, r.get_json()
     lst = r.get_json()
-    assert lst["cases"] == [{"position": 1, "case_id": cid}] and lst["scope"] == "province:330000"
+    assert [(c["position"], c["case_id"]) for c in lst["cases"]] == [(1, cid)] and lst["scope"] == "province:330000"
     end_notice(app, client, ent, cid)
     rec = db.session.scalar(select(TierRecord).where(TierRecord.case_id == cid))
     assert (rec.tier, rec.source) == ("advanced", "certified")
