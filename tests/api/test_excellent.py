@@ -122,7 +122,8 @@ def test_quota_refusals_name_the_quota_and_its_inputs(client, auth_headers):
     assert r.status_code == 422 and "quota of 5" in r.get_json()["message"]
     assert r.get_json()["errors"]["case_ids"]["inputs"]["recommender_kind"] == "soe"
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                           "case_ids": list(range(900000, 900021))}, headers=auth_headers("sd-reviewer"))
+                                           "case_ids": list(range(900000, 900021))},
+                    headers=auth_headers("sd-reviewer"))
     assert r.status_code == 422 and "cannot be computed" in r.get_json()["message"]  # 21 > 20: the rank matters
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "lighthouse", "campaign": 2026,
                                            "case_ids": []}, headers=auth_headers("sinopec-reviewer"))

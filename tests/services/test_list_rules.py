@@ -83,3 +83,12 @@ def test_a_list_shows_a_revoked_entry_and_its_original_still_verifies(client, au
     assert entry["status"] == "rejected" and entry["revocation_reason"] == "经核实异议成立"
     assert datetime.fromisoformat(entry["revoked_at"])
     assert lst.content_hash == original and lists.verify(lst)  # the published original is unchanged
+    from app.services import exports
+
+    (row,) = exports.rows(lst)
+    assert row["status"] == "未通过"  # the Chinese status, never the code
+    assert "经核实异议成立" in row["remarks"] and "撤销" in row["remarks"]
+    header = [zh for _k, zh in exports.COLUMNS]
+    assert header == ["推荐单位", "推荐顺序", "申报主体", "统一社会信用代码", "智能工厂名称", "所在地区", "所属行业",
+                      "联系人及电话", "备注", "状态"]
+    assert "OUR layout" in exports.__doc__  # not claimed to be the notice's 附件3/附件5
