@@ -220,7 +220,7 @@ def publish_list():
 @bp.get("/lists")
 @token_required
 def get_lists():
-    return jsonify({"items": [lists.list_json(x) for x in lists.visible_lists(g.api_user, request.args.get("tier"))]})
+    return jsonify({"items": lists.lists_json(lists.visible_lists(g.api_user, request.args.get("tier")))})
 
 
 @bp.get("/lists/<int:list_id>")
