@@ -45,7 +45,21 @@ def index():
         typed = {c.id: ("yes", str(view["ranks"][c.id])) if c.id in view["ranks"] else
                  ("no", "") if c.id in view["not_recommended"] else ("", "") for c in view["cases"]}
     return render_template("lists/index.html", view=view, kind=kind, tier=tier, kinds=KINDS, published=published,
-                           typed=typed, errors={})
+                           typed=typed, errors={}, scope_names=_scope_names(published))
+
+
+def _scope_names(published) -> dict:
+    from app.services import exports
+
+    return exports.recommender_names(lst.scope for lst in published)
+
+
+@bp.app_template_filter("recommender_name")
+def _recommender_name(scope: str) -> str:
+    """province:330000 → 浙江省; soe:sinopec → the group's name (never the raw scope on a page)."""
+    from app.services import exports
+
+    return exports.recommender_name(scope)
 
 
 def _choices(form, waiting: list) -> tuple[dict, dict, list[int], list[int]]:
@@ -116,10 +130,12 @@ def _recommendation(user, tier):
     typed, errors, ranked, left = _choices(request.form, view["cases"])
     if request.form.get("edit") == "1":  # back from the confirmation: the form with the choices as they were
         return render_template("lists/index.html", view=view, kind=kind, tier=tier, kinds=KINDS,
-                               published=lists.visible_lists(user), typed=typed, errors={})
+                               published=(pub := lists.visible_lists(user)), typed=typed, errors={},
+                               scope_names=_scope_names(pub))
     if errors:
         return render_template("lists/index.html", view=view, kind=kind, tier=tier, kinds=KINDS,
-                               published=lists.visible_lists(user), typed=typed, errors=errors), 422
+                               published=(pub := lists.visible_lists(user)), typed=typed, errors=errors,
+                               scope_names=_scope_names(pub)), 422
     by_id = {c.id: c for c in view["cases"]}
     if request.form.get("confirm") != "1" and request.form.get("final") != "1":
         return render_template("lists/confirm.html", view=view, tier=tier, recommended=[by_id[c] for c in ranked],

@@ -49,6 +49,19 @@ def recommender_name(scope: str) -> str:
     return region.name_zh if region else key
 
 
+def recommender_names(scopes) -> dict[str, str]:
+    """{scope: name} for many scopes in two statements (a page of lists)."""
+    scopes = set(scopes)
+    groups = [s.partition(":")[2] for s in scopes if s.startswith("soe:")]
+    codes = [s.partition(":")[2] for s in scopes if not s.startswith("soe:")]
+    names = {f"soe:{g.key}": g.name for g in db.session.scalars(select(SoeGroup).where(SoeGroup.key.in_(groups)))} \
+        if groups else {}
+    if codes:
+        names.update({f"province:{r.code}": r.name_zh
+                      for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))})
+    return {s: names.get(s, s.partition(":")[2]) for s in scopes}
+
+
 def rows(lst: CaseList) -> list[dict]:
     """One row per list entry, in priority order; application details come from the case data, the status and any
     revocation from the case as it is now."""
