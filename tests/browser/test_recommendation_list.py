@@ -31,5 +31,10 @@ def test_a_recommender_decides_every_case_and_confirms(page, client, auth_header
         page.click("#confirm-submit")
     assert page.locator("#list-state").count() == 1
     screenshot(page, "recommendation-list-submitted")
+    with page.expect_navigation():
+        page.click("#recorded-lists tbody a >> nth=0")
+    assert "杭州示范精密机械有限公司" in page.locator("#list-entries").inner_text()
+    assert "province:" not in page.content()  # the recommender by name, never its scope code
+    screenshot(page, "recommendation-list-detail")
     assert status(client, prov, cid) == "recommendation"  # held until the deadline: still amendable
     assert [e for e in errors if "422" not in e] == []  # the refused blank answered 422, nothing else
