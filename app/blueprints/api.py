@@ -205,9 +205,12 @@ def publish_list():
     kind = data.get("kind", "certified")
     if kind not in ("certified", "recommendation"):
         raise Invalid("kind is certified or recommendation", errors={"kind": "invalid"})
-    publish = lists.publish_certified if kind == "certified" else lists.recommend
     with unit_of_work():
-        lst = publish(g.api_user, data.get("tier"), data.get("campaign"), data.get("case_ids"))
+        if kind == "certified":
+            lst = lists.publish_certified(g.api_user, data.get("tier"), data.get("campaign"), data.get("case_ids"))
+        else:  # held for amendment until the deadline unless "final": true closes it now
+            lst = lists.recommend(g.api_user, data.get("tier"), data.get("campaign"), data.get("case_ids"),
+                                  data.get("not_recommended"), final=data.get("final") is True)
         out = lists.list_json(lst)
     return jsonify(out), 201
 
@@ -215,13 +218,27 @@ def publish_list():
 @bp.get("/lists")
 @token_required
 def get_lists():
-    return jsonify({"items": [lists.list_json(x) for x in lists.visible_lists(g.api_user, request.args.get("tier"))]})
+    return jsonify({"items": lists.lists_json(lists.visible_lists(g.api_user, request.args.get("tier")))})
 
 
 @bp.get("/lists/<int:list_id>")
 @token_required
 def get_list(list_id):
     return jsonify(lists.list_json(lists.get_list(g.api_user, list_id)))
+
+
+@bp.put("/lists/<int:list_id>")
+@token_required
+def amend_list(list_id):
+    """A recommender amends its list (add, remove, reorder) until the recommendation deadline."""
+    from app.services import recommendation_lists
+
+    data = body()
+    with unit_of_work():
+        lst = recommendation_lists.amend(g.api_user, list_id, data.get("case_ids"), data.get("not_recommended"),
+                                         final=data.get("final") is True)
+        out = lists.list_json(lst)
+    return jsonify(out)
 
 
 @bp.get("/lists/<int:list_id>/export")

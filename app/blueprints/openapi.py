@@ -23,8 +23,12 @@ KEY_PARAM = {"name": "key", "in": "path", "required": True, "schema": {"type": "
 LIST = {"type": "object", "required": ["id", "kind", "tier", "campaign", "scope", "cases"], "properties": {
     "id": {"type": "integer"}, "kind": {"type": "string"}, "tier": {"type": "string"}, "campaign": {"type": "integer"},
     "scope": {"type": "string"}, "details": {"type": "object"},
+    "frozen_at": {"type": "string", "nullable": True}, "content_hash": {"type": "string", "nullable": True},
+    "verified": {"type": "boolean"},
     "cases": {"type": "array", "items": {"type": "object", "properties": {
-        "position": {"type": "integer"}, "case_id": {"type": "integer"}}}}}}
+        "position": {"type": "integer"}, "case_id": {"type": "integer"}, "status": {"type": "string", "nullable": True},
+        "revoked_at": {"type": "string", "nullable": True},
+        "revocation_reason": {"type": "string", "nullable": True}}}}}}
 OBJECTION = {"type": "object", "required": ["id", "case_id", "reason", "state"], "properties": {
     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "reason": {"type": "string"},
     "attachments": {"type": "array", "items": {"type": "integer"}},
@@ -184,13 +188,23 @@ def document() -> dict:
                                 "type": "object", "required": ["tier", "campaign", "case_ids"], "properties": {
                                     "kind": {"type": "string", "enum": ["certified", "recommendation"]},
                                     "tier": {"type": "string"}, "campaign": {"type": "integer"},
-                                    "case_ids": {"type": "array", "items": {"type": "integer"}}}}),
+                                    "case_ids": {"type": "array", "items": {"type": "integer"}},
+                                    "not_recommended": {"type": "array", "items": {"type": "integer"}},
+                                    "final": {"type": "boolean"}}}),
                             errors=(401, 403, 409, 422), tag="lists"),
                 "get": _op("The lists the caller may see", 200, {"type": "object", "properties": {
                     "items": {"type": "array", "items": LIST}}}, params=[
                     {"name": "tier", "in": "query", "schema": {"type": "string"}}], errors=(401, 403), tag="lists"),
             },
-            "/lists/{id}": {"get": _op("One list", 200, LIST, params=[ID], tag="lists")},
+            "/lists/{id}": {"get": _op("One list", 200, LIST, params=[ID], tag="lists"),
+                            # H4: the list amendment window
+                            "put": _op("Amend a recommendation list (add, remove, reorder) until the recommendation "
+                                       "deadline; the quota applies to the list as it stands", 200, LIST, _json({
+                                           "type": "object", "required": ["case_ids"], "properties": {
+                                               "case_ids": {"type": "array", "items": {"type": "integer"}},
+                                               "not_recommended": {"type": "array", "items": {"type": "integer"}},
+                                               "final": {"type": "boolean"}}}),
+                                       params=[ID], errors=(401, 403, 404, 409, 422), tag="lists")},
             "/lists/{id}/export": {"get": {**_op("The list as XLSX or CSV (the summary table)", 200, params=[
                 ID, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["xlsx", "csv"]}}],
                 errors=(401, 404, 422), tag="lists"), "responses": {

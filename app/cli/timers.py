@@ -19,6 +19,8 @@ def run(now_text):
     try:
         res = scheduler.sweep(now, on_fired=lambda cid, els: [
             click.echo(f"{now.isoformat()} case {cid}: {el} fired") for el in els])
+        for list_id in res.frozen_lists:
+            click.echo(f"{now.isoformat()} recommendation list {list_id} frozen")
         for case_id, message in res.errors:
             click.echo(f"case {case_id}: {message}", err=True)
         click.echo(f"{res.count} timer(s) fired" + (f", {res.reminders} reminder(s)" if res.reminders else ""))

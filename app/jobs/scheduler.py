@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from app.errors import Conflict, ServiceError
 from app.extensions import db
 from app.jobs import reminders as reminder_job
-from app.services import clock, scheduler, timers
+from app.services import clock, recommendation_lists, scheduler, timers
 from app.uow import unit_of_work
 
 log = logging.getLogger("tierflow.scheduler")
@@ -32,6 +32,7 @@ class SweepResult:
     skipped: list[int] = field(default_factory=list)  # claimed elsewhere meanwhile (taken over, being fired)
     errors: list[tuple[int, str]] = field(default_factory=list)
     reminders: int = 0
+    frozen_lists: list[int] = field(default_factory=list)  # recommendation lists frozen by this sweep
 
     @property
     def count(self) -> int:
@@ -46,6 +47,11 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
     timeout = scheduler.claim_timeout()
     result = SweepResult(now=now, token=token)
     db.session.rollback()  # start from a fresh transaction: the claim's UPDATE is its first statement
+    try:  # recommendation lists whose deadline passed freeze first: their cases learn the outcome before timing out
+        with unit_of_work():
+            result.frozen_lists = recommendation_lists.freeze_due(now)
+    except Exception as exc:  # noqa: BLE001  a list that cannot freeze now is retried by the next sweep
+        log.warning("recommendation lists not frozen: %s", exc.message if isinstance(exc, ServiceError) else exc)
     for _round in range(100):  # more than `limit` rows due: claim again until none is left
         with unit_of_work():
             case_ids = timers.claim_due(now, token, timeout, limit)

@@ -116,7 +116,7 @@ class Lists:
             with unit_of_work():
                 quota, _basis = quotas.quota_for(tier, actor.scope)
                 listed = ranked[:quota]
-                lst = lists.recommend(actor, tier, self.year, listed)
+                lst = lists.recommend(actor, tier, self.year, listed, final=True)  # closed at once (no amendment)
         except ServiceError as exc:
             self.say(now, f"{tier} recommendation list refused: {exc.message[:100]}")
             return

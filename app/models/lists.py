@@ -20,6 +20,9 @@ class CaseList(db.Model):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. the quota and its inputs
+    # a recommendation list: NULL while its recommender may amend it (until the recommendation deadline)
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # the list as recorded (services/lists.py)
 
     campaign = relationship("Campaign")
     entries: Mapped[list["CaseListEntry"]] = relationship(back_populates="list", order_by="CaseListEntry.position",

@@ -5,9 +5,10 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Case, CaseList, CaseListEntry, User
-from app.services import clock, instances, messages, quotas
-from app.services.cases import campaign_by_year, end_of_day
+from app.models import Case, CaseList, CaseListEntry, Objection, User
+from app.services import clock, instances, messages, quotas, recommendation_lists
+from app.services.cases import campaign_by_year
+from app.services.recommendation_lists import RECOMMENDERS  # noqa: F401  (callers read it here)
 from app.services.scope import can_view_case, case_filter
 
 CERTIFIERS = ("provincial_reviewer", "soe_reviewer")
@@ -40,6 +41,8 @@ def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseLi
     lst = CaseList(kind="certified", tier=tier, campaign_id=camp.id, scope=actor.scope, created_by=actor.id,
                    created_at=now, details={"count": len(records)})
     lst.entries = [CaseListEntry(case_id=rec.id, position=i + 1) for i, rec in enumerate(records)]
+    lst.frozen_at = now  # published: never amended
+    lst.content_hash = recommendation_lists.content_hash(lst, [rec.id for rec in records])
     db.session.add(lst)
     db.session.flush()
     for rec in records:
@@ -47,56 +50,9 @@ def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseLi
     return lst
 
 
-RECOMMENDERS = {"excellent": ("provincial_reviewer", "soe_reviewer"), "lighthouse": ("provincial_reviewer",)}
-
-
-def recommend(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
-    """The recommender's ranked list (first = highest priority), within the quota, by the recommendation deadline.
-
-    Every case of the recommender waiting for the list learns its outcome by message: listed cases go on with
-    their priority, the others are not recommended. Nothing is recorded if any check fails."""
-    if tier not in RECOMMENDERS:
-        raise Invalid("recommendation lists are for the excellent and lighthouse tiers", errors={"tier": "invalid"})
-    if actor.role not in RECOMMENDERS[tier]:
-        raise Forbidden(f"only {' or '.join(RECOMMENDERS[tier])} recommend for {tier}")
-    camp = campaign_by_year(campaign_year)
-    if not isinstance(case_ids, list) or len(set(case_ids)) != len(case_ids) \
-            or not all(isinstance(c, int) for c in case_ids):
-        raise Invalid("case_ids must be a list of distinct case ids in priority order", errors={"case_ids": "invalid"})
-    now = clock.now()
-    from app.services import deadlines
-
-    province = actor.scope.split(":")[1] if actor.scope.startswith("province:") else None
-    due = deadlines.effective_dates(camp, tier, province)["recommendation_deadline"]  # extensions count
-    if due and now >= end_of_day(due):
-        raise Invalid(f"the recommendation deadline {due} has passed",
-                      errors={"campaign": "recommendation deadline passed"})
-    if db.session.scalar(select(CaseList.id).where(CaseList.kind == "recommendation", CaseList.tier == tier,
-                                                   CaseList.campaign_id == camp.id, CaseList.scope == actor.scope)):
-        raise Invalid("this recommender already submitted its list for the campaign", errors={"case_ids": "submitted"})
-    quota, basis = quotas.quota_for(tier, actor.scope)
-    if len(case_ids) > quota:
-        raise Invalid(f"{len(case_ids)} cases exceed the quota of {quota} ({basis['table']} v{basis['version']}, "
-                      f"inputs {basis['inputs']})", errors={"case_ids": {"quota": quota, **basis}})
-    waiting = {c for c in db.session.scalars(select(Case.id).where(
-        case_filter(actor), Case.tier == tier, Case.campaign_id == camp.id, Case.status == "recommendation"))}
-    errors = {str(c): "not a case of yours waiting for this list" for c in case_ids if c not in waiting}
-    if errors:
-        raise Invalid("the list was not recorded: " + "; ".join(f"case {k}: {v}" for k, v in errors.items()),
-                      errors=errors)
-    left_out = sorted(waiting - set(case_ids))
-    lst = CaseList(kind="recommendation", tier=tier, campaign_id=camp.id, scope=actor.scope, created_by=actor.id,
-                   created_at=now, details={"quota": quota, **basis, "not_recommended": left_out})
-    lst.entries = [CaseListEntry(case_id=cid, position=i + 1) for i, cid in enumerate(case_ids)]
-    db.session.add(lst)
-    db.session.flush()
-    for i, cid in enumerate(case_ids):
-        messages.deliver(instances.load(cid), "recommendation_result",
-                         {"recommended": True, "priority": i + 1, "list_id": lst.id}, actor.id, now)
-    for cid in left_out:
-        messages.deliver(instances.load(cid), "recommendation_result",
-                         {"recommended": False, "list_id": lst.id}, actor.id, now)
-    return lst
+def recommend(actor: User, tier: str, campaign_year, case_ids, not_recommended=None, final: bool = False):
+    """The recommender's ranked list: services/recommendation_lists.py (submission, amendment window, freeze)."""
+    return recommendation_lists.recommend(actor, tier, campaign_year, case_ids, not_recommended, final)
 
 
 def visible_lists(actor: User, tier: str | None = None):
@@ -127,10 +83,50 @@ def get_list(actor: User, list_id: int) -> CaseList:
     return lst
 
 
-def list_json(lst: CaseList) -> dict:
+def entry_states(lst: CaseList) -> dict[int, dict]:
+    """{case id: {"status", "revoked_at", "revocation_reason"}}: each entry's current status and, for a case whose
+    objection was upheld, when and why it was revoked. Two statements whatever the list's length."""
+    return _states([e.case_id for e in lst.entries])
+
+
+def _states(ids: list[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    out = {cid: {"status": st, "revoked_at": None, "revocation_reason": None}
+           for cid, st in db.session.execute(select(Case.id, Case.status).where(Case.id.in_(ids)))}
+    for o in db.session.scalars(select(Objection).where(Objection.case_id.in_(ids), Objection.state == "upheld")
+                                .order_by(Objection.resolved_at, Objection.id)):
+        row = out[o.case_id]
+        if row["revoked_at"] is None:  # the first upheld objection revoked it; later ones were decided with it
+            row.update(revoked_at=o.resolved_at, revocation_reason=o.resolution or o.reason)
+    return out
+
+
+def lists_json(lsts: list[CaseList]) -> list[dict]:
+    """Many lists with their entries' states read in two statements for all of them."""
+    states = _states(sorted({e.case_id for lst in lsts for e in lst.entries}))
+    return [list_json(lst, states) for lst in lsts]
+
+
+def verify(lst: CaseList) -> bool:
+    """The list as recorded is intact: its entries still hash to the hash taken when it was recorded."""
+    return lst.content_hash is not None and \
+        lst.content_hash == recommendation_lists.content_hash(lst, [e.case_id for e in lst.entries])
+
+
+def list_json(lst: CaseList, states: dict | None = None) -> dict:
+    states = entry_states(lst) if states is None else states
+
+    def entry(e):
+        st = states.get(e.case_id, {})
+        return {"position": e.position, "case_id": e.case_id, "status": st.get("status"),
+                "revoked_at": st["revoked_at"].isoformat() if st.get("revoked_at") else None,
+                "revocation_reason": st.get("revocation_reason")}
+
     return {"id": lst.id, "kind": lst.kind, "tier": lst.tier, "campaign": lst.campaign.year, "scope": lst.scope,
             "created_by": lst.created_by, "created_at": lst.created_at.isoformat(), "details": lst.details,
-            "cases": [{"position": e.position, "case_id": e.case_id} for e in lst.entries]}
+            "frozen_at": lst.frozen_at.isoformat() if lst.frozen_at else None, "content_hash": lst.content_hash,
+            "verified": verify(lst), "cases": [entry(e) for e in lst.entries]}
 
 
 def candidates(actor: User, kind: str, tier: str, campaign_year) -> dict:
@@ -148,9 +144,15 @@ def candidates(actor: User, kind: str, tier: str, campaign_year) -> dict:
             out["quota"], out["basis"] = quotas.quota_for(tier, actor.scope)
         except Invalid as exc:
             out["quota_error"] = exc.message
-        deadline = camp.deadline_for(tier)
-        out["deadline"] = deadline.recommendation_deadline if deadline else None
-        out["submitted"] = db.session.scalar(select(CaseList).where(
-            CaseList.kind == "recommendation", CaseList.tier == tier, CaseList.campaign_id == camp.id,
-            CaseList.scope == actor.scope))
+        out["quota_floor"], out["quota_missing"] = (None, [])
+        if out["quota_error"]:
+            try:
+                out["quota_floor"], out["quota_missing"] = quotas.quota_floor(tier, actor.scope)
+            except Invalid:
+                pass
+        out["deadline"] = recommendation_lists.deadline_of(actor.scope, tier, camp)
+        out["submitted"] = lst = recommendation_lists.current(actor, tier, camp)
+        out["ranks"] = {e.case_id: e.position for e in lst.entries} if lst else {}
+        out["not_recommended"] = set((lst.details or {}).get("not_recommended", [])) if lst else set()
+        out["open"] = lst is None or lst.frozen_at is None
     return out

@@ -1,5 +1,7 @@
 """Objections during a public notice (公示): anyone logged in may lodge one; an open objection holds the case
 until a national reviewer decides (the diagram's objection task); the decision resolves every open objection."""
+from datetime import datetime, timezone
+
 from sqlalchemy import select, update
 
 from app.errors import Forbidden, Invalid, NotFound
@@ -33,6 +35,10 @@ def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
     if rec.status not in NOTICE_STATUSES:
         raise Invalid("objections are taken only during the public notice", errors={"case_id": rec.status})
     now = clock.now()
+    until = notice_until(rec)
+    if until is not None and now >= until:  # the period is a time: closed even before the sweep ends it
+        raise Invalid(f"the public notice ended at {until.isoformat()}; objections are no longer taken",
+                      errors={"case_id": "notice period over"})
     evidence = []
     if files:
         from app.models import Case as CaseRow
@@ -59,6 +65,20 @@ def _may_view(actor: User, case_id: int) -> bool:
 
     row = db.session.get(Case, case_id)
     return row is not None and can_view_case(actor, row)
+def notice_until(rec) -> datetime | None:
+    """The end of the case's notice period, as its diagram computed it (`notice_until` in the case data)."""
+    from app.services import processes
+    from workflows.instance import Instance
+
+    value = Instance.load(rec.state, processes.version_info(rec.process_version_id).bundle).case_data() \
+        .get("notice_until")
+    try:
+        until = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=timezone.utc)
+    return until
 
 
 def resolve_open(case_id: int, actor_id: int, decision: str, resolution: str | None, now) -> int:

@@ -62,8 +62,7 @@ def recommender_sources(scope: str) -> dict:
     return {k: getattr(region, f"{k}_source", None) if region else None for k in ("iva_rank_2024", "excellent_2024")}
 
 
-def quota_for(tier: str, scope: str) -> tuple[int, dict]:
-    """(quota, {table, version, inputs}); Invalid when no table applies or an input is missing."""
+def _engine(tier: str):
     key = TABLES.get(tier)
     table = latest_table(key) if key else None
     if table is None:
@@ -71,15 +70,77 @@ def quota_for(tier: str, scope: str) -> tuple[int, dict]:
     engine = _engines.get(table.id)
     if engine is None:
         engine = _engines[table.id] = load_decision(table.dmn_xml, key)
-    inputs = recommender_inputs(scope)
+    return key, table, engine
+
+
+def _decide(engine, inputs: dict) -> dict:
     try:
-        result = decide(engine, inputs)
+        return decide(engine, inputs)
     except EngineError as exc:
         raise Invalid(str(exc), errors={"quota": str(exc)}) from None
+
+
+def table_inputs(engine) -> list[str]:
+    """The names the deployed table reads (its input expressions), in its column order."""
+    return [str(getattr(i, "expression", "")).strip() for i in engine.decision_table.inputs]
+
+
+def unknown_inputs(engine, inputs: dict) -> list[str]:
+    """The inputs the table reads that stop it deciding: the ones without a value, else (no rule matches a value
+    present, e.g. a rank of 0) every figure it reads; the recommender's kind is never the figure at fault."""
+    read = [k for k in table_inputs(engine) if k in inputs and k != "recommender_kind"]
+    return [k for k in read if inputs[k] is None] or read
+
+
+# the values a missing figure could take: a rank or a count of factories (the tables' rules cover 0 and up)
+PROBES = range(0, 201)
+
+
+def quota_for(tier: str, scope: str) -> tuple[int, dict]:
+    """(quota, {table, version, inputs}); Invalid naming the figure the table lacks when it cannot decide."""
+    key, table, engine = _engine(tier)
+    inputs = recommender_inputs(scope)
+    result = _decide(engine, inputs)
     basis = {"table": key, "version": table.version, "inputs": inputs, "sources": recommender_sources(scope)}
     if "quota" not in result:
-        missing = [k for k, v in inputs.items() if v is None and k != "recommender_kind"]
-        raise Invalid(f"the {tier} quota of {scope} cannot be computed from {inputs} (missing: "
-                      f"{', '.join(missing) or 'no rule matches'}); an administrator must load the figures first",
-                      errors={"quota": basis})
+        missing = unknown_inputs(engine, inputs)
+        shown = ", ".join(f"{k}={inputs[k]}" if inputs[k] is not None else k for k in missing) or "no rule matches"
+        raise Invalid(f"the {tier} quota of {scope} cannot be computed (missing: {shown}); an administrator must "
+                      "load the figures first", errors={"quota": {**basis, "missing": missing}})
     return int(result["quota"]), basis
+
+
+def quota_floor(tier: str, scope: str) -> tuple[int | None, list[str]]:
+    """When the quota cannot be computed: the smallest quota the table gives this recommender whatever the missing
+    figures turn out to be (None if some value gives no quota), and the figures missing."""
+    _key, _table, engine = _engine(tier)
+    inputs = recommender_inputs(scope)
+    missing = unknown_inputs(engine, inputs)
+    if len(missing) != 1:  # one unknown figure is probed; more would multiply the probes
+        return None, missing
+    found = set()
+    for value in PROBES:
+        result = _decide(engine, {**inputs, missing[0]: value})
+        if "quota" not in result:
+            continue  # a value no rule covers (a rank of 0): not a value the figure can take
+        found.add(int(result["quota"]))
+    return (min(found) if found else None), missing
+
+
+def check_list(tier: str, scope: str, size: int) -> dict:
+    """The quota a list of `size` cases is held to: {"quota", table, version, inputs} when it can be computed; when
+    a figure is missing, a list within the smallest quota any value of that figure gives is accepted
+    ({"quota": None, "quota_floor", "missing"}); anything else is refused (Invalid) naming the quota or the figure."""
+    try:
+        quota, basis = quota_for(tier, scope)
+    except Invalid as exc:
+        floor, missing = quota_floor(tier, scope)
+        if floor is None or size > floor:
+            raise Invalid(f"{size} case(s): {exc.message}" + (f" (a list of at most {floor} fits every value)"
+                                                             if floor is not None else ""),
+                          errors={"case_ids": {"quota": None, "quota_floor": floor, "missing": missing}}) from None
+        return {"quota": None, "quota_floor": floor, "missing": missing, **exc.errors["quota"]}
+    if size > quota:
+        raise Invalid(f"{size} cases exceed the quota of {quota} ({basis['table']} v{basis['version']}, "
+                      f"inputs {basis['inputs']})", errors={"case_ids": {"quota": quota, **basis}})
+    return {"quota": quota, **basis}

@@ -85,7 +85,7 @@ def test_provincial_certification_with_joint_review_and_publication(app, client,
     r = client.post("/api/v1/lists", json=body, headers=prov)
     assert r.status_code == 201, r.get_json()
     lst = r.get_json()
-    assert lst["cases"] == [{"position": 1, "case_id": cid}] and lst["scope"] == "province:330000"
+    assert [(c["position"], c["case_id"]) for c in lst["cases"]] == [(1, cid)] and lst["scope"] == "province:330000"
     end_notice(app, client, ent, cid)
     rec = db.session.scalar(select(TierRecord).where(TierRecord.case_id == cid))
     assert (rec.tier, rec.source) == ("advanced", "certified")
@@ -144,9 +144,10 @@ def test_certified_list_exports_as_xlsx_and_csv(client, auth_headers):
     x = client.get(f"/api/v1/lists/{lst['id']}/export?format=xlsx", headers=auth_headers("sasac-1"))
     assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
     ws = load_workbook(_io.BytesIO(x.data)).active
-    header, row = [c.value for c in ws[2]], [c.value for c in ws[3]]
-    assert header[:4] == ["推荐单位", "推荐顺序", "申报主体", "统一社会信用代码"]
-    assert row[:5] == ["中国石油化工集团有限公司", 1, "中国石化示范化工宁波分公司", "91330200MA2B00006W",
+    header, row = [c.value for c in ws[1]], [c.value for c in ws[2]]  # our layout (no sourced template exists)
+    assert header == ["推荐单位", "推荐顺序", "申报主体", "统一社会信用代码", "智能工厂名称", "所在地区", "所属行业",
+                      "联系人及电话", "备注", "状态"]
+    assert row[:5] == ["中国石油化工集团有限公司", "1", "中国石化示范化工宁波分公司", "91330200MA2B00006W",
                        "宁波示范汽车零部件智能工厂"]
     c = client.get(f"/api/v1/lists/{lst['id']}/export?format=csv", headers=soe)
     rows = list(csv.reader(_io.StringIO(c.data.decode("utf-8-sig"))))

@@ -66,7 +66,7 @@ def test_provincial_path_to_certification(app, client, auth_headers):
     assert status(client, prov, cid) == "recommendation"
 
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                           "case_ids": [cid]}, headers=prov)
+                                           "case_ids": [cid], "final": True}, headers=prov)
     assert r.status_code == 201, r.get_json()
     lst = r.get_json()
     assert lst["details"]["quota"] == 40 and lst["details"]["inputs"]["iva_rank_2024"] == 4
@@ -122,8 +122,9 @@ def test_quota_refusals_name_the_quota_and_its_inputs(client, auth_headers):
     assert r.status_code == 422 and "quota of 5" in r.get_json()["message"]
     assert r.get_json()["errors"]["case_ids"]["inputs"]["recommender_kind"] == "soe"
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                           "case_ids": []}, headers=auth_headers("sd-reviewer"))
-    assert r.status_code == 422 and "cannot be computed" in r.get_json()["message"]
+                                           "case_ids": list(range(900000, 900021))},
+                    headers=auth_headers("sd-reviewer"))
+    assert r.status_code == 422 and "cannot be computed" in r.get_json()["message"]  # 21 > 20: the rank matters
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "lighthouse", "campaign": 2026,
                                            "case_ids": []}, headers=auth_headers("sinopec-reviewer"))
     assert r.status_code == 403  # only provinces recommend lighthouse
@@ -135,7 +136,7 @@ def test_soe_branch_not_recommended_and_deadline(client, auth_headers, clock):
     form = application(client, ent, cid)
     complete(client, ent, my_task(client, ent, cid)["id"], form)
     complete(client, soe, my_task(client, soe, cid)["id"], {"decision": "approve"})
-    body = {"kind": "recommendation", "tier": "excellent", "campaign": 2026, "case_ids": []}
+    body = {"kind": "recommendation", "tier": "excellent", "campaign": 2026, "case_ids": [], "final": True}
     clock.at = datetime(2027, 7, 30, 16, 0, 1, tzinfo=timezone.utc)  # after 24:00 Shanghai on the deadline day
     soe, ent = auth_headers("sinopec-reviewer"), auth_headers("sinopec-plant")  # fresh tokens at the new time
     r = client.post("/api/v1/lists", json=body, headers=soe)
@@ -168,7 +169,7 @@ def _to_notice(client, auth_headers):
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                       "case_ids": [cid]}, headers=prov)
+                                       "case_ids": [cid], "final": True}, headers=prov)
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
              {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})

@@ -35,7 +35,7 @@ def to_cultivation(client, auth_headers):
     complete(client, ent, my_task(client, ent, cid)["id"], form)
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "lighthouse", "campaign": 2026,
-                                           "case_ids": [cid]}, headers=prov)
+                                           "case_ids": [cid], "final": True}, headers=prov)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["details"]["quota"] == 3  # Shandong had 22 excellent factories in 2024
     panel_review(client, auth_headers, miit, cid, "material_review")

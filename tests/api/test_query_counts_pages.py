@@ -44,6 +44,7 @@ PAGES: dict[str, list[tuple]] = {
     "dashboard.index": [("zj-reviewer", {}, 200), ("miit-1", {}, 200), ("admin", {}, 200)],
     "lists_web.index": [("zj-reviewer", {}, 200), ("miit-1", {}, 200)],
     "lists_web.export": [("zj-reviewer", {}, 200)],
+    "lists_web.detail": [("zj-reviewer", {}, 200), ("miit-1", {}, 200)],  # H4: a list with its entries' status
     "audit.search": [("auditor", {}, 200)],
     "audit.anchor_list": [("auditor", {}, 200)],
     "audit.case": [("auditor", {}, 200)],

@@ -358,6 +358,10 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                        "campaign": "2026",
                                                                        "case": str(w.case["A"])})(u, o, w)),
     ("lists_web.export", "GET"): Rule(page(list_rule), kind="list"),
+    # H4: a list's page (entries with their current status); amending is for the recommender of a recommendation
+    # list before its deadline (the matrix's lists are certified lists: 404 for everyone, nothing written)
+    ("lists_web.detail", "GET"): Rule(page(list_rule), kind="list"),
+    ("api.amend_list", "PUT"): Rule(api(lambda u, o: (404, False)), "PUT", "list", body=_json({"case_ids": []})),
     # scheduling: the calendar and one's own reminders for anyone logged in; deadline extensions are the admin's
     # (the matrix's body extends nothing: no reason, refused with 422)
     ("scheduling_api.calendar", "GET"): Rule(api(ALL_OK)),
