@@ -3,7 +3,7 @@
 The table of every two-character piece of every enterprise name is kept by triggers.
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-04
 
 The case list (services/case_list.py) filters the cases in scope by tier, status, region and campaign, newest first
