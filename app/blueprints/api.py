@@ -121,8 +121,7 @@ def get_case(case_id):
 @bp.get("/cases/<int:case_id>/events")
 @token_required
 def case_events(case_id):
-    rows = case_history.events(g.api_user, case_id)
-    return jsonify({"case_id": case_id, "events": [events.to_json(e) for e in rows]})
+    return jsonify({"case_id": case_id, "events": case_history.events(g.api_user, case_id)})
 
 
 @bp.post("/cases/<int:case_id>/attachments")

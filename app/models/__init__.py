@@ -5,6 +5,7 @@ from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
 from app.models.sessions import UserSession
+from app.models.steps import CaseStep
 from app.models.system import SystemEvent
 from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
 
@@ -14,4 +15,5 @@ __all__ = [
     "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection", "SystemEvent",
     "UserSession",
     "ExpertConflict",
+    "CaseStep",
 ]
