@@ -162,6 +162,10 @@ class Instance:
         # deep copy: SpiffWorkflow shares nested data between task snapshots
         data = copy.deepcopy(data)
         props = task_properties(task.task_spec)
+        if props.get("outputs") is not None:
+            # the whole form stays with the completed task (internal data: serialized and in the replay digest, so
+            # an altered comment in the history is found; never merged into the process data)
+            task.internal_data["form_data"] = copy.deepcopy(data)
         data = step_outputs(props, data)
         result_key = props.get("result_key")
         if result_key:  # parallel reviewers each answer under their own key instead of overwriting one another

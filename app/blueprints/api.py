@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from app.errors import Invalid, ServiceError, Unauthorized
 from app.extensions import csrf
 from app.security import password_change_pending
-from app.services import attachments, audit, auth, case_history, cases, events, lists, objections, tasks, versions
+from app.services import attachments, audit, auth, case_history, cases, lists, objections, tasks, versions
 from app.uow import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CaseEvent, HumanTask, User
-from app.services import attachments, cases, events as event_rows, inbox, processes, timeline, users, visibility
+from app.services import attachments, cases, inbox, processes, timeline, users, visibility
+from app.services import events as event_rows
 
 
 def _rows(case_id: int) -> list[CaseEvent]:

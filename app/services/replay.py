@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app.errors import NotFound, ServiceError
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask, User
-from app.services import events, processes, users
+from app.services import events, processes, users, visibility
 from app.services.scope import can_view_case, resolve_role
 from workflows.errors import EngineError, TaskNotReady
 from workflows.instance import Instance
@@ -225,7 +225,7 @@ def replay(actor: User, case_id: int, at: int | None, check_all: bool = False) -
     """The state after event `at` as the API and the audit page show it. Outside the caller's scope: 404."""
     case = visible_case(actor, case_id)
     rep, _rows = replay_case(case, at, check_all)
-    return state_json(case, rep)
+    return visibility.redact_replay(visibility.for_case(actor, case), rep.event, state_json(case, rep))
 
 
 def visible_case(actor: User, case_id: int) -> Case:

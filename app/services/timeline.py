@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Attachment, Case, CaseStep, Objection, User
-from app.services import processes, steps, users, visibility
+from app.services import processes, steps, visibility
 
 COMMENT_FIELDS = ("review_comment", "comment", "decision_comment", "resolution", "guidance")
 APPROVALS = ("approve",)
@@ -21,6 +21,15 @@ def _group(s: CaseStep, departments: dict) -> tuple | None:
     return (panel, s.round) if panel != s.element else None
 
 
+def _names(ids: set) -> dict[int, str]:
+    """id -> username; one statement even for no ids (a page's statement count does not depend on its data)."""
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids - {None}))).all())
+
+
+def _files(ids: set) -> dict[int, Attachment]:
+    return {a.id: a for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
+
+
 def _file_ids(schema: dict | None, data: dict) -> list[int]:
     ids: list[int] = []
     for name, prop in ((schema or {}).get("properties") or {}).items():
@@ -30,6 +39,19 @@ def _file_ids(schema: dict | None, data: dict) -> list[int]:
     return ids
 
 
+def _earlier_rounds(rows: list[CaseStep]) -> set[int]:
+    """The steps a loop has gone back past: S is history once a later step T repeats an element whose previous
+    completion came no later than S (a returned application resubmitted makes the reviews before it history)."""
+    out: set[int] = set()
+    previous: dict[str, int] = {}
+    for t in rows:  # in seq order
+        before = previous.get(t.element)
+        if before is not None:
+            out |= {s.seq for s in rows if before <= s.seq < t.seq}
+        previous[t.element] = t.seq
+    return out
+
+
 def build(actor: User, case: Case, seen: "visibility.Seen | None" = None) -> dict:
     """{"steps": [...], "departments": [...], "objections": [...]} for `actor`, who may see the case."""
     seen = seen or visibility.for_case(actor, case)
@@ -37,19 +59,12 @@ def build(actor: User, case: Case, seen: "visibility.Seen | None" = None) -> dic
     rows = [s for s in steps.for_case(case.id) if seen.step(s)]
     departments = {el for el, p in info.properties.items() if p.get("department") and p.get("result_key")}
     departments |= {s.element for s in rows if s.department}
-    people = [s.actor_id for s in rows]
-    if seen.sees_identities:
-        names = users.usernames(people)
-    else:  # the applicant sees its own people's names only
-        names = {k: v for k, v in users.usernames(people).items() if k in seen.own_people}
+    names = _names({s.actor_id for s in rows})
+    if not seen.sees_identities:  # the applicant sees its own people's names only
+        names = {k: v for k, v in names.items() if k in seen.own_people}
     forms = info.forms
-    file_ids = {i for s in rows for i in _file_ids(forms.get(s.form), s.data or {})}
-    files = {a.id: a for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(file_ids)))} \
-        if file_ids else {}
-    last_round: dict[str, int] = {}
-    for s in rows:
-        if not s.abandoned:
-            last_round[s.element] = max(last_round.get(s.element, 0), s.round)
+    files = _files({i for s in rows for i in _file_ids(forms.get(s.form), s.data or {})})
+    history = _earlier_rounds([s for s in steps.for_case(case.id) if not s.abandoned])
     groups: dict[tuple, list[str]] = {}
     for s in rows:
         g = _group(s, departments)
@@ -72,7 +87,7 @@ def build(actor: User, case: Case, seen: "visibility.Seen | None" = None) -> dic
             "form": s.form, "schema": schema, "data": data,
             "files": [files[i] for i in _file_ids(schema, data) if i in files and seen.attachment(i)],
             "dissent": dissent, "abandoned": s.abandoned,
-            "superseded": not s.abandoned and s.round < last_round.get(s.element, 0),
+            "superseded": s.seq in history,
         })
     side = {}
     for e in out:  # each department's latest opinion, in the diagram's order of departments
@@ -84,11 +99,8 @@ def build(actor: User, case: Case, seen: "visibility.Seen | None" = None) -> dic
 def objections(actor: User, case: Case, seen: "visibility.Seen") -> list[dict]:
     """The case's objections: text, when, state; the evidence files and the objector for readers who may see them."""
     rows = list(db.session.scalars(select(Objection).where(Objection.case_id == case.id).order_by(Objection.id)))
-    if not rows:
-        return []
-    names = users.usernames(o.lodged_by for o in rows) if seen.sees_identities else {}
-    ids = [i for o in rows for i in (o.attachments or []) if seen.attachment(i)]
-    files = {a.id: a for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
+    names = _names({o.lodged_by for o in rows}) if seen.sees_identities else {}  # one statement, rows or none
+    files = _files({i for o in rows for i in (o.attachments or []) if seen.attachment(i)})
     return [{"id": o.id, "reason": o.reason, "at": o.created_at, "state": o.state, "resolution": o.resolution,
              "resolved_at": o.resolved_at, "by": names.get(o.lodged_by),
              "evidence": [files[i] for i in (o.attachments or []) if i in files]} for o in rows]

@@ -115,6 +115,30 @@ class Seen:
         return out
 
 
+def redact_replay(seen: Seen, ev: CaseEvent, out: dict) -> dict:
+    """A replay answer (services/replay.state_json) as this user may read it: the event hidden or anonymised per
+    kind, individual expert results and objection files out of the data and its diff, holders' names withheld
+    from the applicant."""
+    if seen.sees_everything:
+        return out
+    how = seen.event(ev)
+    event = out["event"]
+    if how == "hidden":
+        event = {"seq": ev.seq, "at": event["at"], "action": ev.action, "redacted": True}
+    elif how == "anonymous":
+        event = dict(event, actor_id=None, actor=None, redacted=True)
+        if seen.is_objection(ev) and isinstance(event.get("data"), dict):
+            event["data"] = {k: v for k, v in event["data"].items() if k != "attachments"}
+    data = seen.data(out["data"])
+    hidden = set(out["data"]) - set(data)
+    diff = {part: {k: v for k, v in values.items() if k.split(".")[0] not in hidden}
+            for part, values in out["diff"].items()}
+    open_tasks = out["open_tasks"]
+    if not seen.sees_identities:
+        open_tasks = [dict(t, claimed_by=None, claimed_by_name=None) for t in open_tasks]
+    return dict(out, event=event, data=data, diff=diff, open_tasks=open_tasks)
+
+
 def for_case(actor: User, case: Case) -> Seen:
     """The visibility of `case` for `actor` (who may already see the case: the scope rule is checked before)."""
     seen = Seen(actor=actor, case_id=case.id, enterprise_id=case.enterprise_id)

@@ -15,7 +15,8 @@ def diagram(outputs: str | None, condition: str = 'review_result == "approve"') 
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
   <bpmn:process id="p" isExecutable="true">
-    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="企业"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="l" name="企业"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="review" name="审核">
       <bpmn:extensionElements><spiffworkflow:properties>
