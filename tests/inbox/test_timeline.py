@@ -9,8 +9,8 @@ import re
 import pytest
 
 from tests.api.test_advanced import DEPTS, application, complete, my_task
-from tests.api.test_excellent import drawn_expert, start, username
 from tests.api.test_excellent import application as excellent_application
+from tests.api.test_excellent import drawn_expert, start, username
 from tests.security.helpers import PASSWORDS, csrf, fresh_client
 
 
@@ -72,8 +72,8 @@ def test_the_certifier_sees_the_five_opinions_side_by_side_with_the_dissent(clie
     rows = re.findall(r'<tr class="([^"]*)" data-department="(\w+)">(.*?)</tr>', table, re.S)
     assert sorted(d for _c, d, _r in rows) == sorted(DEPTS)
     by_dept = {d: (cls, body) for cls, d, body in rows}
-    assert by_dept["data"][0] == "dissent" and "不同意" in by_dept["data"][1] and "数据资产登记不完整" in by_dept["data"][1]
-    assert "数据管理部门" in by_dept["data"][1]
+    cls, body = by_dept["data"]
+    assert cls == "dissent" and "不同意" in body and "数据资产登记不完整" in body and "数据管理部门" in body
     assert all(by_dept[d][0] == "" and "同意" in by_dept[d][1] for d in DEPTS if d != "data")
     assert "北京时间" in table
     # the enterprise reads the same opinions by department, never by username
