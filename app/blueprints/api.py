@@ -154,7 +154,7 @@ def inbox():
 @bp.get("/tasks/<int:task_id>")
 @token_required
 def get_task(task_id):
-    view = tasks.get_task(g.api_user, task_id)
+    view = tasks.get_task(g.api_user, task_id, with_timeline=False)
     out = cases.task_json(view["task"])
     out.update({"form": view["form"], "data": view["data"], "case": {"id": view["case"].id,
                                                                      "status": view["case"].status}})

@@ -63,7 +63,7 @@ def schema_of(task: HumanTask) -> dict | None:
     return processes.version_info(version_id).forms.get(task.form)
 
 
-def get_task(actor: User, task_id: int) -> dict:
+def get_task(actor: User, task_id: int, with_timeline: bool = True) -> dict:
     """The task, its form, the data to prefill it with, and the case's timeline as the actor may see it.
 
     The form is prefilled from the same step's latest earlier round (a returned application comes back as it was
@@ -77,7 +77,7 @@ def get_task(actor: User, task_id: int) -> dict:
     data = {k: v for k, v in ((earlier.data or {}) if earlier else {}).items() if k in fields and k not in fresh}
     if task.draft:
         data.update(task.draft)
-    return {**view, "data": data, "timeline": timeline.build(actor, case)}
+    return {**view, "data": data, "timeline": timeline.build(actor, case) if with_timeline else None}
 
 
 def claim(actor: User, task_id: int) -> HumanTask:
