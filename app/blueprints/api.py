@@ -273,8 +273,7 @@ def lodge_objection(case_id):
 @bp.get("/cases/<int:case_id>/objections")
 @token_required
 def case_objections(case_id):
-    case = cases.get_case(g.api_user, case_id)  # the objections are seen within the case's scope
-    return jsonify({"items": [objections.to_json(o) for o in objections.for_case(case.id)]})
+    return jsonify({"items": objections.for_reader(g.api_user, case_id)})  # within the case's scope
 
 
 @bp.post("/process-models/<key>/versions")

@@ -122,6 +122,10 @@ def test_the_objected_enterprise_never_learns_the_objector_nor_gets_the_evidence
     received = [e for e in events if e["action"] == "message.received" and e["element"] == "objection_lodged"]
     assert received and received[0]["redacted"] and "attachments" not in received[0]["data"]
     assert client.get(f"/api/v1/attachments/{evidence}", headers=ent).status_code == 404
+    listed = client.get(f"/api/v1/cases/{cid}/objections", headers=ent).get_json()["items"]
+    assert listed and all(o["attachments"] == [] for o in listed)
+    staff = client.get(f"/api/v1/cases/{cid}/objections", headers=auth_headers("miit-1")).get_json()["items"]
+    assert staff[0]["attachments"] == [evidence]
     web = browser_as("sinopec-ningbo")
     page = _page(web, f"/cases/{cid}")
     assert "acme" not in page and "停产证明.pdf" not in page
