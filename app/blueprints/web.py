@@ -149,7 +149,7 @@ def case(case_id):
     steps = formdata.timeline_items(page["timeline"]["steps"], lang)
     return render_template("web/case.html", case=page["case"], info=page["info"], history=page["history"],
                            actors=page["actors"], anonymous=page["anonymous"], files=page["files"],
-                           evidence=page["evidence"], titles=page["titles"], decisions=page["decisions"],
+                           evidence=page["evidence"], titles=page["titles"],
                            timeline=page["timeline"], steps=steps,
                            departments=formdata.timeline_items(page["timeline"]["departments"], lang), **page["where"])
 

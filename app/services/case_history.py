@@ -1,6 +1,6 @@
-"""A case's history as the people within its scope read it: the ordered, hash-chained events (the API) and the
-browser's case page (the events with who did them, the files, the task titles and decision labels in the reader's
-language, where the case stands on its diagram, what it holds)."""
+"""A case's history as the people within its scope read it (each event hidden or anonymised per kind by
+`visibility`): the ordered, hash-chained events (the API) and the browser's case page (the events with who did them,
+the files, the task titles in the reader's language, where the case stands on its diagram, the timeline of steps)."""
 from sqlalchemy import select
 
 from app.extensions import db
@@ -32,16 +32,12 @@ def case_page(actor: User, case_id: int, lang: str) -> dict:
     info = processes.version_info(case.process_version_id)
     titles = {t.element: (t.title_en if lang == "en" and t.title_en else t.title)
               for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
-    decisions: dict = {}
-    for schema in info.forms.values():
-        prop = (schema.get("properties") or {}).get("decision") or {}
-        decisions.update(prop.get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {}))
     summary = cases.case_json(case)
     files = [f for f in attachments.of_case(actor, case.id) if seen.attachment(f.id)]
     return {
         "case": case, "info": summary, "history": history, "anonymous": anonymous,
         "actors": users.usernames(e.actor_id for e in history if e.seq not in anonymous), "files": files,
-        "evidence": seen.evidence, "titles": titles, "decisions": decisions, "forms": info.forms,
+        "evidence": seen.evidence, "titles": titles, "forms": info.forms,
         "timeline": timeline.build(actor, case, seen),
         "where": inbox.case_positions(case, [t["name"] for t in summary["open_tasks"]], history),
     }
