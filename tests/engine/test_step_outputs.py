@@ -1,9 +1,15 @@
 """A user task's `outputs` property: only the declared fields enter the process data, renamed; the deploy check
 holds a diagram to it."""
+import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
+import pytest
+
+from app.services.scope import KNOWN_LANES
 from workflows.instance import Instance, parse_outputs, step_outputs
-from workflows.parsing import check_bundle, parse_bpmn
+from workflows.parsing import check_bundle, is_human, parse_bpmn, task_properties
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
 FORM = {"type": "object", "properties": {"decision": {"type": "string"}, "comment": {"type": "string"}}}
@@ -73,3 +79,23 @@ def test_deploy_check_refuses_a_condition_on_an_undeclared_field():
     assert any(p["element"] == "gw" and "reads decision" in p["message"] for p in problems), problems
     ok = parse_bpmn(diagram("decision:review_result"))
     assert check_bundle(ok, known_roles={"企业"}, forms={"review.json": FORM}) == []
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "bpmn").glob("*.bpmn"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_user_task_declares_its_outputs_and_conditions_read_only_them(path):
+    """The shipped diagrams follow the convention: every user task says what of its form is process data, every
+    condition reads a declared output (or a script, message or start variable), every lane is Chinese."""
+    forms_dir = path.parent / "forms"
+    bundle = parse_bpmn(path.read_bytes())
+    humans = [ts for ts in bundle.all_task_specs() if is_human(ts)]
+    assert humans and all("outputs" in task_properties(ts) for ts in humans), \
+        [ts.bpmn_id for ts in humans if "outputs" not in task_properties(ts)]
+    forms = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in forms_dir.glob("*.json")}
+    start = {"case_id", "tier", "campaign", "is_soe", "enterprise_id", "province", "application_deadline_at",
+             "recommendation_deadline_at", "provincial_notice_working_days", "notice_period"}
+    problems = check_bundle(bundle, known_roles=KNOWN_LANES, forms=forms, start_data=start)
+    assert problems == []
+    assert all(re.search(r"[\u4e00-\u9fff]", ts.lane or "") for ts in humans), {ts.lane for ts in humans}
