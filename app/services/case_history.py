@@ -22,6 +22,24 @@ def events(actor: User, case_id: int) -> list[dict]:
     return [e for e in out if e is not None]
 
 
+def _element_names(bundle) -> dict[str, str]:
+    """BPMN id -> the diagram's name for every named element, and a message's name -> the name of the event that
+    waits for it (a `message.received` event names the message)."""
+    out: dict[str, str] = {}
+    for ts in bundle.all_task_specs():
+        name = getattr(ts, "bpmn_name", None)
+        if name:
+            out[ts.bpmn_id or ts.name] = name
+        ev = getattr(ts, "event_definition", None)
+        if isinstance(getattr(ev, "name", None), str) and ev.name and name:
+            out.setdefault(ev.name, name)
+        # an event-based gateway waits with one definition per branch, in the order of its outgoing targets
+        for d, target in zip(getattr(ev, "event_definitions", None) or [], ts.outputs, strict=False):
+            if isinstance(getattr(d, "name", None), str) and getattr(target, "bpmn_name", None):
+                out.setdefault(d.name, target.bpmn_name)
+    return out
+
+
 def case_page(actor: User, case_id: int, lang: str) -> dict:
     """Everything the case page shows (404 outside the actor's scope), as the actor may see it: the history (events
     hidden or anonymised per kind), the timeline of steps, each with its own form's fields, the files."""
@@ -30,8 +48,9 @@ def case_page(actor: User, case_id: int, lang: str) -> dict:
     history = [e for e in _rows(case.id) if seen.event(e) != "hidden"]
     anonymous = {e.seq for e in history if seen.event(e) == "anonymous"}
     info = processes.version_info(case.process_version_id)
-    titles = {t.element: (t.title_en if lang == "en" and t.title_en else t.title)
-              for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
+    titles = _element_names(info.bundle)  # timers, catch events and messages by the diagram's names, not ids
+    titles.update({t.element: (t.title_en if lang == "en" and t.title_en else t.title)
+                   for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))})
     summary = cases.case_json(case)
     files = [f for f in attachments.of_case(actor, case.id) if seen.attachment(f.id)]
     return {

@@ -129,6 +129,9 @@ def test_the_objected_enterprise_never_learns_the_objector_nor_gets_the_evidence
     web = browser_as("sinopec-ningbo")
     page = _page(web, f"/cases/{cid}")
     assert "acme" not in page and "停产证明.pdf" not in page
+    # messages and waits by the diagram's Chinese names, not their ids
+    text = re.sub(r"<[^>]+>", " ", page)  # what the reader sees (ids stay in the viewer's data attributes)
+    assert "certified_list_published" not in text and "objection_lodged" not in text and "收到异议" in text
     assert web.get(f"/attachments/{evidence}").status_code == 404
     for n in range(1, len(client.get(f"/api/v1/cases/{cid}/events",
                                      headers=auth_headers("auditor")).get_json()["events"]) + 1):
