@@ -115,7 +115,7 @@ def list_cases():
 @bp.get("/cases/<int:case_id>")
 @token_required
 def get_case(case_id):
-    return jsonify(cases.case_json(cases.get_case(g.api_user, case_id)))
+    return jsonify(case_history.case_view(g.api_user, case_id))
 
 
 @bp.get("/cases/<int:case_id>/events")

@@ -22,6 +22,12 @@ def events(actor: User, case_id: int) -> list[dict]:
     return [e for e in out if e is not None]
 
 
+def case_view(actor: User, case_id: int) -> dict:
+    """`GET /api/v1/cases/{id}`: the case (404 outside the actor's scope) as the actor may read it."""
+    case = cases.get_case(actor, case_id)
+    return visibility.redact_case_json(visibility.for_case(actor, case), cases.case_json(case))
+
+
 def _element_names(bundle) -> dict[str, str]:
     """BPMN id -> the diagram's name for every named element, and a message's name -> the name of the event that
     waits for it (a `message.received` event names the message)."""

@@ -115,6 +115,16 @@ class Seen:
         return out
 
 
+def redact_case_json(seen: Seen, out: dict) -> dict:
+    """`cases.case_json` as this user may read it: the applicant never learns who holds or was drawn for an open
+    task (an expert task's scope names the expert)."""
+    if seen.sees_identities:
+        return out
+    tasks = [dict(t, claimed_by=None, scope=t["scope"].split(":")[0] if t["role"] == "expert" else t["scope"])
+             for t in out["open_tasks"]]
+    return dict(out, open_tasks=tasks)
+
+
 def redact_replay(seen: Seen, ev: CaseEvent, out: dict) -> dict:
     """A replay answer (services/replay.state_json) as this user may read it: the event hidden or anonymised per
     kind, individual expert results and objection files out of the data and its diff, holders' names withheld

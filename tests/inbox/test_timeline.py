@@ -187,7 +187,11 @@ def test_experts_and_the_applicant_see_scores_only_as_allowed(client, auth_heade
     complete(client, second, task2["id"], {"decision": "approve", "score": 85, "review_comment": "第二位专家意见"})
     page = _page(browser_as(members[1]), f"/cases/{cid}")
     assert "第一位专家意见" in page  # after its own: the panel's other answers
-    # the applicant: no draw, no individual step, no individual score anywhere
+    # the applicant: no draw, no individual step, no individual score anywhere, not even the open tasks' holders
+    opened = client.get(f"/api/v1/cases/{cid}", headers=ent).get_json()["open_tasks"]
+    assert opened and all(t["scope"] == "expert" and t["claimed_by"] is None for t in opened), opened
+    staff = client.get(f"/api/v1/cases/{cid}", headers=miit).get_json()["open_tasks"]
+    assert all(t["scope"].startswith("expert:") for t in staff)
     evs = client.get(f"/api/v1/cases/{cid}/events", headers=ent).get_json()["events"]
     assert not any(e["action"] == "expert.drawn" for e in evs)
     assert not any(e["action"] == "task.completed" and (e["element"] or "").startswith("expert_review_")
