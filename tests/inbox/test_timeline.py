@@ -198,9 +198,19 @@ def test_experts_and_the_applicant_see_scores_only_as_allowed(client, auth_heade
                    for e in evs)
     page = _page(browser_as("hz-precision"), f"/cases/{cid}")
     assert "第一位专家意见" not in page and not any(m in page for m in members)
+    third = auth_headers(members[2])
+    complete(client, third, my_task(client, third, cid)["id"],
+             {"decision": "reject", "score": 55, "review_comment": "第三位专家意见"})
     n = len(client.get(f"/api/v1/cases/{cid}/events", headers=miit).get_json()["events"])
+    # after the join the three answers are process data: the national reviewer reads them, the applicant not
+    assert client.get(f"/api/v1/cases/{cid}/replay?at={n}", headers=miit).get_json()["data"]["expert_review_1"] == {
+        "decision": "approve", "score": 91}  # the declared outputs, per reviewer
     state = client.get(f"/api/v1/cases/{cid}/replay?at={n}", headers=ent).get_json()
-    assert not any(k.startswith("expert_review_") for k in state["data"])
+    assert not {"expert_review_1", "expert_review_2", "expert_review_3"} & set(state["data"]), sorted(state["data"])
+    individual = {"expert_review_1", "expert_review_2", "expert_review_3"}
+    assert not any(k.split(".")[0] in individual for part in state["diff"].values() for k in part)
+    assert state["data"]["expert_review_mean"] == 77.0  # the consolidated result is the applicant's to read
+    assert "第三位专家意见" not in _page(browser_as("hz-precision"), f"/cases/{cid}")
     # the national reviewer sees every expert's step
     evs = client.get(f"/api/v1/cases/{cid}/events", headers=miit).get_json()["events"]
     assert {"expert_review_1", "expert_review_2"} <= {e["element"] for e in evs if e["action"] == "task.completed"}
