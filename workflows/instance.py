@@ -37,6 +37,29 @@ class HumanTaskInfo:
     properties: dict
 
 
+def parse_outputs(value: str | None) -> list[tuple[str, str]] | None:
+    """The user-task property `outputs` ("decision:joint_decision,score" = field decision as joint_decision, field
+    score as score) as (field, variable) pairs; None when the task declares none."""
+    if value is None:
+        return None
+    pairs = []
+    for part in value.split(","):
+        part = part.strip()
+        if part:
+            field, _, var = part.partition(":")
+            pairs.append((field.strip(), (var or field).strip()))
+    return pairs
+
+
+def step_outputs(properties: dict, data: dict) -> dict:
+    """What of a completed form enters the process data: only the declared `outputs`, renamed; every field when
+    the task declares none (diagrams deployed before the property, whose history replays as it ran)."""
+    pairs = parse_outputs(properties.get("outputs"))
+    if pairs is None:
+        return data
+    return {var: data.get(field) for field, var in pairs}  # an absent field is None, never an earlier round's value
+
+
 class _StepBudget(Exception):
     pass
 
@@ -141,7 +164,13 @@ class Instance:
             raise TaskNotReady(task_uuid)
         # deep copy: SpiffWorkflow shares nested data between task snapshots
         data = copy.deepcopy(data)
-        result_key = task_properties(task.task_spec).get("result_key")
+        props = task_properties(task.task_spec)
+        if props.get("outputs") is not None:
+            # the whole form stays with the completed task (internal data: serialized and in the replay digest, so
+            # an altered comment in the history is found; never merged into the process data)
+            task.internal_data["form_data"] = copy.deepcopy(data)
+        data = step_outputs(props, data)
+        result_key = props.get("result_key")
         if result_key:  # parallel reviewers each answer under their own key instead of overwriting one another
             data = {result_key: data}
         task.set_data(**data)

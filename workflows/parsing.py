@@ -552,6 +552,26 @@ def form_fields(schema: dict) -> set[str]:
     return set(props) if isinstance(props, dict) else set()
 
 
+def task_outputs(props: dict, schema: dict, el: str, problems: list) -> set[str]:
+    """The process variables a user task provides: its declared `outputs` (each must be a field of its form), or
+    every form field when it declares none (the convention before step data)."""
+    value = props.get("outputs")
+    if value is None:
+        return form_fields(schema)
+    fields, out = form_fields(schema), set()
+    for part in value.split(","):
+        field, _, var = part.strip().partition(":")
+        field, var = field.strip(), (var or field).strip()
+        if not field:
+            continue
+        if field not in fields:
+            problems.append({"element": el, "message": f"output {field!r} is not a field of the task's form"})
+        elif not var.isidentifier():
+            problems.append({"element": el, "message": f"output variable {var!r} is not a valid name"})
+        out.add(var)
+    return out
+
+
 def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms: dict | None = None,
                  start_data: set[str] | None = None) -> list[dict]:
     """What the engine will read, checked before anything runs: timers, scripts, conditions, service tasks and,
@@ -609,7 +629,7 @@ def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms:
             if form and form not in forms:
                 problems.append({"element": el, "message": f"form {form!r} does not exist"})
             elif form:
-                provided |= form_fields(forms[form])
+                provided |= task_outputs(props, forms[form], el, problems)
             elif known_roles is not None:
                 problems.append({"element": el, "message": "a user task needs a form (property \"form\")"})
             due = props.get("due")

@@ -9,7 +9,7 @@ from app.blueprints.params import query_int
 from app.errors import Invalid, ServiceError, Unauthorized
 from app.extensions import csrf
 from app.security import password_change_pending
-from app.services import attachments, audit, auth, case_history, cases, events, lists, objections, tasks, versions
+from app.services import attachments, audit, auth, case_history, cases, lists, objections, tasks, versions
 from app.uow import unit_of_work
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -113,14 +113,13 @@ def list_cases():
 @bp.get("/cases/<int:case_id>")
 @token_required
 def get_case(case_id):
-    return jsonify(cases.case_json(cases.get_case(g.api_user, case_id)))
+    return jsonify(case_history.case_view(g.api_user, case_id))
 
 
 @bp.get("/cases/<int:case_id>/events")
 @token_required
 def case_events(case_id):
-    rows = case_history.events(g.api_user, case_id)
-    return jsonify({"case_id": case_id, "events": [events.to_json(e) for e in rows]})
+    return jsonify({"case_id": case_id, "events": case_history.events(g.api_user, case_id)})
 
 
 @bp.post("/cases/<int:case_id>/attachments")
@@ -153,7 +152,7 @@ def inbox():
 @bp.get("/tasks/<int:task_id>")
 @token_required
 def get_task(task_id):
-    view = tasks.get_task(g.api_user, task_id)
+    view = tasks.get_task(g.api_user, task_id, with_timeline=False)
     out = cases.task_json(view["task"])
     out.update({"form": view["form"], "data": view["data"], "case": {"id": view["case"].id,
                                                                      "status": view["case"].status}})
@@ -289,8 +288,7 @@ def lodge_objection(case_id):
 @bp.get("/cases/<int:case_id>/objections")
 @token_required
 def case_objections(case_id):
-    case = cases.get_case(g.api_user, case_id)  # the objections are seen within the case's scope
-    return jsonify({"items": [objections.to_json(o) for o in objections.for_case(case.id)]})
+    return jsonify({"items": objections.for_reader(g.api_user, case_id)})  # within the case's scope
 
 
 @bp.post("/process-models/<key>/versions")

@@ -126,3 +126,24 @@ def readonly(forms: dict, data: dict, current: str | None, lang: str, files: dic
             title = schema.get("x-title-en") if lang == "en" and schema.get("x-title-en") else schema.get("title")
             sections.append({"title": title or name, "items": items})
     return sections
+
+
+SHOWN_APART = ("decision", "review_comment", "comment", "decision_comment", "resolution")  # the timeline's columns
+
+
+def timeline_items(entries: list[dict], lang: str) -> list[dict]:
+    """Each timeline step with its own form's other fields as (label, shown value) pairs and its decision's label
+    in the UI language: a step shows only what it produced."""
+    out = []
+    for e in entries:
+        schema = e["schema"] or {}
+        props = schema.get("properties") or {}
+        files = {f.id: f for f in e["files"]}
+        data = {k: v for k, v in e["data"].items() if k not in SHOWN_APART}
+        items = [(_title(p, k, lang), _display(p, data[k], lang, files)) for k, p in props.items()
+                 if k in data and data[k] not in (None, "", [], False) and p.get("format") != "attachment"]
+        titles = e["decision_titles"].get("x-enum-titles-en" if lang == "en" else "x-enum-titles", {})
+        title = e["title_en"] if lang == "en" and e["title_en"] else e["title"]
+        out.append({**e, "items": items, "title": title,
+                    "decision_label": titles.get(e["decision"], e["decision"]) if e["decision"] else None})
+    return out

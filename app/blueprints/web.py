@@ -76,10 +76,12 @@ def _render_task(user, task_id, errors=None, data=None, status=200):
     case = view["case"]
     form_fields = formdata.fields(view["form"] or {}, data if data is not None else view["data"], lang)
     files = attachments.of_case(user, case.id)
-    held = formdata.readonly(view["forms"], view["case_data"], view["task"].form, lang, {f.id: f for f in files})
+    steps = formdata.timeline_items(view["timeline"]["steps"], lang)
     return render_template("web/task.html", task=view["task"], case=case, form=view["form"], fields=form_fields,
-                           errors=errors or {}, files=files, may_act=view["may_act"], lang=lang, held=held,
-                           upload_limits=form_rules.upload_limits()), status
+                           errors=errors or {}, files=files, may_act=view["may_act"], lang=lang,
+                           upload_limits=form_rules.upload_limits(),
+                           timeline=view["timeline"], steps=steps,
+                           departments=formdata.timeline_items(view["timeline"]["departments"], lang)), status
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -148,11 +150,12 @@ def case(case_id):
     user = current_user._get_current_object()
     lang = str(get_locale() or "zh")
     page = case_history.case_page(user, case_id, lang)
-    files = page["files"]
-    held = formdata.readonly(page["forms"], page["data"], None, lang, {f.id: f for f in files})
+    steps = formdata.timeline_items(page["timeline"]["steps"], lang)
     return render_template("web/case.html", case=page["case"], info=page["info"], history=page["history"],
-                           actors=page["actors"], files=files, titles=page["titles"], decisions=page["decisions"],
-                           held=held, **page["where"])
+                           actors=page["actors"], anonymous=page["anonymous"], files=page["files"],
+                           evidence=page["evidence"], titles=page["titles"],
+                           timeline=page["timeline"], steps=steps,
+                           departments=formdata.timeline_items(page["timeline"]["departments"], lang), **page["where"])
 
 
 @bp.get("/cases/<int:case_id>/diagram.bpmn")

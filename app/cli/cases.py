@@ -1,8 +1,11 @@
-"""`flask cases open-basic ...`: the basic self-assessment case of every enterprise that has none, in batches."""
+"""`flask cases open-basic ...`: the basic self-assessment case of every enterprise that has none, in batches;
+`flask cases migrate-step-data`: per-step data for existing cases, running cases to the newest diagrams."""
 import click
 
 from app.cli.common import actor, service_errors
 from app.jobs import onboarding
+from app.services import clock, step_migration
+from app.uow import unit_of_work
 
 group = click.Group("cases", help="Cases in bulk.")
 
@@ -30,6 +33,23 @@ def open_basic(year, province, codes_file, batch, username):
     secs = max(res.seconds, 1e-9)
     click.echo(f"{res.seconds:.1f} s: {res.created / secs:.0f} cases/s, {res.rows_written} rows "
                f"({res.rows_written / secs:.0f} rows/s)")
+
+
+
+@group.command("migrate-step-data")
+@click.option("--as", "username", default="admin", show_default=True, help="the administrator acting")
+def migrate_step_data(username):
+    """Build the per-step records of existing cases from their history and move running cases to the newest
+    version of their diagram where the migration plan allows (else they stay, the reason printed and recorded)."""
+    user = actor(username)
+    with service_errors():
+        res = step_migration.migrate_step_data(user, clock.now(), unit_of_work)
+    click.echo(f"{res['steps']} step record(s) written")
+    for m in res["moved"]:
+        click.echo(f"case {m['case_id']}: moved from version {m['from']} to {m['to']}")
+    for k in res["kept"]:
+        click.echo(f"case {k['case_id']}: stays on version {k['version']}: {'; '.join(k['reasons'])}")
+    click.echo(f"{len(res['moved'])} case(s) moved, {len(res['kept'])} kept on their version")
 
 
 COMMANDS = (group,)

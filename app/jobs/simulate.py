@@ -258,7 +258,7 @@ class World(Lists):
         day = now.astimezone(SHANGHAI).date()
         try:
             with unit_of_work():
-                view = tasks.get_task(actor, t.id)
+                view = tasks.get_task(actor, t.id, with_timeline=False)
 
                 def upload():
                     stream = io.BytesIO(b"%PDF-1.4 simulated " + str(t.id).encode())

@@ -6,6 +6,7 @@ from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
 from app.models.search import EnterpriseNameGram, GramPosition
 from app.models.sessions import UserSession
+from app.models.steps import CaseStep
 from app.models.system import SystemEvent
 from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
 
@@ -16,4 +17,5 @@ __all__ = [
     "UserSession",
     "ExpertConflict",
     "EnterpriseNameGram", "GramPosition",
+    "CaseStep",
 ]

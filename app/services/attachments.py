@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.errors import Forbidden, NotFound, TooLarge, UnsupportedType
 from app.extensions import db
 from app.models import Attachment, HumanTask, User
-from app.services import cases, clock, events, instances
+from app.services import cases, clock, events, instances, visibility
 from app.services.scope import acting_clause
 from app.settings import settings
 
@@ -128,12 +128,16 @@ def store(actor: User, case, filename: str, stream) -> Attachment:
 def of_case(actor: User, case_id: int) -> list[Attachment]:
     """The files of a case, for whoever may see the case (404 outside its scope)."""
     case = cases.get_case(actor, case_id)
-    return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
+    seen = visibility.for_case(actor, case)  # the applicant never sees an objection's evidence
+    return [a for a in db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
+                                          .order_by(Attachment.id)) if seen.attachment(a.id)]
 
 
 def get(actor: User, attachment_id: int) -> tuple[Attachment, Path]:
     att = db.session.get(Attachment, attachment_id)
     if att is None:
         raise NotFound("no such attachment")
-    cases.get_case(actor, att.case_id)  # NotFound outside scope
+    case = cases.get_case(actor, att.case_id)  # NotFound outside scope
+    if not visibility.for_case(actor, case).attachment(att.id):
+        raise NotFound("no such attachment")  # objection evidence, for the objected enterprise
     return att, store_path(att.sha256)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from app.extensions import db
 from app.models import Case, CaseEvent, User
-from app.services import anchors, events, instances, processes, replay, users
+from app.services import anchors, events, instances, processes, replay, steps, users
 from app.services.clock import SHANGHAI
 from app.services.scope import can_view_case
 
@@ -178,6 +178,7 @@ def rewind(actor: User, case_id: int, to: int, reason: str, now: datetime) -> di
     events.append(rec, "case.rewound", actor.id, now, element=target.element,
                   data={"to": to, "reason": reason, "element": target.element},
                   state=rec.state, replay={"op": "rewind", "to": to - 1})
+    steps.abandon_from(rec.id, to)  # the steps from event `to` on are an abandoned branch's history
     instances.commit_case(rec)
     return {"id": rec.id, "status": rec.status, "event": rec.event_seq, "task": target.element}
 

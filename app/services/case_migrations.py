@@ -93,7 +93,7 @@ def migrate_case(user: User, case_id: int, key: str, number: int, now) -> dict:
                   data={"from": {"key": key, "version": source.version, "id": source.id},
                         "to": {"key": key, "version": target.version, "id": target.id},
                         "waiting": p.waiting, "changed": p.changed},
-                  state=rec.state)
+                  state=rec.state, replay={"op": "migrate", "to": target.id})
     if moved.completed:  # a restored due time had passed: the case ends as the timer says
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == rec.campaign_id))
         instances.record_outcome(rec, user.id, now, year)

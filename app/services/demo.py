@@ -61,7 +61,7 @@ def load_sample_cases(year: int = 2026, seed: int = 2026) -> list[str]:
                 continue
             task_id = db.session.scalar(select(HumanTask.id).where(
                 HumanTask.case_id == case.id, HumanTask.state == "open", HumanTask.element == element))
-            view = tasks.get_task(actor, task_id)
+            view = tasks.get_task(actor, task_id, with_timeline=False)
 
             def upload(actor=actor, case_id=case.id):
                 pdf = io.BytesIO(b"%PDF-1.4\n% Tierflow demo material\n%%EOF\n")

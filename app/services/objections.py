@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Case, Enterprise, Objection, User
-from app.services import clock, events, instances, messages
+from app.services import cases, clock, events, instances, messages, visibility
 
 NOTICE_STATUSES = ("public_notice", "objection_review")
 
@@ -91,6 +91,15 @@ def resolve_open(case_id: int, actor_id: int, decision: str, resolution: str | N
 
 def for_case(case_id: int) -> list[Objection]:
     return list(db.session.scalars(select(Objection).where(Objection.case_id == case_id).order_by(Objection.id)))
+
+
+def for_reader(actor: User, case_id: int) -> list[dict]:
+    """The case's objections as `actor` may read them (404 outside the case's scope): the objected enterprise gets
+    no evidence ids (services/visibility.py); nobody gets the objector's id here."""
+    case = cases.get_case(actor, case_id)
+    seen = visibility.for_case(actor, case)
+    return [dict(to_json(o), attachments=[i for i in (o.attachments or []) if seen.attachment(i)])
+            for o in for_case(case.id)]
 
 
 def to_json(o: Objection) -> dict:

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from app.errors import NotFound, ServiceError
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask, User
-from app.services import events, processes, users
+from app.services import events, processes, users, visibility
 from app.services.scope import can_view_case, resolve_role
 from workflows.errors import EngineError, TaskNotReady
 from workflows.instance import Instance
+from workflows.migration import migrate
 
 
 class ReplayMismatch(ServiceError):
@@ -84,6 +85,11 @@ def _pick_task(inst: Instance, ev: CaseEvent):
 def _apply(inst: Instance | None, ev: CaseEvent, snapshots: dict[int, str]) -> Instance | None:
     op = (ev.replay or {}).get("op")
     info = processes.version_info(ev.process_version_id)
+    if op == "migrate" and inst is not None:  # a case moved to another version: the same migration again
+        try:
+            return migrate(inst, info.bundle, ev.at)[0]
+        except EngineError as exc:
+            _fail(ev, f"the engine refused the recorded migration: {exc}")
     if inst is not None and inst.bundle is not info.bundle and op not in ("start", "rewind"):
         inst = Instance.load(inst.dump(), info.bundle)  # the case moved to another version with this event
     try:
@@ -225,7 +231,7 @@ def replay(actor: User, case_id: int, at: int | None, check_all: bool = False) -
     """The state after event `at` as the API and the audit page show it. Outside the caller's scope: 404."""
     case = visible_case(actor, case_id)
     rep, _rows = replay_case(case, at, check_all)
-    return state_json(case, rep)
+    return visibility.redact_replay(visibility.for_case(actor, case), rep.event, state_json(case, rep))
 
 
 def visible_case(actor: User, case_id: int) -> Case:

@@ -11,11 +11,18 @@ from app.models import Case, User
 from app.models.users import ROLES
 
 CASE_ROLES = ("organizer", "certifier", "recommender")
-KNOWN_LANES = set(ROLES) | set(CASE_ROLES)
+# The shipped diagrams name their lanes in Chinese (what the diagram viewer shows); each name stands for one role or
+# case role. A lane may also name the role itself (diagrams deployed before, an administrator's own).
+LANE_ROLES = {"企业": "enterprise", "组织单位": "organizer", "认定单位": "certifier", "推荐单位": "recommender",
+              "联审部门": "co_department_reviewer", "国家主管部门": "national_reviewer",
+              "省级主管部门": "provincial_reviewer", "中央企业集团": "soe_reviewer", "国资委": "sasac_reviewer",
+              "专家": "expert"}
+KNOWN_LANES = set(ROLES) | set(CASE_ROLES) | set(LANE_ROLES)
 NATIONAL_READERS = ("national_reviewer", "admin", "auditor")
 
 
 def resolve_role(lane: str, case: Case) -> str:
+    lane = LANE_ROLES.get(lane, lane)
     if lane in CASE_ROLES:
         return "soe_reviewer" if case.soe_group_key else "provincial_reviewer"
     return lane

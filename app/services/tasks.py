@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, form_rules, instances, processes
+from app.services import clock, eligibility, events, form_rules, instances, processes, steps, timeline
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -71,21 +71,21 @@ def schema_of(task: HumanTask) -> dict | None:
     return processes.version_info(version_id).forms.get(task.form)
 
 
-def get_task(actor: User, task_id: int) -> dict:
-    """The task, its form, the data to prefill it with, and everything the case holds so far (read-only).
+def get_task(actor: User, task_id: int, with_timeline: bool = True) -> dict:
+    """The task, its form, the data to prefill it with, and the case's timeline as the actor may see it.
 
-    Fields marked `"x-fresh": true` (a reviewer's decision and comment) are not prefilled from an earlier round.
-    """
+    The form is prefilled from the same step's latest earlier round (a returned application comes back as it was
+    sent), never from another step's fields; fields marked `"x-fresh": true` (a reviewer's decision and comment)
+    are not prefilled at all. A saved draft wins."""
     view = task_form(actor, task_id)
-    task, case, form, info = view["task"], view["case"], view["form"], processes.version_info(
-        view["case"].process_version_id)
-    inst = Instance.load(case.state, info.bundle)
-    case_data = inst.task_data(task.task_uuid) if task.state == "open" else inst.case_data()
-    fresh = {k for k, p in _form_fields(form).items() if p.get("x-fresh")}
-    data = {k: v for k, v in case_data.items() if k in _form_fields(form) and k not in fresh}
+    task, case, form = view["task"], view["case"], view["form"]
+    fields = _form_fields(form)
+    fresh = {k for k, p in fields.items() if p.get("x-fresh")}
+    earlier = steps.latest(case.id, task.element)
+    data = {k: v for k, v in ((earlier.data or {}) if earlier else {}).items() if k in fields and k not in fresh}
     if task.draft:
         data.update(task.draft)
-    return {**view, "data": data, "case_data": case_data}
+    return {**view, "data": data, "timeline": timeline.build(actor, case) if with_timeline else None}
 
 
 def claim(actor: User, task_id: int) -> HumanTask:
@@ -291,8 +291,9 @@ def complete(actor: User, task_id: int, data) -> dict:
         objections.resolve_open(case.id, actor.id, data.get("decision"), data.get("resolution"), now)
     # the rows open before this step, less the one just taken (a loop back to it gets a new row)
     instances.save(case, inst, now, {u: i for u, i in open_tasks.items() if i != task_id})
-    events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
-                  data=data, state=case.state)
+    ev = events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
+                       data=data, state=case.state)
+    steps.record(case.id, task, actor.id, data, ev["seq"], now)  # every field of the form, under its step
     if inst.completed:
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
         instances.record_outcome(case, actor.id, now, year)

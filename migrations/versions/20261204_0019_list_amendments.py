@@ -1,7 +1,7 @@
 """recommendation lists amendable until the deadline; a list's content hash
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-04
 
 `case_lists.frozen_at`: when a recommendation list stopped changing (its recommender closed it, or the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -129,9 +129,9 @@ def qc_model(app):
 
 def _qc_xml(n: int) -> bytes:
     xml = (ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes()
-    old = 'name="基础级自评自建 Basic'.encode()
+    old = 'name="基础级自评自建'.encode()
     assert old in xml
-    return xml.replace(old, f'name="QC {n} Basic'.encode(), 1)
+    return xml.replace(old, f'name="QC {n} 基础级自评自建'.encode(), 1)
 
 
 class World:

@@ -17,7 +17,7 @@ def test_replay_answers_the_state_after_a_step(client, auth_headers):
     assert body["at"] == 4 and body["event"]["action"] == "task.completed"
     assert body["event"]["actor"] == "zj-reviewer" and body["active_elements"] == ["self_assessment"]
     assert [t["element"] for t in body["open_tasks"]] == ["self_assessment"]
-    assert body["data"]["decision"] == "return" and body["diff"]["added"]["decision"] == "return"
+    assert body["data"]["organizer_decision"] == "return" and body["diff"]["added"]["organizer_decision"] == "return"
     last = client.get(f"/api/v1/cases/{case_id}/replay", headers=auth_headers("miit-1")).get_json()
     assert last["at"] == 7 and last["end_event"] == "end_certified"
     assert client.get(f"/api/v1/cases/{case_id}/replay?at=2&check=all",

@@ -153,8 +153,8 @@ def test_basic_tier_by_hand(page):
         link.click()
     assert page.url.endswith(review_task)
     screenshot(page, "review-task")
-    held = page.locator("section.held")
-    assert held.locator("dd", has_text=CONSTRUCTION["rd_design"]).count() >= 1  # the enterprise's answers
+    held = page.locator("#case-steps")  # the enterprise's step, with its own answers and files
+    assert held.locator("dd", has_text=CONSTRUCTION["rd_design"]).count() >= 1
     assert held.locator("a[href^='/attachments/']").count() == 1
     page.check("#f_decision_return")
     page.fill("#f_review_comment", RETURN_COMMENT)
@@ -178,7 +178,7 @@ def test_basic_tier_by_hand(page):
     assert all(page.is_checked(f"#f_{n}") for n in BASIC_REQUIREMENTS + ["accept_responsibility"])
     assert page.locator('input[name="evidence"]').first.is_checked()
     # why it was returned, read-only beside the form
-    assert page.locator("section.held dd", has_text=RETURN_COMMENT).count() == 1
+    assert page.locator("#case-steps blockquote", has_text=RETURN_COMMENT).count() == 1
     page.fill("#f_construction__production_operations", CONSTRUCTION["production_operations"] + "统计口径见附件。")
     submit_task(page)
     assert case_id_from(page) == case_id
@@ -208,10 +208,10 @@ def test_basic_tier_by_hand(page):
     # created, uploaded, submitted, returned, resubmitted, approved, closed
     assert timeline.count() == 7
     assert timeline.locator("code.hash").count() == 7
-    assert timeline.locator("strong.decision-return").count() == 1
-    assert timeline.locator("li", has_text=RETURN_COMMENT).count() == 1 or \
-        page.locator("ol.timeline li", has_text=RETURN_COMMENT).count() == 1
-    assert page.locator("main a[href^='/attachments/']").count() == 1
+    steps = page.locator("#case-steps li.step")  # submitted, returned, resubmitted, approved
+    assert steps.count() == 4 and steps.locator("strong.decision-return").count() == 1
+    assert page.locator("#case-steps li.history", has_text=RETURN_COMMENT).count() == 1  # an earlier round
+    assert page.locator("#materials + ul a[href^='/attachments/']").count() == 1
     assert page.locator("main code", has_text=PDF_SHA).count() == 1
     screenshot(page, "case-certified")
 

@@ -46,9 +46,11 @@ def test_provincial_path_runs_the_joint_review_in_parallel(bundle):
         inst = do(inst, f"joint_{d}", {"decision": "approve" if i else "reject", "comment": d})
     assert elements(inst) == ["certifier_decision"]
     data = inst.task_data(inst.human_tasks()[0].uuid)
-    # each department's opinion kept apart (result_key), none overwrote another
-    assert {d: data[f"joint_{d}"]["comment"] for d in DEPTS} == {d: d for d in DEPTS}
-    assert data["joint_ndrc"]["decision"] == "reject"
+    # each department's decision kept apart (result_key), none overwrote another; only the declared output
+    # (`decision`) enters the process data, the comment stays with the step
+    assert {d: data[f"joint_{d}"] for d in DEPTS} == {
+        d: {"decision": "approve" if i else "reject"} for i, d in enumerate(DEPTS)}
+    assert "comment" not in data and "decision" not in data
     inst = do(inst, "certifier_decision", {"decision": "approve"})
     assert inst.human_tasks() == [] and inst.waiting_messages() == [("wait_approved", "certified_list_published")]
     inst.send_message("certified_list_published", {"list_id": 9}, {"case": {"case_id": 1}}, NOW)

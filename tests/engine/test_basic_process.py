@@ -12,7 +12,7 @@ from workflows.sandbox import is_restricted
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
-ROLES = {"enterprise", "organizer", "provincial_reviewer"}
+ROLES = {"企业", "组织单位"}  # the lanes are named in Chinese; app.services.scope maps each to its role
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_diagram_passes_checks(bundle):
 def test_start_waits_for_enterprise(bundle):
     inst = Instance.start(bundle, {"tier": "basic"}, NOW)
     t = only_task(inst)
-    assert (t.element, t.lane, t.form) == ("self_assessment", "enterprise", "basic_self_assessment.json")
+    assert (t.element, t.lane, t.form) == ("self_assessment", "企业", "basic_self_assessment.json")
     assert t.properties["status"] == "draft"
 
 
@@ -49,7 +49,7 @@ def test_decision_paths(bundle, decision, end):
     inst.complete(only_task(inst).uuid, {"maturity_level": 2}, NOW)
     inst = reload(inst)
     review = only_task(inst)
-    assert (review.element, review.lane, review.due) == ("organizer_review", "organizer", "P15D")
+    assert (review.element, review.lane, review.due) == ("organizer_review", "组织单位", "P15D")
     inst.complete(review.uuid, {"decision": decision}, NOW)
     inst = reload(inst)
     assert inst.completed and inst.end_event() == end
@@ -65,7 +65,9 @@ def test_return_loop_brings_form_back_with_comment(bundle):
     again = only_task(inst)
     assert again.element == "self_assessment"
     data = inst.task_data(again.uuid)
-    assert data["review_comment"] == "add evidence" and data["outcomes"] == "first"
+    # the form's fields are the step's own (the services keep them per step): only the declared output is data
+    assert data["organizer_decision"] == "return"
+    assert not {"review_comment", "outcomes", "decision"} & set(data)
     inst.complete(again.uuid, {"outcomes": "second"}, NOW)
     inst = reload(inst)
     inst.complete(only_task(inst).uuid, {"decision": "approve"}, NOW)

@@ -117,7 +117,7 @@ def test_case_page_diagram_and_data(browser_as, review_tasks):
     html = web.get(f"/cases/{t.case_id}").get_data(as_text=True)
     assert f'data-current="{t.element}"' in html
     assert re.search(r'data-path="[^"]+"', html)  # the self-assessment, completed
-    assert 'id="data-title"' in html and "生产效率提升20%" in html
+    assert 'id="steps-title"' in html and "生产效率提升20%" in html  # the self-assessment's own fields
     assert "bpmn-viewer.production.min.js" in html and "case.js" in html
     r = web.get(f"/cases/{t.case_id}/diagram.bpmn")
     assert r.status_code == 200 and r.mimetype == "application/xml" and b"definitions" in r.data[:2000]

@@ -75,13 +75,18 @@ def test_return_loop_shows_comment_and_counts_revisions():
     c = db.session.get(Case, case.id)
     assert c.status == "returned" and c.revisions == 1
     view = tasks.get_task(user("acme"), again.id)
-    assert view["case_data"]["review_comment"] == "请补充佐证材料"  # shown read-only beside the form
+    review = view["timeline"]["steps"][-1]  # the review's own step, shown beside the form
+    assert (review["element"], review["decision"]) == ("organizer_review", "return")
+    assert review["comment"] == "请补充佐证材料"
     assert "review_comment" not in view["data"]  # not a field of the enterprise's form
     assert view["data"]["construction"]["rd_design"] == GOOD_ASSESSMENT["construction"]["rd_design"]
     complete("acme", again.id, GOOD_ASSESSMENT)
     second_review = tasks.get_task(user("zj-reviewer"), open_task(case).id)
     assert "decision" not in second_review["data"]  # x-fresh: the last round's decision is not prefilled
-    assert second_review["case_data"]["maturity_level"] == 2
+    latest = {e["element"]: e for e in second_review["timeline"]["steps"]}
+    assert latest["self_assessment"]["round"] == 2 and latest["self_assessment"]["data"]["maturity_level"] == 2
+    # the first round (application and review) stays as history, not as current values
+    assert [e["superseded"] for e in second_review["timeline"]["steps"]] == [True, True, False]
 
 
 def test_revisions_are_bounded(app):
