@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, instances, processes
+from app.services import clock, eligibility, events, instances, panels, processes
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -262,6 +262,8 @@ def complete(actor: User, task_id: int, data) -> dict:
         raise Conflict("the task was already completed")
     try:
         inst = Instance.load(case.state, info.bundle)
+        if props.get("panel"):  # a panel's lead: an override of the computed result needs a reason (services/panels)
+            panels.settle(props["panel"], inst.task_data(task.task_uuid), data)
         inst.complete(task.task_uuid, data, now)
     except TaskNotReady:
         raise Conflict("the task is not waiting any more") from None
