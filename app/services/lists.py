@@ -74,7 +74,7 @@ def recommend(actor: User, tier: str, campaign_year, case_ids) -> CaseList:
     if db.session.scalar(select(CaseList.id).where(CaseList.kind == "recommendation", CaseList.tier == tier,
                                                    CaseList.campaign_id == camp.id, CaseList.scope == actor.scope)):
         raise Invalid("this recommender already submitted its list for the campaign", errors={"case_ids": "submitted"})
-    quota, basis = quotas.quota_for(tier, actor.scope)
+    quota, basis = quotas.quota_for(tier, actor.scope, camp)
     if len(case_ids) > quota:
         raise Invalid(f"{len(case_ids)} cases exceed the quota of {quota} ({basis['table']} v{basis['version']}, "
                       f"inputs {basis['inputs']})", errors={"case_ids": {"quota": quota, **basis}})
@@ -145,7 +145,7 @@ def candidates(actor: User, kind: str, tier: str, campaign_year) -> dict:
            "deadline": None, "submitted": None}
     if kind == "recommendation":
         try:
-            out["quota"], out["basis"] = quotas.quota_for(tier, actor.scope)
+            out["quota"], out["basis"] = quotas.quota_for(tier, actor.scope, camp)
         except Invalid as exc:
             out["quota_error"] = exc.message
         deadline = camp.deadline_for(tier)

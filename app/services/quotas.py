@@ -62,8 +62,13 @@ def recommender_sources(scope: str) -> dict:
     return {k: getattr(region, f"{k}_source", None) if region else None for k in ("iva_rank_2024", "excellent_2024")}
 
 
-def quota_for(tier: str, scope: str) -> tuple[int, dict]:
-    """(quota, {table, version, inputs}); Invalid when no table applies or an input is missing."""
+XPCC_LIGHTHOUSE = ("the notice's lighthouse quota names provinces only: the XPCC recommends lighthouse factories "
+                   "only in a campaign that allows it")
+
+
+def quota_for(tier: str, scope: str, campaign=None) -> tuple[int, dict]:
+    """(quota, {table, version, inputs}); Invalid when no table applies or an input is missing. `campaign`: its
+    rules that are table inputs (whether the XPCC recommends lighthouse; not without one)."""
     key = TABLES.get(tier)
     table = latest_table(key) if key else None
     if table is None:
@@ -72,6 +77,7 @@ def quota_for(tier: str, scope: str) -> tuple[int, dict]:
     if engine is None:
         engine = _engines[table.id] = load_decision(table.dmn_xml, key)
     inputs = recommender_inputs(scope)
+    inputs["xpcc_recommends_lighthouse"] = bool(getattr(campaign, "xpcc_recommends_lighthouse", False))
     try:
         result = decide(engine, inputs)
     except EngineError as exc:
@@ -82,4 +88,6 @@ def quota_for(tier: str, scope: str) -> tuple[int, dict]:
         raise Invalid(f"the {tier} quota of {scope} cannot be computed from {inputs} (missing: "
                       f"{', '.join(missing) or 'no rule matches'}); an administrator must load the figures first",
                       errors={"quota": basis})
+    if tier == "lighthouse" and inputs["recommender_kind"] == "xpcc" and int(result["quota"]) == 0:
+        raise Invalid(XPCC_LIGHTHOUSE, errors={"quota": XPCC_LIGHTHOUSE})
     return int(result["quota"]), basis

@@ -68,6 +68,8 @@ def form_data(form: dict, rng, upload) -> dict:
     for rule in form.get("x-rules", []):  # an AI share among the declared scenarios: declare them all as AI
         if rule.get("kind") in ("subset", "share"):
             data[rule["part"]] = list(data[rule["whole"]])
+        elif rule.get("kind") == "equal":  # the maturity report is for the level claimed
+            data[rule["part"]] = data[rule["whole"]]
     return data
 
 

@@ -205,9 +205,14 @@ def declared_hash(data: dict, schema: dict, case) -> str:
 
 
 def _check_rules(schema: dict, data: dict) -> dict:
-    """Cross-field rules a JSON Schema cannot say (`x-rules` in the form): subset and minimum share."""
+    """Cross-field rules a JSON Schema cannot say (`x-rules` in the form): subset, minimum share, and equal (the
+    maturity assessment report's level is the level claimed)."""
     errors = {}
     for rule in schema.get("x-rules", []):
+        if rule["kind"] == "equal":
+            if data.get(rule["part"]) != data.get(rule["whole"]):
+                errors[rule["part"]] = rule["message"]
+            continue
         part, whole = data.get(rule["part"]) or [], data.get(rule["whole"]) or []
         if rule["kind"] == "subset" and not set(part) <= set(whole):
             errors[rule["part"]] = rule["message"]

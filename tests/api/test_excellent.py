@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import TierRecord
 from tests.api.test_advanced import complete, my_task, status
+from tests.factories import maturity_evidence
 
 SCENARIOS = ["工厂数字化规划设计", "数字基础设施建设", "产品数字化设计", "生产计划优化", "在线智能检测"]
 
@@ -18,7 +19,8 @@ def application(client, h, case_id, ai=("在线智能检测",)):
                      data={"file": (io.BytesIO(b"%PDF-1.4 excellent application"), "卓越级申报书.pdf")})
     text = "智能化升级：建成数字孪生工厂，关键工序智能决策覆盖率显著提升。"
     return {"project_name": "杭州示范精密机械卓越级智能工厂", "contact_name": "李四", "contact_phone": "0571-87654321",
-            "maturity_level": 3, "scenarios": SCENARIOS, "ai_scenarios": list(ai), "materials": [up.get_json()["id"]],
+            **maturity_evidence(up.get_json()["id"], 3),
+            "scenarios": SCENARIOS, "ai_scenarios": list(ai), "materials": [up.get_json()["id"]],
             "outcomes": "国内领先水平，研发周期缩短30%，不良品率下降50%。" * 2, "ai_exploration": True,
             "onsite_consent": True, "accept_responsibility": True,
             "construction": {k: text for k in ("factory_construction", "rd_design", "production_operations",
