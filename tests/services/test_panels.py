@@ -121,3 +121,33 @@ def test_the_xpcc_does_not_recommend_lighthouse_unless_the_campaign_says_so():
     db.session.flush()
     assert quotas.quota_for("lighthouse", "province:660000", camp)[0] == 3
     db.session.rollback()
+
+
+def test_the_campaign_page_sets_the_panel_rules_and_the_xpcc_flag(app):
+    from tests.security.helpers import browser_login, csrf, fresh_client
+
+    client = fresh_client(app)
+    assert browser_login(client, "admin").status_code == 302
+    html = client.get("/reference/campaigns/2026").get_data(as_text=True)
+    assert "平均分门槛" in html and 'name="panel_min_mean"' in html and 'value="60"' in html
+    assert "兵团可推荐领航级" in html
+    token = csrf(client, "/reference/campaigns/2026")
+    camp = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
+    d = {t: camp.deadline_for(t) for t in ("excellent", "lighthouse")}
+    form = {"csrf_token": token, "name": camp.name, "notice_excellent": "7", "notice_lighthouse": "7",
+            "notice_advanced_working_days": "5", "branch_industries": ["petrochemicals", "non_ferrous_metals"],
+            **{f"{t}_{k}": getattr(d[t], k).isoformat() for t in d for k in ("application_deadline",
+                                                                            "recommendation_deadline")},
+            "panel_min_mean": "150", "panel_min_approval_pct": "67"}
+    r = client.post("/reference/campaigns/2026", data=form)
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "请填写0至100之间的数" in page and 'value="150"' in page  # what was typed stays, the error in Chinese
+    db.session.expire_all()
+    assert db.session.scalar(select(Campaign).where(Campaign.year == 2026)).panel_min_mean == 60
+    r = client.post("/reference/campaigns/2026", data=dict(form, panel_min_mean="70",
+                                                           xpcc_recommends_lighthouse="on"))
+    assert r.status_code == 302
+    db.session.expire_all()
+    camp = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
+    assert (camp.panel_min_mean, camp.panel_min_approval_pct, camp.xpcc_recommends_lighthouse) == (70, 67, True)
