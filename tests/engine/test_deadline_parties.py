@@ -161,3 +161,16 @@ def test_the_excellent_expert_panel_result_follows_the_campaign_thresholds(excel
     assert inst.case_data()["expert_review_result"] == result
     (lead,) = inst.human_tasks()
     assert lead.properties["panel"] == "expert_review"
+
+
+def test_a_case_started_before_panel_thresholds_existed_gets_the_defaults(excellent):
+    """A case migrated from the version before panels had results has no thresholds in its data: 60 and 60."""
+    old = {k: v for k, v in DATA.items() if not k.startswith("panel_")}
+    inst = do(Instance.start(excellent, old, NOW), "application", {})
+    inst = do(inst, "recommender_review", {"decision": "approve"})
+    inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, NOW)
+    inst = do(inst, "paper_check", {"decision": "approve"})
+    inst = do(inst, "formal_review", {"decision": "approve"})
+    inst = panel(inst, "expert_review", [{"decision": "approve", "score": 61}] * 2 + [{"decision": "reject", "score": 59}])
+    data = inst.case_data()
+    assert data["expert_review_result"] == "approve" and "panel_rule" not in data
