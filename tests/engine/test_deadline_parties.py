@@ -171,6 +171,7 @@ def test_a_case_started_before_panel_thresholds_existed_gets_the_defaults(excell
     inst.send_message("recommendation_result", {"recommended": True, "priority": 1}, {}, NOW)
     inst = do(inst, "paper_check", {"decision": "approve"})
     inst = do(inst, "formal_review", {"decision": "approve"})
-    inst = panel(inst, "expert_review", [{"decision": "approve", "score": 61}] * 2 + [{"decision": "reject", "score": 59}])
+    votes = [{"decision": "approve", "score": 61}] * 2 + [{"decision": "reject", "score": 59}]
+    inst = panel(inst, "expert_review", votes)
     data = inst.case_data()
     assert data["expert_review_result"] == "approve" and "panel_rule" not in data
