@@ -241,4 +241,7 @@ def test_missed_recommendation_deadline_and_out_of_scope_list(app, client, auth_
     assert status(client, prov, cid) == "recommender_review"
     out = app.test_cli_runner().invoke(args=["timers", "run", "--now", "2027-07-31T00:00:01+08:00"])
     assert f"case {cid}: recommendation_deadline fired" in out.output
-    assert status(client, ent, cid) == "expired"
+    # the recommender's deadline binds the recommender: its review is overdue, the enterprise's case is not expired
+    # (issue 16.2); the review stays in its inbox
+    assert status(client, ent, cid) == "recommender_review"
+    assert my_task(client, prov, cid)["name"] == "recommender_review"
