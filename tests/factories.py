@@ -12,3 +12,13 @@ GOOD_ASSESSMENT = {
     },
     "outcomes": "生产效率提升20%。",
 }
+
+
+# the basic requirements every tier's application asks again, and the maturity report for the claimed level (16.9)
+BASIC_REQUIREMENTS_MET = {"above_scale": True, "sound_operations": True, "no_bad_record": True,
+                          "secure_controllable": True, "organisation_talent": True}
+
+
+def maturity_evidence(attachment_id: int, level: int) -> dict:
+    return {**BASIC_REQUIREMENTS_MET, "maturity_level": level, "maturity_report": attachment_id,
+            "maturity_report_level": level}

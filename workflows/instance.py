@@ -125,10 +125,14 @@ class Instance:
             raise EngineError("the process reports completion without reaching an end event")
 
     def end_event(self) -> str | None:
-        for t in self.wf.get_tasks(state=TaskState.COMPLETED):
-            if isinstance(t.task_spec, EndEvent) and t.workflow is self.wf:
-                return t.task_spec.bpmn_id or t.task_spec.name
-        return None
+        """The end event reached last: a branch that only noted an overdue reviewer step ends earlier than the
+        case's own outcome."""
+        ends = [t for t in self.wf.get_tasks(state=TaskState.COMPLETED)
+                if isinstance(t.task_spec, EndEvent) and t.workflow is self.wf]
+        if not ends:
+            return None
+        last = max(ends, key=lambda t: t.last_state_change)
+        return last.task_spec.bpmn_id or last.task_spec.name
 
     @property
     def completed(self) -> bool:

@@ -18,7 +18,10 @@ def fields(schema: dict, data: dict, lang: str, prefix: str = "") -> list[dict]:
         f = {"name": path, "id": "f_" + path.replace(".", "__"), "title": title, "help": help_,
              "required": name in required, "value": value, "type": prop.get("type"),
              "rules": form_rules.rules(prop)}  # stated under the field before anything is typed
-        if prop.get("type") == "object":
+        if prop.get("readOnly"):  # computed by the process (a panel's result): shown, never posted
+            f["kind"] = "readonly"
+            f["display"] = _display(prop, value, lang, {}).get("text") if value is not None else None
+        elif prop.get("type") == "object":
             f["kind"] = "object"
             f["children"] = fields(prop, value or {}, lang, prefix=f"{path}.")
         elif prop.get("format") == "attachment":
@@ -50,6 +53,8 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
     for name, prop in (schema.get("properties") or {}).items():
         key = f"{prefix}{name}"
         t = prop.get("type")
+        if prop.get("readOnly"):
+            continue
         if t == "object":
             out[name] = parse(prop, form, prefix=f"{key}.")
             continue

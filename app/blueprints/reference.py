@@ -166,7 +166,11 @@ def _campaign_data() -> dict:
             "branch_industries": f.getlist("branch_industries"),
             "notice_periods": {t: f.get(f"notice_{t}", "") for t in
                                ("excellent", "lighthouse", "advanced_working_days")},
-            "deadlines": {t: {k: f.get(f"{t}_{k}", "") for k in campaign_admin.FIELDS} for t in TIERS}}
+            "deadlines": {t: {k: f.get(f"{t}_{k}", "") for k in campaign_admin.FIELDS} for t in TIERS},
+            # panel rules and the XPCC flag (issue 16.7, 16.10): the page always posts them
+            "panel_min_mean": f.get("panel_min_mean", ""),
+            "panel_min_approval_pct": f.get("panel_min_approval_pct", ""),
+            "xpcc_recommends_lighthouse": f.get("xpcc_recommends_lighthouse") == "on"}
 
 
 def _campaign_form(year, form, errors=None, status=200):
@@ -187,14 +191,18 @@ def _as_form(described: dict) -> dict:
     return {"year": described["year"], "name": described["name"] or "",
             "branch_industries": described["branch_industries"], "notice_periods": notice, "reason": "",
             "deadlines": {t: {k: (described["deadlines"].get(t) or {}).get(k) or "" for k in campaign_admin.FIELDS}
-                          for t in TIERS}}
+                          for t in TIERS},
+            "panel_min_mean": f"{described['panel_min_mean']:g}",
+            "panel_min_approval_pct": str(described["panel_min_approval_pct"]),
+            "xpcc_recommends_lighthouse": described["xpcc_recommends_lighthouse"]}
 
 
 @bp.get("/campaigns/new")
 def new_campaign():
     form = {"year": "", "name": "", "branch_industries": list(campaign_admin.DEFAULT_BRANCH_INDUSTRIES),
             "notice_periods": {"excellent": "7", "lighthouse": "7", "advanced_working_days": "5"}, "reason": "",
-            "deadlines": {t: {k: "" for k in campaign_admin.FIELDS} for t in TIERS}}
+            "deadlines": {t: {k: "" for k in campaign_admin.FIELDS} for t in TIERS},
+            "panel_min_mean": "60", "panel_min_approval_pct": "60", "xpcc_recommends_lighthouse": False}
     return _campaign_form(None, form)
 
 

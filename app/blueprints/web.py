@@ -74,6 +74,10 @@ def _render_task(user, task_id, errors=None, data=None, status=200):
     view = tasks.get_task(user, task_id)
     lang = str(get_locale() or "zh")
     case = view["case"]
+    if data is not None:  # a form sent back: what was typed, and the process's read-only values (a panel's result)
+        shown = {k: view["data"][k] for k, p in ((view["form"] or {}).get("properties") or {}).items()
+                 if p.get("readOnly") and k in view["data"]}
+        data = {**data, **shown}
     form_fields = formdata.fields(view["form"] or {}, data if data is not None else view["data"], lang)
     files = attachments.of_case(user, case.id)
     steps = formdata.timeline_items(view["timeline"]["steps"], lang)

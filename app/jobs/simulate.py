@@ -63,7 +63,7 @@ from app.jobs import scheduler
 from app.jobs.simulate_lists import Lists
 from app.services import attachments, cases, clock, simulation, tasks
 from app.services.clock import SHANGHAI, FixedClock
-from app.services.simulation import LH_PROVINCE, PROVINCE
+from app.services.simulation import LH_PROVINCE, PANEL_OVERRIDE_REASON, PROVINCE
 from app.uow import unit_of_work
 
 
@@ -87,7 +87,8 @@ class World(Lists):
                        "certified lists": 0, "advanced listed": 0, "advanced certified": 0, "objections lodged": 0,
                        "objections upheld": 0, "objections dismissed": 0,
                        "lighthouse cultivated": 0, "lighthouse accepted": 0, "lighthouse expired": 0,
-                       "acceptance failures": 0, "days simulated": 0}
+                       "acceptance failures": 0, "committee acceptances": 0, "panel overrides": 0,
+                       "late reviews not expired": 0, "overdue escalations": 0, "days simulated": 0}
         self.plans: dict[int, dict] = {}
         self.by_case: dict[int, dict] = {}
         # the certified lists and objections draw from their own seeded stream (the other draws stay as they were)
@@ -177,6 +178,8 @@ class World(Lists):
             return False
         if t.element == "acceptance_application":  # on the day the plan says (never, for `expired`)
             return plan.get("accept_on") is not None and day >= plan["accept_on"]
+        if t.element == "preliminary_review" and plan.get("late_review"):  # a province late past the period
+            return day >= plan["late_review"]
         return True
 
     def next_day(self, day: date) -> date | None:
@@ -187,6 +190,7 @@ class World(Lists):
         later = [self.first + timedelta(days=p["apply_day"]) for p in self.plans.values() if p.get("case") is None]
         later += [self.recommendation_day(tier) for tier in ("excellent", "lighthouse")]
         later += [p["accept_on"] for p in self.by_case.values() if p.get("accept_on") is not None]
+        later += [p["late_review"] for p in self.by_case.values() if p.get("late_review") and not p.get("ended")]
         later += list(self.publish_on.values())
         later += [p["object_on"] for p in self.by_case.values() if p.get("object_on") is not None]
         open_ids = self.open_cases()
@@ -228,29 +232,56 @@ class World(Lists):
             if day == self.recommendation_day(tier):
                 self.recommend(tier, province, self.at(day, 16))
 
-    def decide(self, t, plan: dict, data: dict, day: date, status: str) -> None:
+    def decide(self, t, plan: dict, data: dict, day: date, status: str, shown: dict) -> None:
         """The reviewer of an objection decides as the case's plan says (`upheld`: the case is not certified).
-        A lighthouse case follows its plan: every conclusion approves (a panel member's vote stays seeded),
-        except the expert committee's first acceptance of a `retry` case."""
+        An excellent case planned `override`: its three experts reject, the panel lead approves with a reason
+        (16.7). A lighthouse case follows its plan: every conclusion approves (a panel member's vote stays seeded),
+        except the national acceptance of a `retry` case the first time. A lead whose conclusion differs from the
+        panel's computed result (`shown`: what its form shows) gives the reason; one that agrees gives none."""
+        self._decide(t, plan, data, day, status, shown)
+        if "override_reason" in data or "panel_result" in shown:
+            differs = "panel_result" in shown and data.get("decision") != shown["panel_result"]
+            if differs:
+                data["override_reason"] = PANEL_OVERRIDE_REASON if plan.get("override") else \
+                    "综合专家意见与现场情况，组长结论与专家组汇总结果不同，理由已记录在案。"
+            else:
+                data.pop("override_reason", None)
+
+    def _decide(self, t, plan: dict, data: dict, day: date, status: str, shown: dict) -> None:
         if status == "objection_review" and plan.get("objection") and "decision" in data:
             upheld = plan["objection"] == "upheld"
             data.update(decision="reject" if upheld else "approve",
                         resolution="经核查，异议反映的问题属实，不予认定。" if upheld
                         else "经核查，异议反映的问题不属实，继续公示。")
             return
-        panel_member = t.element.rsplit("_", 1)[-1].isdigit()  # material_review_2, onsite_inspection_3
-        if plan["tier"] != "lighthouse" or "decision" not in data or panel_member:
+        if "decision" not in data:
             return
-        if t.element == "national_acceptance" and plan.get("fate") == "retry" and not plan.get("failed"):
-            data.update(decision="reject", score=self.rng.randint(45, 59),
-                        review_comment="部分培育目标尚未达到，继续培育后再次申请验收。")
+        panel_member = t.element.rsplit("_", 1)[-1].isdigit()  # material_review_2, acceptance_review_3
+        lighthouse = plan["tier"] == "lighthouse" or bool(plan.get("override"))  # these plans approve throughout
+        first_retry = lighthouse and plan.get("fate") == "retry" and not plan.get("failed") and \
+            t.element.startswith(("acceptance_review", "national_acceptance"))
+        if panel_member:  # a score that goes with the vote; the vote stays seeded unless the plan says otherwise
+            if (plan.get("override") and t.element.startswith("expert_review")) or first_retry:
+                data["decision"] = "reject"
+            elif lighthouse:
+                data["decision"] = "approve"
+            if "score" in data:
+                data["score"] = self.rng.randint(70, 95) if data["decision"] == "approve" else self.rng.randint(10, 50)
+            return
+        if plan.get("override") and t.element == "expert_review":
+            data["decision"] = "approve"  # against the panel's reject: with a reason (decide)
+            return
+        if first_retry and t.element == "national_acceptance":
+            data.update(decision="reject", review_comment="部分培育目标尚未达到，继续培育后再次申请验收。")
             plan["failed"] = True
             plan["accept_on"] = day + timedelta(days=self.rng.randint(60, 150))
             self.counts["acceptance failures"] += 1
             return
-        data["decision"] = "approve"
-        if "score" in data:
-            data["score"] = max(data["score"], 80)
+        if "panel_result" in shown:  # a lead follows its panel's computed result
+            data["decision"] = shown["panel_result"]
+            return
+        if lighthouse:
+            data["decision"] = "approve"
 
     def complete(self, t, now: datetime) -> None:
         actor = self.users[(t.role, t.scope)]
@@ -266,22 +297,39 @@ class World(Lists):
 
                 data = simulation.form_data(view["form"] or {}, self.rng, upload)
                 status = view["case"].status
-                self.decide(t, plan, data, day, status)
+                self.decide(t, plan, data, day, status, view["data"])
                 tasks.complete(actor, t.id, data)
             self.counts["tasks done"] += 1
             outcome = data.get("decision", "submitted")
             self.say(now, f"case {t.case_id}: {t.element} done by {actor.username}: {outcome}")
+            self.report_panel(t, plan, view["data"], data, now)
         except ServiceError as exc:
             self.say(now, f"case {t.case_id}: {t.element} refused: {exc.message[:100]} {exc.errors}")
             return
         if t.element == "acceptance_application":
             plan["accept_on"] = None
+        if t.element == "preliminary_review" and plan.get("late_review"):
+            plan["late_review"] = None
         if t.element == "target_decision" and outcome == "approve":
             self.cultivating(t.case_id, plan, now)
         if status == "objection_review" and plan.get("objection"):
             self.counts[f"objections {plan['objection']}"] += 1
         self.plan_list(t.case_id, day)
         self.report_end(t.case_id, now)
+
+    def report_panel(self, t, plan: dict, shown: dict, data: dict, now: datetime) -> None:
+        """A panel's lead (or the national acceptance on the committee's result): the computed result beside the
+        conclusion, and the reason when it differs (16.7, 16.8)."""
+        if "panel_result" not in shown:
+            return
+        differs = data.get("decision") != shown["panel_result"]
+        self.say(now, f"case {t.case_id}: {t.element}: panel mean {shown.get('panel_mean')}, "
+                      f"{shown.get('panel_approvals')} of 3 approve, panel result {shown['panel_result']}; "
+                      + (f"overridden to {data.get('decision')} with a recorded reason" if differs else "followed"))
+        if differs:
+            self.counts["panel overrides"] += 1
+        if t.element == "national_acceptance":
+            self.counts["committee acceptances"] += 1
 
     def report_end(self, case_id: int, now: datetime) -> None:
         status, closed = simulation.case_end(case_id)
@@ -301,8 +349,17 @@ class World(Lists):
         for case_id, elements in res.fired:
             for el in elements:
                 self.say(now, f"case {case_id}: {el} fired")
+                if el in ("preliminary_deadline", "acceptance_deadline", "recommendation_deadline"):
+                    self.say(now, f"case {case_id}: a reviewer is late past the deadline: overdue, not expired "
+                                  f"(status {simulation.case_end(case_id)[0]})")
+                    self.counts["late reviews not expired"] += 1
             self.report_end(case_id, now)
         self.counts["timers fired"] += res.count
+        for cid, plan in sorted(self.by_case.items()):  # the escalations of the case planned with a late reviewer
+            if plan.get("watch_overdue") and res.reminders:
+                for element, to in simulation.overdue_escalations(cid, now):
+                    self.say(now, f"case {cid}: {element} overdue, escalated to {to}")
+                    self.counts["overdue escalations"] += 1
 
 def run(year: int, n: int, seed: int, echo=None) -> dict:
     """Simulate in the current database (the app context's)."""

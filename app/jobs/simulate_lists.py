@@ -95,8 +95,12 @@ class Lists:
         until = simulation.first_due([case_id], "cultivation_deadline")
         fate = plan.get("fate", "expired")
         day = now.astimezone(SHANGHAI).date()
-        if fate == "accepted":
-            plan["accept_on"] = day + timedelta(days=self.rng.randint(270, 480))
+        if fate == "accepted":  # applies three weeks before its period ends; its province reviews only after it
+            end = until.astimezone(SHANGHAI).date() if until else day + timedelta(days=730)
+            self.rng.randint(270, 480)  # the draw the plan used to take: the later draws stay as they were
+            plan["accept_on"] = end - timedelta(days=20)
+            plan["late_review"] = end + timedelta(days=5)
+            plan["watch_overdue"] = True
         elif fate == "retry":
             plan["accept_on"] = day + timedelta(days=self.rng.randint(200, 330))
         self.say(now, f"case {case_id}: lighthouse cultivation ({fate}) until "
@@ -114,7 +118,7 @@ class Lists:
         self.rng.shuffle(ranked)
         try:
             with unit_of_work():
-                quota, _basis = quotas.quota_for(tier, actor.scope)
+                quota, _basis = quotas.quota_for(tier, actor.scope, self.campaign)
                 listed = ranked[:quota]
                 lst = lists.recommend(actor, tier, self.year, listed, final=True)  # closed at once (no amendment)
         except ServiceError as exc:
@@ -123,6 +127,10 @@ class Lists:
         self.counts["recommended"] += len(listed)
         self.say(now, f"{tier} recommendation list {lst.id}: {len(listed)} of {len(waiting)} case(s) ranked "
                       f"(quota {quota})")
+        if tier == "excellent" and listed:  # its expert panel rejects, the lead overrides with a reason (16.7)
+            self.by_case[listed[0]]["override"] = True
+        # TODO(lead, issue 16.3): amend the list before the deadline here (add a case approved after it was submitted,
+        # reorder) once H4's `lists.amend` / PUT /api/v1/lists/{id} is merged; this branch does not have it.
         if tier == "lighthouse":
             fates = list(FATES)
             self.rng.shuffle(fates)

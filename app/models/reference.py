@@ -1,7 +1,8 @@
 """Reference data: regions, central SOE groups, enterprises, their tier history, campaigns."""
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -77,6 +78,11 @@ class Campaign(db.Model):
     branch_industries: Mapped[list] = mapped_column(JSON, default=list)
     # public-notice period per tier (ISO-8601 duration); national lists: 7 days (DOMAIN.md)
     notice_periods: Mapped[dict | None] = mapped_column(JSON)
+    # expert panels: "approve" when the mean score and the share of approving experts reach these (0-100; 16.7)
+    panel_min_mean: Mapped[float] = mapped_column(Float, default=60, server_default="60")
+    panel_min_approval_pct: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    # the notice's lighthouse quota names provinces only: the XPCC recommends lighthouse only if a campaign says so
+    xpcc_recommends_lighthouse: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     deadlines: Mapped[list["CampaignDeadline"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
     def deadline_for(self, tier: str) -> "CampaignDeadline | None":

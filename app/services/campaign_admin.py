@@ -77,6 +77,11 @@ def describe(campaign: Campaign) -> dict:
                       and any(getattr(d, f) for f in FIELDS)},
         "notice_periods": dict(periods),
         "branch_industries": list(campaign.branch_industries or []),
+        # expert panels (docs/ARCHITECTURE.md, the consolidation rule) and the XPCC's lighthouse recommendation
+        "panel_min_mean": campaign.panel_min_mean if campaign.panel_min_mean is not None else 60,
+        "panel_min_approval_pct": campaign.panel_min_approval_pct
+        if campaign.panel_min_approval_pct is not None else 60,
+        "xpcc_recommends_lighthouse": bool(campaign.xpcc_recommends_lighthouse),
     }
 
 
@@ -123,6 +128,40 @@ def _days(value, field: str, errors: dict) -> int | None:
     return value
 
 
+def _percent(value, field: str, errors: dict, low: int) -> float | None:
+    """A threshold from `low` to 100 (None when not given: the campaign keeps what it has, a new one the default)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(str(value).strip()) if not isinstance(value, int | float) or isinstance(value, bool) \
+            else float(value)
+    except ValueError:
+        number = None
+    if number is None or isinstance(value, bool) or not low <= number <= 100:
+        errors[field] = f"a number from {low} to 100"
+        return None
+    return number
+
+
+def _panel_rules(data: dict, errors: dict) -> dict:
+    """The panel thresholds and the XPCC lighthouse flag; a key not given is left as it is."""
+    out = {}
+    mean = _percent(data.get("panel_min_mean"), "panel_min_mean", errors, 0)
+    if mean is not None:
+        out["panel_min_mean"] = mean
+    share = _percent(data.get("panel_min_approval_pct"), "panel_min_approval_pct", errors, 1)
+    if share is not None:
+        if share != int(share):
+            errors["panel_min_approval_pct"] = "a whole number of percent"
+        out["panel_min_approval_pct"] = int(share)
+    flag = data.get("xpcc_recommends_lighthouse")
+    if flag is not None:
+        if not isinstance(flag, bool):
+            errors["xpcc_recommends_lighthouse"] = "true or false"
+        out["xpcc_recommends_lighthouse"] = flag is True
+    return out
+
+
 def _settings(data: dict, errors: dict) -> dict:
     """The submitted settings, checked: {name, deadlines: {tier: {field: date|None}}, notice_periods, industries}."""
     name = data.get("name")
@@ -158,7 +197,7 @@ def _settings(data: dict, errors: dict) -> dict:
     industries = industry_keys(data.get("branch_industries", DEFAULT_BRANCH_INDUSTRIES), errors, "branch_industries")
     reason = data.get("reason")
     return {"name": name, "deadlines": dates, "notice_periods": notice, "branch_industries": industries,
-            "reason": reason.strip() if isinstance(reason, str) else ""}
+            "reason": reason.strip() if isinstance(reason, str) else "", "rules": _panel_rules(data, errors)}
 
 
 def create_campaign(actor: User, data: dict) -> Campaign:
@@ -180,7 +219,9 @@ def create_campaign(actor: User, data: dict) -> Campaign:
     if errors:
         raise Invalid("the campaign was not saved", errors=errors)
     campaign = Campaign(year=year, name=clean["name"], branch_industries=clean["branch_industries"],
-                        notice_periods=clean["notice_periods"], deadlines=[])
+                        notice_periods=clean["notice_periods"], deadlines=[],
+                        **{"panel_min_mean": 60, "panel_min_approval_pct": 60, "xpcc_recommends_lighthouse": False,
+                           **clean["rules"]})
     for tier, values in clean["deadlines"].items():
         if any(values.values()):
             campaign.deadlines.append(CampaignDeadline(tier=tier, **values))
@@ -230,6 +271,8 @@ def update_campaign(actor: User, year, data: dict) -> Campaign:
     campaign.name = clean["name"]
     campaign.branch_industries = clean["branch_industries"]
     campaign.notice_periods = clean["notice_periods"]
+    for key, value in clean["rules"].items():  # a running panel keeps the thresholds its case started with
+        setattr(campaign, key, value)
     for tier, values in clean["deadlines"].items():
         row = campaign.deadline_for(tier)
         direct = {f: v for f, v in values.items() if f not in extensions.get(tier, {})}

@@ -4,7 +4,7 @@ from sqlalchemy import func, select, update
 from app.errors import Forbidden, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
-from app.services import clock, deadlines, eligibility, events, instances, processes
+from app.services import clock, deadlines, eligibility, events, instances, panels, processes
 from app.services.campaigns import campaign_by_year, end_of_day
 from app.services.scope import can_view_case, case_filter
 from workflows.errors import EngineError
@@ -37,7 +37,8 @@ def start_data(rec, campaign: Campaign, ent: Enterprise) -> dict:
             "legal_person": ent.legal_person, "industry": ent.industry,
             "notice_period": (campaign.notice_periods or {}).get(rec.tier, "P7D"),
             # provincial lists (advanced): a notice of working days (DOMAIN.md: 5)
-            "provincial_notice_working_days": int((campaign.notice_periods or {}).get("advanced_working_days", 5))}
+            "provincial_notice_working_days": int((campaign.notice_periods or {}).get("advanced_working_days", 5)),
+            **panels.thresholds(campaign)}  # what an expert panel's consolidated result is computed against
     if deadline:  # the campaign's dates, or later ones an administrator set for the province (services/deadlines)
         data.update(deadlines.instants(deadlines.effective_dates(campaign, rec.tier, rec.province_code)))
     else:

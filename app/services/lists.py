@@ -141,13 +141,13 @@ def candidates(actor: User, kind: str, tier: str, campaign_year) -> dict:
            "deadline": None, "submitted": None}
     if kind == "recommendation":
         try:
-            out["quota"], out["basis"] = quotas.quota_for(tier, actor.scope)
+            out["quota"], out["basis"] = quotas.quota_for(tier, actor.scope, camp)
         except Invalid as exc:
             out["quota_error"] = exc.message
         out["quota_floor"], out["quota_missing"] = (None, [])
         if out["quota_error"]:
             try:
-                out["quota_floor"], out["quota_missing"] = quotas.quota_floor(tier, actor.scope)
+                out["quota_floor"], out["quota_missing"] = quotas.quota_floor(tier, actor.scope, camp)
             except Invalid:
                 pass
         out["deadline"] = recommendation_lists.deadline_of(actor.scope, tier, camp)

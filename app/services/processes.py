@@ -72,7 +72,7 @@ def _collect_forms(names: set[str], fallback: dict) -> dict:
 
 # what a new case's instance knows at its start (`cases.start_data`): conditions may read these
 START_DATA = {"tier", "campaign_year", "case_id", "is_soe", "legal_person", "industry", "notice_period",
-              "application_deadline_at", "recommendation_deadline_at"}
+              "application_deadline_at", "recommendation_deadline_at", "panel_min_mean", "panel_min_approval_pct"}
 
 
 def diagram_problems(bpmn_xml: bytes, forms: dict | None = None, case_rules: bool = True

@@ -62,6 +62,10 @@ def recommender_sources(scope: str) -> dict:
     return {k: getattr(region, f"{k}_source", None) if region else None for k in ("iva_rank_2024", "excellent_2024")}
 
 
+XPCC_LIGHTHOUSE = ("the notice's lighthouse quota names provinces only: the XPCC recommends lighthouse factories "
+                   "only in a campaign that allows it")
+
+
 def _engine(tier: str):
     key = TABLES.get(tier)
     table = latest_table(key) if key else None
@@ -71,6 +75,14 @@ def _engine(tier: str):
     if engine is None:
         engine = _engines[table.id] = load_decision(table.dmn_xml, key)
     return key, table, engine
+
+
+def _inputs(scope: str, campaign) -> dict:
+    """The recommender's figures and the campaign's rules the tables read (whether the XPCC recommends lighthouse;
+    not without a campaign)."""
+    inputs = recommender_inputs(scope)
+    inputs["xpcc_recommends_lighthouse"] = bool(getattr(campaign, "xpcc_recommends_lighthouse", False))
+    return inputs
 
 
 def _decide(engine, inputs: dict) -> dict:
@@ -96,10 +108,11 @@ def unknown_inputs(engine, inputs: dict) -> list[str]:
 PROBES = range(0, 201)
 
 
-def quota_for(tier: str, scope: str) -> tuple[int, dict]:
-    """(quota, {table, version, inputs}); Invalid naming the figure the table lacks when it cannot decide."""
+def quota_for(tier: str, scope: str, campaign=None) -> tuple[int, dict]:
+    """(quota, {table, version, inputs}); Invalid naming the figure the table lacks when it cannot decide.
+    `campaign`: its rules that are table inputs (services/quotas._inputs)."""
     key, table, engine = _engine(tier)
-    inputs = recommender_inputs(scope)
+    inputs = _inputs(scope, campaign)
     result = _decide(engine, inputs)
     basis = {"table": key, "version": table.version, "inputs": inputs, "sources": recommender_sources(scope)}
     if "quota" not in result:
@@ -107,14 +120,16 @@ def quota_for(tier: str, scope: str) -> tuple[int, dict]:
         shown = ", ".join(f"{k}={inputs[k]}" if inputs[k] is not None else k for k in missing) or "no rule matches"
         raise Invalid(f"the {tier} quota of {scope} cannot be computed (missing: {shown}); an administrator must "
                       "load the figures first", errors={"quota": {**basis, "missing": missing}})
+    if tier == "lighthouse" and inputs["recommender_kind"] == "xpcc" and int(result["quota"]) == 0:
+        raise Invalid(XPCC_LIGHTHOUSE, errors={"quota": XPCC_LIGHTHOUSE})
     return int(result["quota"]), basis
 
 
-def quota_floor(tier: str, scope: str) -> tuple[int | None, list[str]]:
+def quota_floor(tier: str, scope: str, campaign=None) -> tuple[int | None, list[str]]:
     """When the quota cannot be computed: the smallest quota the table gives this recommender whatever the missing
     figures turn out to be (None if some value gives no quota), and the figures missing."""
     _key, _table, engine = _engine(tier)
-    inputs = recommender_inputs(scope)
+    inputs = _inputs(scope, campaign)
     missing = unknown_inputs(engine, inputs)
     if len(missing) != 1:  # one unknown figure is probed; more would multiply the probes
         return None, missing
@@ -127,14 +142,16 @@ def quota_floor(tier: str, scope: str) -> tuple[int | None, list[str]]:
     return (min(found) if found else None), missing
 
 
-def check_list(tier: str, scope: str, size: int) -> dict:
+def check_list(tier: str, scope: str, size: int, campaign=None) -> dict:
     """The quota a list of `size` cases is held to: {"quota", table, version, inputs} when it can be computed; when
     a figure is missing, a list within the smallest quota any value of that figure gives is accepted
     ({"quota": None, "quota_floor", "missing"}); anything else is refused (Invalid) naming the quota or the figure."""
     try:
-        quota, basis = quota_for(tier, scope)
+        quota, basis = quota_for(tier, scope, campaign)
     except Invalid as exc:
-        floor, missing = quota_floor(tier, scope)
+        if exc.errors.get("quota") == XPCC_LIGHTHOUSE:
+            raise
+        floor, missing = quota_floor(tier, scope, campaign)
         if floor is None or size > floor:
             raise Invalid(f"{size} case(s): {exc.message}" + (f" (a list of at most {floor} fits every value)"
                                                              if floor is not None else ""),

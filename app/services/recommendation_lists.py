@@ -62,7 +62,7 @@ def _waiting(actor: User, tier: str, camp) -> dict[int, str]:
 
 def _check(actor: User, tier: str, camp, case_ids: list[int], not_recommended) -> tuple[dict, list[int]]:
     """The quota basis and the waiting cases left off; Invalid naming every case at fault."""
-    basis = quotas.check_list(tier, actor.scope, len(case_ids))
+    basis = quotas.check_list(tier, actor.scope, len(case_ids), camp)
     waiting = _waiting(actor, tier, camp)
     errors = {str(c): "not a case of yours waiting for this list" for c in case_ids if c not in waiting}
     if not_recommended is not None:  # the page: every waiting case needs an explicit choice

@@ -8,13 +8,16 @@ from sqlalchemy import func, select
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import Campaign, Case, Enterprise, HumanTask, TierRecord, TimerRow, User
+from app.models import Campaign, Case, CaseEvent, Enterprise, HumanTask, TierRecord, TimerRow, User
 from app.services.campaigns import campaign_by_year
 from app.services.credit_code import check_char
 
 PROVINCE, CITY = "330000", "330100"
 LH_PROVINCE, LH_CITY = "370000", "370200"  # lighthouse applicants: Shandong has the lighthouse quota input
-FATES = ("accepted", "retry", "expired")  # what a recommended lighthouse case does in cultivation
+# what a recommended lighthouse case does in cultivation; `accepted` applies late in its two years and its province
+# does the preliminary review only after the period ended (issue 16.2: overdue and escalated, never expired)
+FATES = ("accepted", "retry", "expired")
+PANEL_OVERRIDE_REASON = "组长复核认为，专家对申报材料中人工智能应用场景的判断有误，经核实达到卓越级要求，改判通过。"
 TEXT = "通过数字化改造与智能化升级，关键工序数据实时采集，质量追溯覆盖全流程，生产效率显著提升。"
 VERDICTS = ("upheld", "dismissed", None)  # an objection to a listed advanced case, drawn in turn from a seeded shuffle
 OBJECTION_REASONS = ("申报材料中的生产效率提升数据与实际情况不符，请核实。",
@@ -41,8 +44,8 @@ def fill(schema: dict, rng: random.Random, upload) -> object:
         kind = next(k for k in kind if k != "null")
     if schema.get("format") == "attachment":
         return [upload()] if kind == "array" else upload()
-    if kind == "object":
-        return {k: fill(s, rng, upload) for k, s in (schema.get("properties") or {}).items()}
+    if kind == "object":  # a read-only field is the process's (a panel's result): never posted
+        return {k: fill(s, rng, upload) for k, s in (schema.get("properties") or {}).items() if not s.get("readOnly")}
     if kind == "array":
         item = schema.get("items") or {}
         if item.get("format") == "attachment":
@@ -68,6 +71,8 @@ def form_data(form: dict, rng, upload) -> dict:
     for rule in form.get("x-rules", []):  # an AI share among the declared scenarios: declare them all as AI
         if rule.get("kind") in ("subset", "share"):
             data[rule["part"]] = list(data[rule["whole"]])
+        elif rule.get("kind") == "equal":  # the maturity report is for the level claimed
+            data[rule["part"]] = data[rule["whole"]]
     return data
 
 
@@ -183,3 +188,11 @@ def awaiting_recommendation(campaign_id: int, tier: str, province: str) -> list[
     return list(db.session.scalars(select(Case.id).where(
         Case.campaign_id == campaign_id, Case.tier == tier, Case.status == "recommendation",
         Case.province_code == province, Case.soe_group_key.is_(None)).order_by(Case.id)))
+
+
+def overdue_escalations(case_id: int, since: datetime) -> list[tuple[str, str]]:
+    """(element, escalated to) of the case's `task.overdue` events written at or after `since`."""
+    rows = db.session.execute(select(CaseEvent.element, CaseEvent.data).where(
+        CaseEvent.case_id == case_id, CaseEvent.action == "task.overdue", CaseEvent.at >= since)
+        .order_by(CaseEvent.seq)).all()
+    return [(el, (data or {}).get("escalated_to")) for el, data in rows]

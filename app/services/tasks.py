@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, form_rules, instances, processes, steps, timeline
+from app.services import clock, eligibility, events, form_rules, instances, panels, processes, steps, timeline
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -219,9 +219,14 @@ def declared_hash(data: dict, schema: dict, case) -> str:
 
 
 def _check_rules(schema: dict, data: dict) -> dict:
-    """Cross-field rules a JSON Schema cannot say (`x-rules` in the form): subset and minimum share."""
+    """Cross-field rules a JSON Schema cannot say (`x-rules` in the form): subset, minimum share, and equal (the
+    maturity assessment report's level is the level claimed)."""
     errors = {}
     for rule in schema.get("x-rules", []):
+        if rule["kind"] == "equal":
+            if data.get(rule["part"]) != data.get(rule["whole"]):
+                errors[rule["part"]] = rule["message"]
+            continue
         part, whole = data.get(rule["part"]) or [], data.get(rule["whole"]) or []
         if rule["kind"] == "subset" and not set(part) <= set(whole):
             errors[rule["part"]] = rule["message"]
@@ -274,6 +279,8 @@ def complete(actor: User, task_id: int, data) -> dict:
     # meanwhile (SQLite would stall every other writer); a step that loses the race below is simply discarded
     try:
         inst = Instance.load(case.state, info.bundle)
+        if props.get("panel"):  # a panel's lead: an override of the computed result needs a reason (services/panels)
+            panels.settle(props["panel"], inst.task_data(task.task_uuid), data)
         inst.complete(task.task_uuid, data, now)
     except TaskNotReady:
         raise Conflict("the task is not waiting any more") from None

@@ -3,7 +3,7 @@
 The table of every two-character piece of every enterprise name is kept by triggers.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-04
 
 The case list (services/case_list.py) filters the cases in scope by tier, status, region and campaign, newest first
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

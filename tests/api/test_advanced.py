@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TierRecord
+from tests.factories import maturity_evidence
 
 DEPTS = {"ndrc": "zj-ndrc", "finance": "zj-finance", "sasac": "zj-sasac", "samr": "zj-samr", "data": "zj-data"}
 
@@ -15,7 +16,8 @@ def application(client, h, case_id):
     assert up.status_code == 201
     text = "建设内容说明：已完成生产线数字化改造与网络化协同。"
     return {"project_name": "宁波示范汽车零部件智能工厂", "contact_name": "张三", "contact_phone": "0574-12345678",
-            "maturity_level": 3, "outcomes": "生产效率提升25%，形成区域标杆。" * 2, "materials": [up.get_json()["id"]],
+            **maturity_evidence(up.get_json()["id"], 3),
+            "outcomes": "生产效率提升25%，形成区域标杆。" * 2, "materials": [up.get_json()["id"]],
             "accept_responsibility": True,
             "construction": {k: text for k in ("factory_construction", "rd_design", "production_operations",
                                                "production_management", "operations_management")}}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import TierRecord
 from tests.api.test_advanced import complete, my_task, status
+from tests.factories import maturity_evidence
 
 SCENARIOS = ["工厂数字化规划设计", "数字基础设施建设", "产品数字化设计", "生产计划优化", "在线智能检测"]
 
@@ -18,7 +19,8 @@ def application(client, h, case_id, ai=("在线智能检测",)):
                      data={"file": (io.BytesIO(b"%PDF-1.4 excellent application"), "卓越级申报书.pdf")})
     text = "智能化升级：建成数字孪生工厂，关键工序智能决策覆盖率显著提升。"
     return {"project_name": "杭州示范精密机械卓越级智能工厂", "contact_name": "李四", "contact_phone": "0571-87654321",
-            "maturity_level": 3, "scenarios": SCENARIOS, "ai_scenarios": list(ai), "materials": [up.get_json()["id"]],
+            **maturity_evidence(up.get_json()["id"], 3),
+            "scenarios": SCENARIOS, "ai_scenarios": list(ai), "materials": [up.get_json()["id"]],
             "outcomes": "国内领先水平，研发周期缩短30%，不良品率下降50%。" * 2, "ai_exploration": True,
             "onsite_consent": True, "accept_responsibility": True,
             "construction": {k: text for k in ("factory_construction", "rd_design", "production_operations",
@@ -243,4 +245,7 @@ def test_missed_recommendation_deadline_and_out_of_scope_list(app, client, auth_
     assert status(client, prov, cid) == "recommender_review"
     out = app.test_cli_runner().invoke(args=["timers", "run", "--now", "2027-07-31T00:00:01+08:00"])
     assert f"case {cid}: recommendation_deadline fired" in out.output
-    assert status(client, ent, cid) == "expired"
+    # the recommender's deadline binds the recommender: its review is overdue, the enterprise's case is not expired
+    # (issue 16.2); the review stays in its inbox
+    assert status(client, ent, cid) == "recommender_review"
+    assert my_task(client, prov, cid)["name"] == "recommender_review"

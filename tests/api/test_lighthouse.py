@@ -67,16 +67,16 @@ def test_cultivation_progress_and_acceptance(app, client, auth_headers, clock):
                    "materials": [up.get_json()["id"]]}
     complete(client, ent, acceptance["id"], accept_form)
     complete(client, prov, my_task(client, prov, cid, "preliminary_review")["id"], {"decision": "approve"})
-    expert_do(client, auth_headers, miit, cid, "national_acceptance",
-              {"decision": "reject", "score": 60, "review_comment": "部分指标未达标"})
+    # the expert committee (three drawn experts) scores, the national body concludes on the panel's result
+    panel_review(client, auth_headers, miit, cid, "acceptance_review", scores=(50, 55, 62))
+    complete(client, miit, my_task(client, miit, cid, "national_acceptance")["id"],
+             {"decision": "reject", "review_comment": "部分指标未达标"})
     assert status(client, ent, cid) == "cultivating"  # still within the two years: try again
     complete(client, ent, my_task(client, ent, cid, "acceptance_application")["id"], accept_form)
     complete(client, prov, my_task(client, prov, cid, "preliminary_review")["id"], {"decision": "approve"})
-    accepted = [e for e in client.get(f"/api/v1/cases/{cid}/events", headers=miit).get_json()["events"]
-                if e["action"] == "expert.drawn" and e["element"] == "national_acceptance"]
-    h = auth_headers(username(accepted[-1]["data"]["expert"]))
-    complete(client, h, my_task(client, h, cid, "national_acceptance")["id"],
-             {"decision": "approve", "score": 92, "review_comment": "通过验收"})
+    panel_review(client, auth_headers, miit, cid, "acceptance_review", scores=(88, 90, 92))
+    complete(client, miit, my_task(client, miit, cid, "national_acceptance")["id"],
+             {"decision": "approve", "review_comment": "通过验收"})
     assert status(client, ent, cid) == "public_notice"
     runner.invoke(args=["timers", "run", "--now", (clock.at + timedelta(days=7, seconds=1)).isoformat()])
     assert status(client, ent, cid) == "accepted"

@@ -13,7 +13,7 @@ NOW = datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
 APP_DEADLINE = datetime(2027, 7, 16, 16, 0, tzinfo=timezone.utc)
 REC_DEADLINE = datetime(2027, 7, 30, 16, 0, tzinfo=timezone.utc)
 DATA = {"case_id": 7, "application_deadline_at": APP_DEADLINE.isoformat(), "notice_period": "P7D",
-        "recommendation_deadline_at": REC_DEADLINE.isoformat()}
+        "recommendation_deadline_at": REC_DEADLINE.isoformat(), "panel_min_mean": 60, "panel_min_approval_pct": 60}
 NATIONAL = ["paper_check", "formal_review", "expert_review", "onsite_verification", "national_decision"]
 
 
@@ -52,16 +52,7 @@ def test_application_deadline_expires_the_case(bundle):
     assert inst.end_event() == "end_expired_application"
 
 
-def test_recommender_missing_the_deadline_expires_the_case(bundle):
-    inst = do(Instance.start(bundle, DATA, NOW), "application", {})
-    inst.fire_timers(REC_DEADLINE + timedelta(seconds=1))
-    assert inst.end_event() == "end_expired_review"
-
-
-def test_reviewed_but_never_listed_expires_at_the_recommendation_deadline(bundle):
-    inst = recommended(bundle)
-    inst.fire_timers(REC_DEADLINE + timedelta(seconds=1))
-    assert inst.end_event() == "end_expired_list"
+# the recommender's deadlines (overdue, not expired; not listed: not recommended): tests/engine/test_deadline_parties.py
 
 
 def test_return_and_reject_by_the_recommender(bundle):

@@ -78,7 +78,8 @@ def _joins_in_loops(path):
     return {(path.stem, gw_id) for _kind, gw_id in joins_on_cycles(load_xml(path.read_bytes()))}
 
 
-TESTED_JOINS_IN_LOOPS = {("advanced_certification", "joint_join")}  # test_advanced_joint_review_waits_...
+TESTED_JOINS_IN_LOOPS = {("advanced_certification", "joint_join"),  # test_advanced_joint_review_waits_...
+                         ("lighthouse_cultivation", "acceptance_review_join")}  # test_a_retried_acceptance_waits_...
 
 
 def test_every_join_a_loop_reaches_is_tested_here():
@@ -125,7 +126,8 @@ def test_an_inclusive_join_a_loop_reaches_is_refused_at_validation_a_parallel_on
 # split as its nearest ancestor, so it is not one of the joins above. These loops reach it again: each round must
 # wait for that round's task, with the deadline still armed once, and a deadline must still end the case.
 SELECTION = {"case_id": 7, "notice_period": "P7D", "application_deadline_at": "2027-07-17T00:00:00+08:00",
-             "recommendation_deadline_at": "2027-07-31T00:00:00+08:00"}
+             "recommendation_deadline_at": "2027-07-31T00:00:00+08:00", "panel_min_mean": 60,
+             "panel_min_approval_pct": 60}
 SELECTION_NOW = datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
 
 
@@ -154,8 +156,9 @@ def step(inst, element, data, at):
 
 
 def test_a_retried_acceptance_waits_again_under_the_cultivation_deadline():
-    """The lighthouse acceptance loop (returned by the province, failed by the experts) reaches
-    acceptance_application and its deadline again; the two-year deadline stays the one set at the start."""
+    """The lighthouse acceptance loop (returned by the province, failed by the committee) reaches
+    acceptance_application and its deadline again; the two-year deadline stays the one set at the start. The
+    committee's join (acceptance_review_join) waits for all three experts of each round, with that round's scores."""
     bundle = parse_bpmn((ROOT / "bpmn" / "lighthouse_cultivation.bpmn").read_bytes())
     inst = Instance.start(bundle, SELECTION, SELECTION_NOW)
     inst = step(inst, "application", {}, SELECTION_NOW)
@@ -174,7 +177,16 @@ def test_a_retried_acceptance_waits_again_under_the_cultivation_deadline():
         assert elements(inst) == ["preliminary_review"]
         inst = step(inst, "preliminary_review", {"decision": "return" if outcome == "return" else "approve"}, at)
         if outcome == "reject":
-            inst = step(inst, "national_acceptance", {"decision": "reject"}, at)
+            for rnd in (1, 2):  # the committee meets again after a failed acceptance: each round waits for all three
+                for i in (1, 2, 3):
+                    assert "national_acceptance" not in elements(inst)
+                    inst = step(inst, f"acceptance_review_{i}", {"decision": "reject", "score": 10 * rnd + i}, at)
+                data = inst.task_data([t for t in inst.human_tasks() if t.element == "national_acceptance"][0].uuid)
+                assert data["acceptance_review_mean"] == 10 * rnd + 2
+                inst = step(inst, "national_acceptance", {"decision": "reject"}, at)
+                if rnd == 1:
+                    inst = step(inst, "acceptance_application", {}, at)
+                    inst = step(inst, "preliminary_review", {"decision": "approve"}, at)
         assert elements(inst) == ["acceptance_application"]
         assert sorted(e for e, _d in inst.waiting_timers()) == ["cultivation_deadline", "progress_due"]
         assert dict(inst.waiting_timers())["cultivation_deadline"] == deadline

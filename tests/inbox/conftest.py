@@ -8,7 +8,7 @@ from app.models import Case, HumanTask
 from app.services import attachments, cases, lists, tasks
 from app.uow import unit_of_work
 from tests.conftest import user
-from tests.factories import GOOD_ASSESSMENT
+from tests.factories import GOOD_ASSESSMENT, maturity_evidence
 
 ZJ_ENTERPRISES = ("acme", "ningbo-parts", "hz-precision")  # Zhejiang, not SOE members: the zj-reviewer's queue
 
@@ -51,7 +51,7 @@ def case_in_notice() -> int:
 def _application(att_id):
     text = "建设内容说明：已完成生产线数字化改造与网络化协同。"
     return {"project_name": "宁波石化智能工厂", "contact_name": "张三", "contact_phone": "0574-12345678",
-            "maturity_level": 3, "outcomes": "生产效率提升25%，形成区域标杆。" * 2, "materials": [att_id],
+            **maturity_evidence(att_id, 3), "outcomes": "生产效率提升25%，形成区域标杆。" * 2, "materials": [att_id],
             "accept_responsibility": True,
             "construction": {k: text for k in ("factory_construction", "rd_design", "production_operations",
                                                "production_management", "operations_management")}}

@@ -49,13 +49,15 @@ def test_application_deadline_expires_every_unsubmitted_application_in_one_sweep
     assert scheduler.sweep(APP_DEADLINE + 2 * SECOND).count == 0
 
 
-def test_event_gateway_deadline_expires_a_case_left_off_the_list(client, auth_headers):
+def test_event_gateway_deadline_ends_a_case_left_off_the_list_as_not_recommended(client, auth_headers):
+    """The recommendation deadline binds the recommender: a case it left off its frozen list is not recommended
+    (rejected), never `expired` as if the enterprise had missed something (issue 16.2)."""
     cid = submitted(client, auth_headers)
     prov = auth_headers("zj-reviewer")
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     assert timer_rows(cid) == [("list_deadline", REC_DEADLINE)]  # the timer branch of the event-based gateway
     res = scheduler.sweep(REC_DEADLINE + SECOND)
-    assert res.fired == [(cid, ["list_deadline"])] and case_status(cid) == "expired"
+    assert res.fired == [(cid, ["list_deadline"])] and case_status(cid) == "rejected"
 
 
 def extend(client, h, body, year=2026):

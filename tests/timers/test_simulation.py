@@ -101,8 +101,8 @@ def test_the_lighthouse_list_keeps_within_the_quota(seeded):
 def test_an_acceptance_rejected_by_the_experts_is_applied_for_again_and_passes(seeded):
     (retry,) = [cid for cid, fate in lighthouse_cases(seeded).items() if fate == "retry"]
     steps = of_case(seeded, retry)
-    verdicts = [s.split(": ")[-1] for s in steps if s.startswith("national_acceptance done by expert-")]
-    assert verdicts == ["reject", "approve"]
+    verdicts = [s.split(": ")[-1] for s in steps if s.startswith("national_acceptance done by miit-")]
+    assert verdicts == ["reject", "approve"]  # the national body concludes on the committee's result
     applied = [i for i, s in enumerate(steps) if s.startswith("acceptance_application done by sim5-")]
     rejected = steps.index(next(s for s in steps if s.startswith("national_acceptance") and s.endswith("reject")))
     assert len(applied) == 2 and applied[0] < rejected < applied[1]  # within the period, without a new case
@@ -261,3 +261,43 @@ def test_a_list_the_working_day_calendar_cannot_date_is_named_not_hidden(app, tm
     named = re.findall(r"case (\d+) advanced approved \(its certified list was refused: [^)]*year 2027", lines[-2])
     assert named and len(named) == summary["open approved with the list refused"]
     assert summary["advanced listed"] == summary["advanced certified"] == 0
+
+
+# -- issue 16: a late reviewer, a panel overridden with a reason, the committee acceptance ---------------------------
+def test_a_province_late_past_the_cultivation_deadline_does_not_expire_the_factory(seeded):
+    (late,) = [cid for cid, fate in lighthouse_cases(seeded).items() if fate == "accepted"
+               and any("preliminary_deadline fired" in s for s in of_case(seeded, cid))]
+    steps = of_case(seeded, late)
+    fired = steps.index("preliminary_deadline fired")
+    assert steps[fired + 1] == ("a reviewer is late past the deadline: overdue, not expired "
+                                "(status acceptance_preliminary)")
+    assert "preliminary_review overdue, escalated to national_reviewer" in steps
+    done = next(i for i, s in enumerate(steps) if s.startswith("preliminary_review done by sd-reviewer"))
+    assert done > fired and steps[-1] == "ended accepted"  # reviewed late, then the committee, then accepted
+    summary = summary_of(seeded)
+    assert summary["late reviews not expired"] == 1 and summary["overdue escalations"] >= 1
+
+
+def test_an_expert_panel_rejecting_is_overridden_by_its_lead_only_with_a_recorded_reason(seeded_db):
+    lines, con = seeded_db
+    (line,) = [x for x in lines if "overridden to approve with a recorded reason" in x]
+    cid = int(re.search(r"case (\d+): expert_review: panel mean", line).group(1))
+    assert "0 of 3 approve, panel result reject" in line
+    import json
+
+    (data,) = [json.loads(d) for (d,) in con.execute(
+        "SELECT data FROM case_events WHERE case_id = ? AND element = 'expert_review' AND action = 'task.completed'",
+        (cid,))]
+    assert data["panel_result"] == "reject" and data["decision"] == "approve" and len(data["override_reason"]) > 10
+    assert summary_of(lines)["panel overrides"] == 1
+
+
+def test_every_acceptance_is_a_committee_panel_concluded_by_the_national_body(seeded):
+    summary = summary_of(seeded)
+    assert summary["committee acceptances"] == 3  # the retry case twice, the late-reviewed case once
+    for cid in lighthouse_cases(seeded):
+        steps = of_case(seeded, cid)
+        for i, s in enumerate(steps):
+            if s.startswith("national_acceptance done by"):
+                members = [x for x in steps[:i] if re.match(r"acceptance_review_[123] done by expert-", x)]
+                assert len(members) >= 3
