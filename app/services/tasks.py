@@ -85,6 +85,11 @@ def get_task(actor: User, task_id: int, with_timeline: bool = True) -> dict:
     data = {k: v for k, v in ((earlier.data or {}) if earlier else {}).items() if k in fields and k not in fresh}
     if task.draft:
         data.update(task.draft)
+    computed = [k for k, p in fields.items() if p.get("readOnly")]
+    if computed and task.state == "open":  # what the process computed for this step (a panel's result), shown as is
+        info = processes.version_info(case.process_version_id)
+        own = Instance.load(case.state, info.bundle).task_data(task.task_uuid)
+        data.update({k: own.get(k) for k in computed})
     return {**view, "data": data, "timeline": timeline.build(actor, case) if with_timeline else None}
 
 

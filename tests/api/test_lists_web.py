@@ -59,9 +59,10 @@ def test_a_blank_choice_is_refused_naming_the_case(app, client, auth_headers):
         r = _post(web, cid, **fields)
         page = r.get_data(as_text=True)
         assert r.status_code == 422 and 'id="choice-errors"' in page and "杭州示范精密机械有限公司" in page
-    r = _post(web, cid, choice_CID="yes", rank_CID="第一", confirm="1")  # not a number: the form again, typed kept
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422 and 'value="第一"' in page and "名次" in page
+    for rank in ("第一", "²", "٣", "0", str(10**22)):  # not a whole number from 1: the form again, typed kept
+        r = _post(web, cid, choice_CID="yes", rank_CID=rank, confirm="1")
+        page = r.get_data(as_text=True)
+        assert r.status_code == 422 and f'value="{rank}"' in page and "名次" in page, rank
     assert client.get("/api/v1/lists", headers=prov).get_json()["items"] == []
     assert status(client, prov, cid) == "recommendation"
 

@@ -48,7 +48,7 @@ def test_expert_lands_on_its_assigned_reviews(page, client, auth_headers):
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     assert client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                              "case_ids": [cid]}, headers=prov).status_code == 201
+                                              "case_ids": [cid], "final": True}, headers=prov).status_code == 201
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"], {"decision": "approve",
                                                                            "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})

@@ -138,7 +138,7 @@ def test_acceptance_is_a_committee_panel_with_a_computed_result(lighthouse):
     data = inst.case_data()
     assert data["acceptance_review_mean"] == 10 and data["acceptance_review_result"] == "reject"
     (lead,) = [t for t in inst.human_tasks() if t.element == "national_acceptance"]
-    assert lead.lane == "national_reviewer" and lead.properties["panel"] == "acceptance_review"
+    assert lead.lane == "国家主管部门" and lead.properties["panel"] == "acceptance_review"
 
 
 @pytest.mark.parametrize("votes,thresholds,result", [

@@ -161,7 +161,7 @@ def _excellent_to_panel(client, auth_headers) -> int:
     complete(client, ent, my_task(client, ent, cid)["id"], excellent_application(client, ent, cid))
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                       "case_ids": [cid]}, headers=prov)
+                                       "case_ids": [cid], "final": True}, headers=prov)
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
              {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})

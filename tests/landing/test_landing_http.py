@@ -98,7 +98,7 @@ def test_expert_lands_on_its_assigned_reviews(app, client, auth_headers, browser
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     r = client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                           "case_ids": [cid]}, headers=prov)
+                                           "case_ids": [cid], "final": True}, headers=prov)
     assert r.status_code == 201, r.get_json()
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"], {"decision": "approve",
                                                                            "paper_matches": True})

@@ -18,8 +18,8 @@ from tests.factories import GOOD_ASSESSMENT
 BASIC = (ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes()
 KEY = "basic_self_assessment"
 HOSTILE = {
-    "cpu inside builtins": b"sum(map(sum, [range(10**6)] * 10**6)) == 0 and decision == &quot;approve&quot;",
-    "memory through a type": b"len(str.ljust('', 10**10)) == 0 and decision == &quot;approve&quot;",
+    "cpu inside builtins": b"sum(map(sum, [range(10**6)] * 10**6)) == 0 and organizer_decision == &quot;approve&quot;",
+    "memory through a type": b"len(str.ljust('', 10**10)) == 0 and organizer_decision == &quot;approve&quot;",
 }
 
 
@@ -36,7 +36,7 @@ def _review_task():
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_hostile_condition_answers_422_within_the_limit(client, auth_headers, kind):
     admin = auth_headers("admin")
-    hostile = BASIC.replace(b'decision == "approve"', HOSTILE[kind])
+    hostile = BASIC.replace(b'organizer_decision == "approve"', HOSTILE[kind])
     r = client.post(f"/api/v1/process-models/{KEY}/versions", data=hostile, headers=admin,
                     content_type="application/xml")
     assert r.status_code == 201, r.get_json()

@@ -20,7 +20,7 @@ def to_expert_lead(client, auth_headers, scores):
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
     client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                       "case_ids": [cid]}, headers=prov)
+                                       "case_ids": [cid], "final": True}, headers=prov)
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
              {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
@@ -59,8 +59,9 @@ def test_an_override_with_a_reason_is_recorded_and_shown_to_the_next_decision_ma
     # the next decision-maker (an on-site expert) sees the panel's result and the reason in the case data it reads
     nxt = username(drawn_expert(client, miit, cid, "onsite_verification_1")["expert"])
     view = tasks.get_task(user(nxt), my_task(client, auth_headers(nxt), cid, "onsite_verification_1")["id"])
-    assert view["case_data"]["panel_result"] == "reject"
-    assert view["case_data"]["expert_review_override_reason"] == reason
+    (lead_step,) = [s for s in view["timeline"]["steps"] if s["element"] == "expert_review"]
+    assert lead_step["data"]["panel_result"] == "reject" and lead_step["data"]["override_reason"] == reason
+    assert lead_step["data"]["expert_review_overridden"] is True
 
 
 def test_agreeing_with_the_panel_needs_no_reason(client, auth_headers):
