@@ -31,3 +31,6 @@ def register(app):
     from app.blueprints import reference_api  # the same as JSON under /api/v1
 
     app.register_blueprint(reference_api.bp)
+    from app.blueprints import errors  # error pages in the UI language, the login-required message
+
+    errors.register(app)
