@@ -344,9 +344,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.lodge_objection", "POST"): Rule(api(lambda u, o: (403, False) if u == "auditor" else (422, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
     ("api.case_objections", "GET"): Rule(api(read), kind="case"),
-    # the notices page: every logged-in user; a case not in its notice sends the objection form back to the list
-    # (flashed), an auditor is refused
-    ("notices.index", "GET"): Rule(page(ALL_OK)),
+    # the notices page: public (公示), anonymous included (issue 15 defect 9); a case not in its notice sends the
+    # objection form back to the list (flashed), an auditor is refused; objecting needs a login
+    ("notices.index", "GET"): Rule(ALL_OK),
     ("notices.objection_form", "GET"): Rule(page(ALL_REDIRECT), kind="case"),
     ("notices.lodge", "POST"): Rule(page(lambda u, o: (403, False) if u == "auditor" else (302, False)), "POST",
                                     "case", body=_web_form({"reason": "matrix objection text"})),
