@@ -94,6 +94,8 @@
         window.addEventListener("pointerup", function () { drag = null; container.classList.remove("panning"); });
 
         container.tabIndex = 0;
+        // focusable, so not an image (an image's content is not operable): a labelled group
+        if (container.getAttribute("role") === "img") { container.setAttribute("role", "group"); }
         container.addEventListener("keydown", function (ev) {
           var step = 60, handled = true;
           if (ev.key === "+" || ev.key === "=") { actions["zoom-in"](); }
