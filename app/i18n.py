@@ -187,10 +187,10 @@ _STATUS_ZH = {200: "操作已完成。", 400: "请求有误，请检查后重试
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def user_message(error, status: int | None = None) -> str:
+def user_message(error, status: int | None = None, fallback: str | None = None) -> str:
     """A service error's message (or a flashed message) in the UI language: a message already in Chinese as it is,
     its translation when the catalog has one, a known pattern with its values, else in Chinese the plain meaning of
-    its status code (never English in the Chinese UI)."""
+    its status code or `fallback` (never English in the Chinese UI)."""
     from flask_babel import gettext
 
     message = str(getattr(error, "message", error) or "")
@@ -204,7 +204,7 @@ def user_message(error, status: int | None = None) -> str:
         m = pattern.match(message)
         if m:
             return zh.format(*(g.replace(", ", "、") for g in m.groups()))
-    return _STATUS_ZH.get(int(status), _STATUS_ZH[400])
+    return fallback or _STATUS_ZH.get(int(status), _STATUS_ZH[400])
 
 
 def task_title(task) -> str:

@@ -97,6 +97,10 @@ def urls(app) -> list[str]:
             from flask import url_for
 
             out += [url_for(rule.endpoint, **c) for c in combos]
+    # pages whose content depends on their query: filtered lists, a replay step, a migration plan, a version diff
+    out += ["/inbox?state=completed", "/inbox?region=330000", "/audit/?action=task.completed", "/audit/?tier=advanced",
+            "/audit/cases/2?at=2", "/audit/cases/2?check=all", "/admin/processes/advanced_certification/migration?to=1",
+            "/admin/processes/advanced_certification/versions/1?diff=1"]
     return sorted(set(out))
 
 
