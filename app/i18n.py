@@ -27,6 +27,7 @@ def init_i18n(app, babel) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["task_title"] = task_title
     app.jinja_env.globals["user_message"] = user_message
+    app.jinja_env.globals["province_choices"] = province_choices
 
 
 def _lang() -> str:
@@ -80,6 +81,13 @@ def region_name(code) -> str:
     from app.services.labels import region_name as name
 
     return (name(code, _lang()) or str(code)) if code else ""
+
+
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the provinces, for a filter whose options read as names."""
+    from app.services.labels import provinces
+
+    return provinces(_lang())
 
 
 def scope_name(scope) -> str:

@@ -18,6 +18,13 @@ def region_name(code: str | None, lang: str = "zh") -> str | None:
     return None if names is None else names[0 if lang == "zh" else 1]
 
 
+def provinces(lang: str = "zh") -> list[tuple[str, str]]:
+    """(code, name) of every province-level region (the XPCC included), by code."""
+    rows = db.session.execute(select(Region.code, Region.name_zh, Region.name_en)
+                              .where(Region.kind.in_(("province", "xpcc"))).order_by(Region.code))
+    return [(r.code, r.name_zh if lang == "zh" else r.name_en) for r in rows]
+
+
 def soe_group_name(key: str | None) -> str | None:
     return db.session.scalar(select(SoeGroup.name).where(SoeGroup.key == key)) if key else None
 
