@@ -1,5 +1,6 @@
 """Walk every browser page of every demo role: the GET rules of the URL map (no API, no downloads), each filled
 with ids from the demo world, fetched with the Flask client as that user in Chinese. Shared by the page tests."""
+
 import re
 from html.parser import HTMLParser
 
@@ -9,8 +10,20 @@ from app.extensions import db
 from app.models import Campaign, Case, DecisionTable, Enterprise, HumanTask, ProcessVersion, User
 from tests.security.helpers import PASSWORDS, browser_login, fresh_client
 
-ROLES = ("admin", "auditor", "acme", "zj-reviewer", "zj-ndrc", "sinopec-reviewer", "zj-admin", "miit-1",
-         "sasac-1", "expert-7", None)
+ROLES = (
+    "admin",
+    "auditor",
+    "acme",
+    "sinopec-plant",
+    "zj-reviewer",
+    "zj-ndrc",
+    "sinopec-reviewer",
+    "zj-admin",
+    "miit-1",
+    "sasac-1",
+    "expert-7",
+    None,
+)
 SKIP = {"static", "auth.login"}  # login is walked as anonymous
 DOWNLOADS = re.compile(r"\.(bpmn|dmn|json|xlsx|csv)$|/export|/attachments/|/passwords/")
 VOID = {"input", "img", "br", "hr", "meta", "link", "source", "area", "col", "wbr"}
@@ -62,11 +75,16 @@ def readable_text(html: str) -> str:
 
 def _ids() -> dict[str, list]:
     one = lambda stmt: [v for v in db.session.scalars(stmt.limit(4))]  # noqa: E731
-    versions = db.session.execute(select(ProcessVersion.model_key, ProcessVersion.version)
-                                  .order_by(ProcessVersion.id).limit(3)).all()
+    versions = db.session.execute(
+        select(ProcessVersion.model_key, ProcessVersion.version).order_by(ProcessVersion.id).limit(3)
+    ).all()
     return {
         "case_id": one(select(Case.id).order_by(Case.id)),
-        "task_id": one(select(HumanTask.id).order_by(HumanTask.id.desc())),
+        "task_id": list(
+            db.session.scalars(
+                select(HumanTask.id).where(HumanTask.state == "open").order_by(HumanTask.id.desc()).limit(6)
+            )
+        ),
         "enterprise_id": one(select(Enterprise.id).order_by(Enterprise.id)),
         "user_id": one(select(User.id).order_by(User.id)),
         "list_id": [],
@@ -98,9 +116,17 @@ def urls(app) -> list[str]:
 
             out += [url_for(rule.endpoint, **c) for c in combos]
     # pages whose content depends on their query: filtered lists, a replay step, a migration plan, a version diff
-    out += ["/inbox?state=completed", "/inbox?region=330000", "/audit/?action=task.completed", "/audit/?tier=advanced",
-            "/audit/cases/2?at=2", "/audit/cases/2?check=all", "/admin/processes/advanced_certification/migration?to=1",
-            "/admin/processes/advanced_certification/versions/1?diff=1"]
+    out += [
+        "/inbox?state=completed",
+        "/inbox?region=330000",
+        "/inbox?task=organizer_review",
+        "/audit/?action=task.completed",
+        "/audit/?tier=advanced",
+        "/audit/cases/2?at=2",
+        "/audit/cases/2?check=all",
+        "/admin/processes/advanced_certification/migration?to=1",
+        "/admin/processes/advanced_certification/versions/1?diff=1",
+    ]
     return sorted(set(out))
 
 
@@ -123,7 +149,7 @@ def pages(app):
             assert r.status_code == 302, who
         else:
             targets_anon = ["/login", "/notices", *targets]
-        for url in (targets if who else targets_anon):
+        for url in targets if who else targets_anon:
             r = client.get(url)
             if r.status_code in (301, 302, 303):
                 continue
