@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole Tierflow test suite:
-#   1. environment (scripts/setup_env.sh), Chromium and PostgreSQL 15 binaries
-#      (installed with apt-get when running as root)
+#   1. environment (scripts/setup_env.sh), Chromium, a CJK font (fonts-noto-cjk) and
+#      PostgreSQL 15 binaries (installed with apt-get when running as root)
 #   2. ruff check app workflows tests; lint-imports (the layer contracts in pyproject.toml)
 #   3. pytest -q on SQLite (all tests, browser tests included)
 #   4. pytest -q -m "not browser" tests/services tests/api tests/audit tests/security tests/timers
@@ -67,6 +67,17 @@ if [ ! -x "$CHROMIUM" ]; then
         apt_install chromium >/dev/null || say "WARNING: apt-get install chromium failed"
     else
         say "WARNING: $CHROMIUM is missing; browser tests need it: sudo apt-get update && sudo apt-get install -y chromium"
+    fi
+fi
+
+# A CJK font, so that the browser tests' screenshots of the Chinese pages are readable (not boxes).
+if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+    if [ "$IS_ROOT" = 1 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing a CJK font from Debian (apt-get install fonts-noto-cjk)"
+        apt_install --no-install-recommends fonts-noto-cjk >/dev/null \
+            || say "WARNING: apt-get install fonts-noto-cjk failed; screenshots will show boxes for Chinese"
+    else
+        say "WARNING: no Chinese font (fc-list :lang=zh is empty): sudo apt-get install -y fonts-noto-cjk"
     fi
 fi
 

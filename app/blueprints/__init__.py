@@ -37,3 +37,6 @@ def register(app):
     from app.blueprints import case_list  # the case list of the roles that oversee many cases (issue 15)
 
     app.register_blueprint(case_list.bp)
+    from app.blueprints import errors  # error pages in the UI language, the login-required message
+
+    errors.register(app)

@@ -1,5 +1,6 @@
-"""Public notices (公示) in the browser: every logged-in user sees the cases in their notice period and may lodge an
-objection with evidence files (services/objections.py decides who may and what holds)."""
+"""Public notices (公示) in the browser: anyone, logged in or not, sees the cases in their notice period, the period
+and how to object; a logged-in user may lodge an objection with evidence files (services/objections.py decides who
+may and what holds)."""
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -28,8 +29,7 @@ def _notice(case_id: int) -> dict | None:
 
 
 @bp.get("")
-@login_required
-def index():
+def index():  # a public notice is public: no login to read it; lodging an objection needs one
     return render_template("notices/index.html", items=_items())
 
 

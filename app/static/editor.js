@@ -21,7 +21,8 @@
       body("MessagePayload"), body("InstructionsForEndUser"), body("ResultVariable")
     ]
   };
-  var modeler = new BpmnJS({ container: "#canvas", moddleExtensions: { spiffworkflow: SPIFF } });
+  var modeler = new BpmnJS({ container: "#canvas", moddleExtensions: { spiffworkflow: SPIFF },
+                             additionalModules: [window.tierflowTranslateModule || {}] });  // translate_zh.js
   var moddle = modeler.get("moddle");
   var modeling = modeler.get("modeling");
   var canvas = modeler.get("canvas");
@@ -465,7 +466,9 @@
   if (!root || typeof DmnJS === "undefined") { return; }
   var d = root.dataset;
   var $ = function (id) { return document.getElementById(id); };
-  var modeler = new DmnJS({ container: "#dmn-canvas" });
+  // Chinese labels (translate_zh.js), given to each view: dmn-js replaces `common.additionalModules` by the view's
+  var zh = { additionalModules: [window.tierflowTranslateModule || {}] };
+  var modeler = new DmnJS({ container: "#dmn-canvas", drd: zh, decisionTable: zh, literalExpression: zh });
   function say(text, kind) { $("status").textContent = text; $("status").className = kind || ""; }
   function showProblems(errors) {
     $("problems").textContent = "";

@@ -1,16 +1,11 @@
 /* The enterprise import page: the upload shows its progress (then "checking every row" while the server checks),
-   and the commit asks for confirmation first. Without JavaScript both forms still work as plain posts. No inline
+   and the commit asks for confirmation first (confirm.js). Without JavaScript both forms still work as plain posts. No inline
    scripts (CSP). */
 (function () {
   "use strict";
 
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var question = form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
-      event.preventDefault();
-      return;
-    }
+    var form = event.target; // the commit's confirmation: data-confirm, asked by confirm.js
     if (form.id !== "import-form" || !window.XMLHttpRequest || !window.FormData) return;
     event.preventDefault();
     var box = document.getElementById("progress");

@@ -118,8 +118,9 @@
         var li = document.createElement("li");
         li.dataset.key = k;
         if (k === selected) { li.className = "selected"; }
-        var pick = button(k + (p.title ? " · " + p.title : "") + (required().indexOf(k) >= 0 ? " *" : ""),
-                          d.msgEdit + " " + k, function () { select(k, true); });
+        var shown = k + (p.title ? " · " + p.title : "") + (required().indexOf(k) >= 0 ? " *" : "");
+        // the accessible name starts with what is shown (WCAG 2.5.3 label in name)
+        var pick = button(shown, shown + " · " + d.msgEdit, function () { select(k, true); });
         pick.className = "fe-pick";
         pick.setAttribute("aria-pressed", k === selected ? "true" : "false");
         li.appendChild(pick);

@@ -35,3 +35,14 @@ def watch_errors(page) -> list:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     return errors
+
+
+def confirm(page, expect_text: str | None = None) -> str:
+    """Answer the page's confirmation dialog (confirm.js, base.html) with 确认; returns the question it asked."""
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    question = page.locator("#confirm-text").inner_text()
+    if expect_text is not None:
+        assert expect_text in question, question
+    page.click("#confirm-ok")
+    return question

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Case
 from app.services import cases, processes
 from app.uow import unit_of_work
-from tests.browser.helpers import screenshot
+from tests.browser.helpers import confirm, screenshot
 from tests.conftest import user
 
 KEY = "basic_self_assessment"
@@ -53,6 +53,7 @@ def test_admin_edits_validates_and_deploys(page):
     assert page.locator("#canvas .has-problem").count() == 0
     page.fill("#deploy-message", "review due in 10 days")
     page.click("#deploy")
+    confirm(page)
     expect(page.locator("#origin")).to_have_text(f"v{v1 + 1}")
     resp = page.goto(f"/admin/processes/{KEY}/versions/{v1 + 1}")
     assert resp.status == 200

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.services import processes
-from tests.browser.helpers import screenshot, sign_in, watch_errors
+from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
 from tests.security.helpers import api_token, fresh_client
 from workflows.errors import EngineError
 from workflows.instance import Instance
@@ -147,6 +147,7 @@ def test_admin_adds_a_correlation_key_and_a_form_field(app, page):
     assert page.locator("#canvas .has-problem").count() == 0
     page.fill("#deploy-message", "notice batch correlation, hearing days")
     page.click("#deploy")
+    confirm(page)
     expect(page.locator("#origin")).to_have_text(f"v{v1 + 1}")
 
     # -- the deployed version, as the API gives it ---------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Enterprise, User
-from tests.browser.helpers import screenshot, watch_errors
+from tests.browser.helpers import confirm, screenshot, watch_errors
 from tests.enterprises.helpers import PA_USERNAME, PREFIX, as_csv, as_xlsx, cleanup, code, provincial_admin, row
 
 
@@ -59,9 +59,8 @@ def test_provincial_admin_imports_a_corrected_file(page, tmp_path):
     page.wait_for_selector("#commit")
     assert "将新增 3 家" in page.locator("#counts").inner_text()
     page.check("#accounts")
-    messages = []
-    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
     page.click("#commit")
+    messages = [confirm(page)]
     page.wait_for_selector("#import-done")
     assert "新增 3 家" in messages[0]
     assert "新增 3 家" in page.locator("#import-done").inner_text()

@@ -5,7 +5,7 @@ its diagram (bpmn-js) marking the path taken. Elements are
 found by id, name and class only. Screenshots go to the test artifacts (tests/browser/helpers.py)."""
 import pytest
 
-from tests.browser.helpers import screenshot, sign_in, watch_errors
+from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
 from tests.inbox.conftest import ZJ_ENTERPRISES, submitted_basic
 
 
@@ -44,6 +44,7 @@ def test_bulk_decision_and_dashboard(page):
     screenshot(page, "inbox")
     with page.expect_navigation():
         page.click("#bulk-submit")
+        confirm(page)
     assert page.locator("#bulk-results tbody tr.ok").count() == 3
     assert page.locator("#bulk-results tbody tr.failed").count() == 0
     screenshot(page, "inbox-bulk-results")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Objection
-from tests.browser.helpers import screenshot, sign_in, watch_errors
+from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
 from tests.inbox.conftest import case_in_notice
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -28,6 +28,7 @@ def test_a_factory_lodges_an_objection_during_a_notice(page):
     screenshot(page, "objection-form")
     with page.expect_navigation():
         page.click("#objection-form button[type=submit]")
+        confirm(page)
     assert page.url.endswith("/notices")
     assert page.locator(".flash.info").count() == 1
     assert page.locator(f"#notices tr[data-case='{case_id}'] .status-objection_review").count() == 1

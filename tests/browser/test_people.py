@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.admin.test_people_support import by_name, people_cleanup
-from tests.browser.helpers import screenshot, watch_errors
+from tests.browser.helpers import confirm, screenshot, watch_errors
 from tests.inbox.conftest import submitted_basic
 
 OWN_PASSWORD = "zj-browser-own-2026"
@@ -85,6 +85,7 @@ def test_admin_creates_a_reviewer_who_changes_the_password_works_and_is_deactiva
         with rp.expect_navigation(), rp.expect_response(
                 lambda r: r.request.method == "POST" and "/tasks/" in r.url) as resp:
             rp.click("button[name=action][value=submit]")
+            confirm(rp)
         assert resp.value.status == 302
         assert re.search(rf"/cases/{review.case_id}$", rp.url), rp.url
 
@@ -94,6 +95,7 @@ def test_admin_creates_a_reviewer_who_changes_the_password_works_and_is_deactiva
         screenshot(page, "people-edit")
         with page.expect_navigation():
             page.click("#deactivate")
+            confirm(page)
         assert page.locator("#reactivate").count() == 1
         rp.goto("/inbox")
         assert "/login" in rp.url, rp.url

@@ -107,7 +107,7 @@ def test_dashboard_page(browser_as, review_tasks):
     assert "浙江省" in html
     # the working-day calendar in use: the library's years and the years loaded as data with their source
     assert re.search(r'id="calendar-library">chinesecalendar [\d.]+: 2004–2026<', html), html
-    assert re.search(r'<li data-year="2027">2027: illustrative', html)
+    assert re.search(r'<li data-year="2027">2027: 示例数据', html)  # the demo year's source, in Chinese (issue 15)
     assert browser_as("acme").get("/dashboard").status_code == 403
 
 

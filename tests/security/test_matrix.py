@@ -375,9 +375,9 @@ RULES: dict[tuple[str, str], Rule] = {
                                               (422, False) if _sees(u, o) else (404, False)),
                                           "POST", "case", body=_json({"reason": "matrix objection text"})),
     ("api.case_objections", "GET"): Rule(api(read), kind="case"),
-    # the notices page: every logged-in user; a case not in its notice sends the objection form back to the list
-    # (flashed), an auditor is refused
-    ("notices.index", "GET"): Rule(page(ALL_OK)),
+    # the notices page: public (公示), anonymous included (issue 15 defect 9); a case not in its notice sends the
+    # objection form back to the list (flashed), an auditor is refused; objecting needs a login
+    ("notices.index", "GET"): Rule(ALL_OK),
     ("notices.objection_form", "GET"): Rule(page(ALL_REDIRECT), kind="case"),
     ("notices.lodge", "POST"): Rule(page(lambda u, o: (403, False) if u == "auditor" else
                                          (302, False) if _sees(u, o) else (404, False)), "POST",
