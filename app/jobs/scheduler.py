@@ -57,6 +57,13 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
             try:
                 with unit_of_work():
                     elements = timers.fire_claimed(case_id, now, token)
+            except timers.TimerFailed as failed:  # rolled back: count the attempt, retry later, incident after N
+                with unit_of_work():
+                    incident = timers.note_failure(failed, now)
+                log.warning("case %s: timer not fired (%s)%s", case_id, failed.message,
+                            f": incident {incident}" if incident else "; retried later")
+                result.errors.append((case_id, failed.message))
+                continue
             except Conflict as exc:  # a person changed the case meanwhile: give the claim back, next sweep retries
                 result.errors.append((case_id, exc.message))
                 with unit_of_work():

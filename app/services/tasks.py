@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, instances, processes
+from app.services import clock, eligibility, events, incidents, instances, processes
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -265,8 +265,10 @@ def complete(actor: User, task_id: int, data) -> dict:
         inst.complete(task.task_uuid, data, now)
     except TaskNotReady:
         raise Conflict("the task is not waiting any more") from None
-    except EngineError as exc:
-        raise Invalid(f"the process refused this step: {exc}") from None
+    except EngineError as exc:  # the entry floor rolls the step back and opens an incident (services/incidents.py)
+        raise incidents.StepFailed(incidents.Failure(
+            case_id=case.id, kind="task", element=task.element, element_name=task.title, task_uuid=task.task_uuid,
+            message=str(exc), data=data, actor_id=actor.id, at=now)) from None
     if returning:
         case.revisions += 1
     if props.get("resolves_objections") == "true":
