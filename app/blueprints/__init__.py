@@ -31,3 +31,7 @@ def register(app):
     from app.blueprints import reference_api  # the same as JSON under /api/v1
 
     app.register_blueprint(reference_api.bp)
+    from app.blueprints import incidents, notifications  # incidents (admins) and in-app notifications (everyone)
+
+    incidents.register(app)
+    notifications.register(app)
