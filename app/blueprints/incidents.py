@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.blueprints.api import body, error, token_required
 from app.errors import Invalid, ServiceError
 from app.extensions import csrf
-from app.services import incidents, users
+from app.services import incident_actions, incidents, users
 from app.uow import unit_of_work
 
 bp = Blueprint("incidents", __name__, url_prefix="/admin/incidents")
@@ -47,7 +47,7 @@ def api_get(incident_id):
 @token_required
 def api_retry(incident_id):
     with unit_of_work():
-        out = incidents.retry(g.api_user, incident_id)
+        out = incident_actions.retry(g.api_user, incident_id)
     return jsonify(out)
 
 
@@ -56,7 +56,7 @@ def api_retry(incident_id):
 def api_skip(incident_id):
     reason = body().get("reason")
     with unit_of_work():
-        out = incidents.skip(g.api_user, incident_id, reason)
+        out = incident_actions.skip(g.api_user, incident_id, reason)
     return jsonify(out)
 
 
@@ -65,7 +65,7 @@ def api_skip(incident_id):
 def api_cancel(incident_id):
     reason = body().get("reason")
     with unit_of_work():
-        out = incidents.cancel_case(g.api_user, incident_id, reason)
+        out = incident_actions.cancel_case(g.api_user, incident_id, reason)
     return jsonify(out)
 
 
@@ -110,13 +110,13 @@ def act(incident_id, action):
     try:
         with unit_of_work():
             if action == "retry":
-                incidents.retry(user, incident_id)
+                incident_actions.retry(user, incident_id)
             elif action == "skip":
-                incidents.skip(user, incident_id, request.form.get("reason"))
+                incident_actions.skip(user, incident_id, request.form.get("reason"))
             elif action == "cancel":
                 if request.form.get("confirm") != "1":
                     raise Invalid("confirm first", errors={"confirm": "required"})
-                incidents.cancel_case(user, incident_id, request.form.get("reason"))
+                incident_actions.cancel_case(user, incident_id, request.form.get("reason"))
             else:
                 raise Invalid("unknown action", errors={"action": action})
     except incidents.Held:

@@ -5,7 +5,7 @@ import logging
 import smtplib
 from datetime import datetime
 
-from app.services import outbox
+from app.services import incidents, outbox
 from app.settings import settings
 from app.uow import unit_of_work
 
@@ -37,8 +37,10 @@ def drain(now: datetime, limit: int = 100) -> dict:
         except (OSError, smtplib.SMTPException, KeyError) as exc:
             failed += 1
             log.warning("outbox %s not carried out: %s", item["key"], exc)
+            message = f"{type(exc).__name__}: {exc}"
             with unit_of_work():
-                outbox.note_failure(item["id"], f"{type(exc).__name__}: {exc}", now)
+                if outbox.note_failure(item["id"], message, now):
+                    incidents.hold_outbox(item["id"], message, now)
             continue
         with unit_of_work():
             outbox.mark_sent(item["id"], now)

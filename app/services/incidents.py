@@ -8,10 +8,9 @@ The case stays at its last good state and nothing the user submitted is lost:
    a notice to the administrators; it commits that and raises `Held` (409 `held`) with the message for the user.
 A second failure of the same element while its incident is open counts an attempt on it (no second event).
 
-Administrators resolve an incident (`retry`, `skip`, `cancel_case`), each an `incident.resolved` event. A retry
-re-runs the step as it was asked: a task completion with the recorded data, as the user who submitted it (after an
-administrator deployed a fix and migrated the case, `services/case_migrations.py`); a timer firing at the time of
-the retry.
+Administrators resolve an incident in services/incident_actions.py (retry, skip, cancel the case), each an
+`incident.resolved` event. (Two modules so that tasks and timers, which raise StepFailed, and the actions, which run
+tasks and timers again, import no circle.)
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,8 +19,8 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Case, HumanTask, Incident, TimerRow, User
-from app.services import clock, events, instances
+from app.models import HumanTask, Incident, OutboxItem, User
+from app.services import events, instances
 
 HELD_MESSAGE = "the case is held: the process could not carry out this step; an administrator has been informed " \
                "and your input is kept as a draft"
@@ -136,97 +135,17 @@ def to_json(inc: Incident) -> dict:
             "resolution": inc.resolution, "reason": inc.reason, "data": inc.data}
 
 
-def _open(user: User, incident_id: int) -> Incident:
-    inc = get(user, incident_id)
-    if inc.state != "open":
-        raise Conflict("the incident is already resolved")
-    return inc
-
-
-def _resolve(inc: Incident, user: User, resolution: str, reason: str | None, now: datetime) -> None:
-    inc.state, inc.resolution, inc.reason = "resolved", resolution, reason
-    inc.resolved_at, inc.resolved_by, inc.updated_at = now, user.id, now
-    db.session.flush()
-    rec = instances.load(inc.case_id)
-    events.append(rec, "incident.resolved", user.id, now, element=inc.element,
-                  data={"incident": inc.id, "resolution": resolution, "reason": reason})
-    instances.commit_case(rec)
-
-
-def _reason(reason) -> str:
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise Invalid("give a reason", errors={"reason": "required"})
-    return reason[:500]
-
-
-def retry(user: User, incident_id: int, now: datetime | None = None) -> dict:
-    """Re-run the failed step; when it fails again the entry floor counts another attempt (409 `held`)."""
-    from app.services import tasks, timers
-
-    inc = _open(user, incident_id)
-    now = now or clock.now()
-    if inc.kind == "task":
-        row = db.session.scalar(select(HumanTask).where(
-            HumanTask.case_id == inc.case_id, HumanTask.state == "open",
-            (HumanTask.task_uuid == inc.task_uuid) | (HumanTask.element == inc.element)).order_by(
-            (HumanTask.task_uuid == inc.task_uuid).desc(), HumanTask.id))
-        if row is None:
-            raise Conflict("the task is no longer waiting; cancel the case or resolve it another way")
-        actor = db.session.get(User, inc.actor_id) if inc.actor_id else user
-        data = dict(inc.data or row.draft or {})
-        tasks.complete(actor, row.id, data)
-    elif inc.kind == "timer":
-        db.session.execute(update(TimerRow).where(TimerRow.case_id == inc.case_id)
-                           .values(attempts=0, next_attempt_at=None, incident_id=None))
-        timers.fire_now(inc.case_id, now)
-    elif inc.kind == "outbox":
-        from app.services import outbox
-
-        outbox.release_for_incident(inc.id)  # the next drain carries it out (after this commit)
-    else:
-        raise Invalid("this incident cannot be retried here", errors={"kind": inc.kind})
-    _resolve(inc, user, "retried", None, now)
-    return to_json(inc)
-
-
-def skip(user: User, incident_id: int, reason, now: datetime | None = None) -> dict:
-    """Give up the failed step where the diagram allows it: an effect outside the process (an outbox item) is
-    dropped; an engine step is never skipped behind the diagram's back (retry or cancel the case instead)."""
-    from app.services import outbox
-
-    inc = _open(user, incident_id)
-    reason = _reason(reason)
-    now = now or clock.now()
-    if inc.kind != "outbox":
-        raise Invalid("the diagram does not allow skipping this step: retry it after a fix, or cancel the case",
-                      errors={"kind": inc.kind})
-    outbox.drop_for_incident(inc.id, now)
-    _resolve(inc, user, "skipped", reason, now)
-    return to_json(inc)
-
-
-def cancel_case(user: User, incident_id: int, reason, now: datetime | None = None) -> dict:
-    """End the case (status `withdrawn`): its open tasks are cancelled, its timers dropped; the incident resolved."""
-    inc = _open(user, incident_id)
-    reason = _reason(reason)
-    now = now or clock.now()
-    case = db.session.get(Case, inc.case_id)
-    if case.closed_at is not None:
-        raise Conflict("the case has already ended")
-    db.session.execute(update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
-                       .values(state="cancelled"))
-    db.session.execute(TimerRow.__table__.delete().where(TimerRow.case_id == case.id))
-    db.session.flush()
-    rec = instances.load(case.id)
-    rec.status, rec.closed_at, rec.next_timer_at, rec.updated_at = "withdrawn", now, None, now
-    events.append(rec, "case.cancelled", user.id, now, element=inc.element,
-                  data={"incident": inc.id, "reason": reason, "status": "withdrawn"})
-    instances.commit_case(rec)
-    db.session.expire(case)
-    _resolve(inc, user, "cancelled", reason, now)
-    return to_json(inc)
-
-
 def for_case(case_id: int) -> list[Incident]:
     return list(db.session.scalars(select(Incident).where(Incident.case_id == case_id).order_by(Incident.id)))
+
+
+def hold_outbox(item_id: int, message: str, now: datetime) -> int | None:
+    """An outbox item that kept failing: an incident on its case (when it has one) holds it for an administrator."""
+    item = db.session.get(OutboxItem, item_id)
+    if item is None or item.case_id is None:
+        return None
+    inc = record(Failure(case_id=item.case_id, kind="outbox", element=item.kind, element_name=item.key,
+                         message=message, at=now))
+    item.incident_id = inc.id
+    db.session.flush()
+    return inc.id

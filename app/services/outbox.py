@@ -65,20 +65,15 @@ def mark_sent(item_id: int, now: datetime) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def note_failure(item_id: int, message: str, now: datetime) -> int | None:
-    """Count a failed attempt: retried after a growing pause; an incident after MAX_ATTEMPTS (its id)."""
-    from app.services import incidents
-
+def note_failure(item_id: int, message: str, now: datetime) -> bool:
+    """Count a failed attempt: retried after a growing pause. True when it failed MAX_ATTEMPTS times (the caller
+    then holds it by an incident, `incidents.hold_outbox`)."""
     item = db.session.get(OutboxItem, item_id)
     item.attempts += 1
     item.last_error = message[:500]
     item.next_attempt_at = now + BACKOFF * (2 ** (item.attempts - 1))
-    if item.attempts >= MAX_ATTEMPTS and item.case_id is not None:
-        inc = incidents.record(incidents.Failure(case_id=item.case_id, kind="outbox", element=item.kind,
-                                                 element_name=item.key, message=message, at=now))
-        item.incident_id = inc.id
     db.session.flush()
-    return item.incident_id
+    return item.attempts >= MAX_ATTEMPTS
 
 
 def drop_for_incident(incident_id: int, now: datetime) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.errors import Forbidden, Invalid
 from app.extensions import db
 from app.models import Case, CaseEvent, HumanTask, Incident
-from app.services import events, incidents
+from app.services import events, incident_actions, incidents
 from app.services import tasks as task_service
 from app.uow import unit_of_work
 from tests.conftest import user
@@ -65,12 +65,12 @@ def test_retry_after_a_fix_and_migration_completes_the_step_with_the_recorded_in
     inc_id = held.errors["incident"]
     with pytest.raises(incidents.Held):  # before the fix the retry fails again and counts an attempt
         with unit_of_work():
-            incidents.retry(user("admin"), inc_id)
+            incident_actions.retry(user("admin"), inc_id)
     db.session.expire_all()
     assert db.session.get(Incident, inc_id).attempts == 2
     fix_and_migrate(case_id)
     with unit_of_work():
-        out = incidents.retry(user("admin"), inc_id)
+        out = incident_actions.retry(user("admin"), inc_id)
     db.session.expire_all()
     assert out["state"] == "resolved" and out["resolution"] == "retried"
     case = db.session.get(Case, case_id)
@@ -89,7 +89,7 @@ def test_only_administrators_see_and_resolve_incidents():
         with pytest.raises(Forbidden):
             incidents.list_incidents(user(name))
         with pytest.raises(Forbidden):
-            incidents.retry(user(name), held.errors["incident"])
+            incident_actions.retry(user(name), held.errors["incident"])
     assert [i.id for i in incidents.list_incidents(user("admin"))] == [held.errors["incident"]]
 
 
@@ -97,11 +97,11 @@ def test_skip_is_refused_for_an_engine_step_and_cancel_needs_a_reason():
     case_id, task_id, _s, seq, held = _fail_review()
     inc_id = held.errors["incident"]
     with pytest.raises(Invalid):
-        incidents.skip(user("admin"), inc_id, "不需要")
+        incident_actions.skip(user("admin"), inc_id, "不需要")
     with pytest.raises(Invalid):
-        incidents.cancel_case(user("admin"), inc_id, "  ")
+        incident_actions.cancel_case(user("admin"), inc_id, "  ")
     with unit_of_work():
-        incidents.cancel_case(user("admin"), inc_id, "企业申请撤回")
+        incident_actions.cancel_case(user("admin"), inc_id, "企业申请撤回")
     db.session.expire_all()
     case = db.session.get(Case, case_id)
     assert case.status == "withdrawn" and case.closed_at is not None

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import scheduler
 from app.models import Campaign, HumanTask, Incident, TimerRow
-from app.services import case_migrations, events, incidents, instances, processes, timers
+from app.services import case_migrations, events, incident_actions, instances, processes, timers
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.timers.helpers import DATA, DATE_TIMER_DUE, T0, count_events, timer_case
@@ -80,7 +80,7 @@ def test_a_failing_timer_is_retried_with_backoff_then_held_by_an_incident_while_
     with unit_of_work():
         case_migrations.migrate_case(user("admin"), bad, KEY, fixed, t)
     with unit_of_work():
-        out = incidents.retry(user("admin"), inc.id, t + timedelta(days=3))
+        out = incident_actions.retry(user("admin"), inc.id, t + timedelta(days=3))
     assert out["resolution"] == "retried"
     # the migration restored the passed due time, so the engine fired it on the fixed version already, or the retry
     # did: either way the case waits at the report task and no timer row is held any more
