@@ -99,8 +99,11 @@ def prefs(user: User) -> dict[str, bool]:
 def set_prefs(user: User, email: dict) -> dict[str, bool]:
     if not isinstance(email, dict):
         raise Invalid("send {kind: true|false}", errors={"email": "an object"})
+    current = prefs(user)
     for kind, on in email.items():
         _check_kind(kind)
+        if current[kind] == bool(on):
+            continue  # unchanged: nothing written
         row = db.session.get(NotificationPref, (user.id, kind))
         if row is None:
             db.session.add(NotificationPref(user_id=user.id, kind=kind, email=bool(on)))
