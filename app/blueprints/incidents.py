@@ -84,7 +84,18 @@ def list_page():
     state = request.args.get("state", "open")
     rows = incidents.list_incidents(user, state if state in ("open", "resolved", "all") else "open")
     names = users.usernames({i.actor_id for i in rows} | {i.resolved_by for i in rows})
-    return render_template("admin/incidents.html", rows=rows, names=names, state=state)
+    return render_template("admin/incidents.html", rows=rows, names=names, state=state, causes=_causes(),
+                           cause=incidents.cause)
+
+
+def _causes() -> dict:
+    return {"condition": _("A condition of the diagram could not be evaluated."),
+            "no_path": _("No outgoing path of a gateway matched."),
+            "loop": _("The process ran in a loop without stopping."),
+            "script": _("A script of the diagram failed."),
+            "decision": _("A decision table could not decide."),
+            "mail": _("The mail server could not be reached."),
+            "other": _("The process could not carry out this step.")}
 
 
 def _marked(inc) -> list[str]:
@@ -100,6 +111,7 @@ def detail(incident_id, errors=None, status=200):
     inc = incidents.get(user, incident_id)
     names = users.usernames({inc.actor_id, inc.resolved_by})
     return render_template("admin/incident.html", inc=inc, names=names, marked=_marked(inc),
+                           plain=_causes()[incidents.cause(inc.message)],
                            errors=errors or {}, reason=request.form.get("reason", "")), status
 
 

@@ -64,6 +64,19 @@ def plain(message: str) -> str:
     return line[:500]
 
 
+CAUSES = (("Error evaluating expression", "condition"), ("No conditions", "no_path"),
+          ("no outgoing", "no_path"), ("engine steps without waiting", "loop"), ("script", "script"),
+          ("Script", "script"), ("decision table", "decision"), ("SMTP", "mail"), ("mail server", "mail"))
+
+
+def cause(message: str) -> str:
+    """The kind of failure, for the plain-words line the pages show above the technical detail."""
+    for needle, kind in CAUSES:
+        if needle in (message or ""):
+            return kind
+    return "other"
+
+
 def record(failure: Failure) -> Incident:
     """Open an incident for the failure (or count another attempt on the open one of the same element); keep the
     submitted data as the task's draft. Runs in the entry floor's second transaction, after the rollback."""
