@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from app.errors import Conflict, ServiceError
 from app.extensions import db
+from app.jobs import outbox as outbox_job
 from app.jobs import reminders as reminder_job
 from app.services import clock, scheduler, timers
 from app.uow import unit_of_work
@@ -82,6 +83,7 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
                 on_fired(case_id, elements)
     if with_reminders:
         result.reminders = reminder_job.sweep(now)
+        outbox_job.drain(now)  # e-mail and other effects queued by the steps (after their commits)
     return result
 
 

@@ -13,7 +13,8 @@ from email.message import EmailMessage
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
-from app.models import OutboxItem, User
+from app.models import OutboxItem
+from app.models.scheduling import USER_EMAILS
 from app.settings import settings
 
 MAX_ATTEMPTS = 5
@@ -47,7 +48,7 @@ def email_message(item: dict) -> EmailMessage | None:
     p = item["payload"]
     to = p.get("to")
     if not to and p.get("user_id"):
-        to = db.session.scalar(select(User.email).where(User.id == p["user_id"]))
+        to = db.session.scalar(select(USER_EMAILS.c.email).where(USER_EMAILS.c.id == p["user_id"]))
     if not to:
         return None
     msg = EmailMessage()
