@@ -5,7 +5,8 @@ import logging
 import smtplib
 from datetime import datetime
 
-from app.services import incidents, outbox
+from app.errors import ServiceError
+from app.services import incidents, operator_runs, outbox
 from app.settings import settings
 from app.uow import unit_of_work
 
@@ -32,6 +33,12 @@ def drain(now: datetime, limit: int = 100) -> dict:
         items = outbox.due(now, limit)
     sent = failed = 0
     for item in items:
+        if item["kind"] == "service":  # database work: the effect and its mark commit together
+            if _run_service(item, now):
+                sent += 1
+            else:
+                failed += 1
+            continue
         try:
             HANDLERS[item["kind"]](item)
         except (OSError, smtplib.SMTPException, KeyError) as exc:
@@ -46,3 +53,18 @@ def drain(now: datetime, limit: int = 100) -> dict:
             outbox.mark_sent(item["id"], now)
         sent += 1
     return {"sent": sent, "failed": failed}
+
+
+def _run_service(item: dict, now: datetime) -> bool:
+    try:
+        with unit_of_work():
+            operator_runs.run(item, now)
+            outbox.mark_sent(item["id"], now)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure of an operator is counted, never loops
+        message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        log.warning("outbox %s not carried out: %s", item["key"], message)
+        with unit_of_work():
+            if outbox.note_failure(item["id"], message, now):
+                incidents.hold_outbox(item["id"], message, now)
+        return False

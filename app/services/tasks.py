@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, incidents, instances, processes
+from app.services import clock, eligibility, events, incidents, instances, operators, processes
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -279,6 +279,7 @@ def complete(actor: User, task_id: int, data) -> dict:
     instances.save(case, inst, now, {u: i for u, i in open_tasks.items() if i != task_id})
     events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
                   data=data, state=case.state)
+    operators.enqueue_pending(case, inst.wf, actor.id, now)  # service tasks of this step: after the commit
     if inst.completed:
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
         instances.record_outcome(case, actor.id, now, year)

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from app.extensions import db
 from app.models import Campaign, Case, TimerRow
 from app.models.scheduling import TIMER_CLAIMS as T
-from app.services import events, incidents, instances, processes
+from app.services import events, incidents, instances, operators, processes
 from workflows.errors import EngineError
 from workflows.instance import Instance
 
@@ -136,6 +136,7 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
         db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id))
     events.append(case, "timer.fired", None, now, element=",".join(fired), data={"now": now.isoformat()},
                   state=case.state)
+    operators.enqueue_pending(case, inst.wf, None, now)  # service tasks after the timer: after the commit
     if inst.completed:
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
         instances.record_outcome(case, None, now, year)
