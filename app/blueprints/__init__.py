@@ -35,3 +35,6 @@ def register(app):
 
     incidents.register(app)
     notifications.register(app)
+    from app.blueprints import handover  # reassignment and corrections (issue 18)
+
+    handover.register(app)

@@ -85,7 +85,8 @@ def claim(actor: User, task_id: int) -> HumanTask:
     require_act(actor, task)
     res = db.session.execute(update(HumanTask).where(
         HumanTask.id == task_id, HumanTask.state == "open",
-        (HumanTask.claimed_by.is_(None)) | (HumanTask.claimed_by == actor.id)).values(claimed_by=actor.id))
+        (HumanTask.claimed_by.is_(None)) | (HumanTask.claimed_by == actor.id)).values(claimed_by=actor.id,
+                                                                                         claimed_at=clock.now()))
     if res.rowcount != 1:
         raise Conflict("the task is held by someone else or no longer open")
     db.session.refresh(task)
