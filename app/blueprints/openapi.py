@@ -134,6 +134,18 @@ INCIDENT_PATHS = {
                                          tag="incidents")},
     "/incidents/{id}/cancel": {"post": _op("Cancel the case (withdrawn) with a reason", 200, INCIDENT, _REASON,
                                            params=[ID], errors=(401, 403, 404, 409, 422), tag="incidents")},
+    "/tasks/{id}/reassign": {"post": _op(
+        "Hand the task to a colleague of its role and scope (its holder, an administrator, the province's "
+        "administrator), with a reason; 422 when `to` lacks the role or scope", 200, {"type": "object", "properties": {
+            "id": {"type": "integer"}, "claimed_by": {"type": "integer"}, "claimed_at": {"type": "string"}}},
+        _json({"type": "object", "required": ["to", "reason"], "properties": {
+            "to": {"type": "string"}, "reason": {"type": "string"}}}), params=[ID],
+        errors=(401, 403, 404, 409, 422), tag="tasks")},
+    "/cases/{id}/corrections": {"post": _op(
+        "Correct a value of a completed step's form field (administrators), with a reason", 200, {"type": "object"},
+        _json({"type": "object", "required": ["element", "field", "value", "reason"], "properties": {
+            "element": {"type": "string"}, "field": {"type": "string"}, "value": {},
+            "reason": {"type": "string"}}}), params=[ID], errors=(401, 403, 404, 409, 422), tag="cases")},
     "/notifications": {"get": _op("The caller's in-app notifications, newest first, with the unread count", 200, {
         "type": "object", "required": ["items", "unread"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "title", "unread"]}},

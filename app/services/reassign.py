@@ -29,7 +29,7 @@ def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
     if actor.role == "admin":
         return task, case
     if actor.role == "provincial_admin":
-        if task.province_code != actor.province_code:
+        if not (task.scope or "").startswith(f"province:{actor.province_code}"):  # its province's own queues
             raise NotFound("no such task")
         return task, case
     if not can_view_case(actor, case):

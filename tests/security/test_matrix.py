@@ -151,6 +151,18 @@ def own_enterprise(status):
     return rule
 
 
+def reassign_rule(u, o):
+    """Handing a task on: administrators everywhere, the Zhejiang provincial administrator in its province (task
+    A), otherwise whoever may act on the task; the bodies name no colleague of the task's role and scope (422)."""
+    if u == "admin" or (u == "zj-admin" and o == "A"):
+        return 422, False
+    if u == "zj-admin":
+        return 404, False
+    if not _sees(u, o):
+        return 404, False
+    return (422, False) if _acts(u, o) else (403, False)
+
+
 def admin_only(status):
     return lambda u, o: (status, False) if u == "admin" else (403, False)
 
@@ -482,6 +494,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("incidents_api.api_retry", "POST"): Rule(api(admin_only(404)), "POST"),
     ("incidents_api.api_skip", "POST"): Rule(api(admin_only(404)), "POST", body=_json({"reason": "x"})),
     ("incidents_api.api_cancel", "POST"): Rule(api(admin_only(404)), "POST", body=_json({"reason": "x"})),
+    # reassignment and corrections (issue 18): the bodies name nobody of the task's role and scope / no field, so
+    # whoever may reach the task or case gets 422 and nothing is written
+    ("handover_api.api_reassign", "POST"): Rule(api(reassign_rule), "POST", "task",
+                                                body=_json({"to": "nobody", "reason": "x"})),
+    ("handover_api.api_correct", "POST"): Rule(api(admin_only(422)), "POST", "case",
+                                               body=_json({"element": "x", "field": "y", "value": 1, "reason": "x"})),
     ("notifications.index", "GET"): Rule(page(ALL_OK)),
     ("notifications.read", "POST"): Rule(page(lambda u, o: (302, False)), "POST", body=_web_form({})),
     ("notifications.prefs", "POST"): Rule(page(lambda u, o: (302, False)), "POST",
