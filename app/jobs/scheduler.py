@@ -19,7 +19,7 @@ from app.errors import Conflict, ServiceError
 from app.extensions import db
 from app.jobs import outbox as outbox_job
 from app.jobs import reminders as reminder_job
-from app.services import clock, scheduler, timers
+from app.services import clock, notification_digest, scheduler, timers
 from app.uow import unit_of_work
 
 log = logging.getLogger("tierflow.scheduler")
@@ -83,6 +83,11 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
                 on_fired(case_id, elements)
     if with_reminders:
         result.reminders = reminder_job.sweep(now)
+        try:  # in-app notices of what happened since the last sweep (their e-mail goes through the outbox)
+            with unit_of_work():
+                notification_digest.digest(now)
+        except Conflict:  # a concurrent write: the next sweep reads the same marks again
+            pass
         outbox_job.drain(now)  # e-mail and other effects queued by the steps (after their commits)
     return result
 

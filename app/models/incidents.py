@@ -76,3 +76,11 @@ class NotificationPref(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     email: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NotificationMark(db.Model):
+    """How far the notification digest has read a source (inbox rows, closing events, reminders), by id."""
+
+    __tablename__ = "notification_marks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,7 +8,8 @@ Create Date: 2026-12-04
 the element, the failure in plain words, who acted, the submitted data, and how it was resolved.
 `outbox`: effects outside the database (e-mail, in-app notices, documents) written in the step's transaction and
 carried out after the commit by a job, at least once, idempotent by `key`.
-`notifications`, `notification_prefs`: in-app notices (站内信) and each user's e-mail choice per kind.
+`notifications`, `notification_prefs`: in-app notices (站内信) and each user's e-mail choice per kind;
+`notification_marks`: how far the notification digest has read the inbox rows, closing events and reminders.
 `timers.attempts`, `timers.next_attempt_at`, `timers.incident_id`: a failing timer is retried with backoff and then
 held by an incident. `human_tasks.claimed_at`: since when the holder holds the task.
 """
@@ -90,6 +91,12 @@ def upgrade():
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_notification_prefs_user_id_users")),
         sa.PrimaryKeyConstraint("user_id", "kind", name=op.f("pk_notification_prefs")),
     )
+    op.create_table(
+        "notification_marks",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("last_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_notification_marks")),
+    )
     with op.batch_alter_table("timers") as batch:
         batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("next_attempt_at", sa.DateTime(), nullable=True))
@@ -105,6 +112,7 @@ def downgrade():
         batch.drop_column("incident_id")
         batch.drop_column("next_attempt_at")
         batch.drop_column("attempts")
+    op.drop_table("notification_marks")
     op.drop_table("notification_prefs")
     op.drop_index("ix_notifications_user", table_name="notifications")
     op.drop_table("notifications")
