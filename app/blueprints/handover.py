@@ -1,12 +1,13 @@
 """Reassignment and corrections (issue 18 part 4) as API calls: POST /api/v1/tasks/{id}/reassign {"to", "reason"}
 and POST /api/v1/cases/{id}/corrections {"element", "field", "value", "reason"}; the rules are in
-services/reassign.py and services/corrections.py."""
+services/reassign.py and services/corrections.py. Also GET /api/v1/service-operators: the registered service-task
+operators and their parameters (services/operators.py), what a diagram editor offers."""
 from flask import Blueprint, g, jsonify
 
 from app.blueprints.api import body, error, token_required
 from app.errors import ServiceError
 from app.extensions import csrf
-from app.services import clock, corrections, reassign
+from app.services import clock, corrections, operators, process_access, reassign
 from app.uow import unit_of_work
 
 api_bp = Blueprint("handover_api", __name__, url_prefix="/api/v1")
@@ -40,3 +41,10 @@ def api_correct(case_id):
         out = corrections.correct(g.api_user, case_id, data.get("element"), data.get("field"), data.get("value"),
                                   data.get("reason"), clock.now())
     return jsonify(out)
+
+
+@api_bp.get("/service-operators")
+@token_required
+def api_operators():
+    process_access.require_reader(g.api_user)
+    return jsonify({"items": operators.catalogue()})

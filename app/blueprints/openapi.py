@@ -146,6 +146,10 @@ INCIDENT_PATHS = {
         _json({"type": "object", "required": ["element", "field", "value", "reason"], "properties": {
             "element": {"type": "string"}, "field": {"type": "string"}, "value": {},
             "reason": {"type": "string"}}}), params=[ID], errors=(401, 403, 404, 409, 422), tag="cases")},
+    "/service-operators": {"get": _op(
+        "The service-task operators a diagram may name (spiffworkflow:serviceTaskOperator) and their parameters",
+        200, {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
+        errors=(401, 403), tag="processes")},
     "/notifications": {"get": _op("The caller's in-app notifications, newest first, with the unread count", 200, {
         "type": "object", "required": ["items", "unread"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "title", "unread"]}},

@@ -91,6 +91,7 @@ PAGES: dict[str, list[tuple]] = {
     "people_api.list_users": [("admin", {}, 200)],
     "people_api.my_sessions": [("zj-reviewer", {}, 200)],
     "incidents.list_page": [("admin", {}, 200)],
+    "handover_api.api_operators": [("admin", {}, 200)],
     "incidents_api.api_list": [("admin", {}, 200)],
     "notifications.index": [("zj-reviewer", {}, 200)],
     "notifications_api.api_list": [("zj-reviewer", {}, 200)],

@@ -500,6 +500,7 @@ RULES: dict[tuple[str, str], Rule] = {
                                                 body=_json({"to": "nobody", "reason": "x"})),
     ("handover_api.api_correct", "POST"): Rule(api(admin_only(422)), "POST", "case",
                                                body=_json({"element": "x", "field": "y", "value": 1, "reason": "x"})),
+    ("handover_api.api_operators", "GET"): Rule(api(lambda u, o: (200, False) if u in AUDITORS else (403, False))),
     ("notifications.index", "GET"): Rule(page(ALL_OK)),
     ("notifications.read", "POST"): Rule(page(lambda u, o: (302, False)), "POST", body=_web_form({})),
     ("notifications.prefs", "POST"): Rule(page(lambda u, o: (302, False)), "POST",
