@@ -75,3 +75,12 @@ def test_the_reviewer_sees_the_held_message_and_the_input_stays(app, client, aut
     assert r.status_code == 422 and "撤回" in r.get_data(as_text=True)
     reviewer_page = web.get(f"/admin/incidents/{inc.id}")
     assert reviewer_page.status_code == 403
+
+
+def test_the_dashboard_shows_the_open_incident_count_to_administrators(app):
+    admin = fresh_client(app)
+    login(admin, "admin")
+    assert 'id="dash-incidents"' in admin.get("/dashboard").get_data(as_text=True)
+    reviewer = fresh_client(app)
+    login(reviewer, "zj-reviewer")
+    assert 'id="dash-incidents"' not in reviewer.get("/dashboard").get_data(as_text=True)
