@@ -53,9 +53,23 @@ def record_call(operation_name: str, operation_params: dict) -> str:
     return json.dumps({"operator": operation_name, "params": params}, ensure_ascii=False, default=str)
 
 
+def _has_service_tasks(wf) -> bool:
+    """Whether the instance's spec (or a subprocess spec) has a service task; remembered on the spec object,
+    which the spec cache shares between instances, so a completion on a diagram without one walks no tree."""
+    spec = wf.spec
+    known = getattr(spec, "_tierflow_service_tasks", None)
+    if known is None:
+        specs = [spec, *(getattr(wf, "subprocess_specs", None) or {}).values()]
+        known = any(isinstance(ts, ServiceTask) for sp in specs for ts in sp.task_specs.values())
+        spec._tierflow_service_tasks = known
+    return known
+
+
 def completed_calls(wf) -> list[dict]:
     """Every completed service task of the instance with its recorded request: {"task", "element", "operator",
     "params"} (the application keys its queue by the task id, so asking twice queues nothing twice)."""
+    if not _has_service_tasks(wf):
+        return []
     out = []
     for t in wf.get_tasks(state=TaskState.COMPLETED):
         ts = t.task_spec
