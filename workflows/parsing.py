@@ -29,6 +29,7 @@ from workflows.errors import DiagramError, EngineError
 from workflows.sandbox import _BUILTINS as SANDBOX_BUILTINS
 from workflows.sandbox import ScriptPolicyError, check_expression, check_script, restricted_engine
 from workflows.serialization import SERIALIZER
+from workflows.service_calls import check_service_task, param_expressions
 from workflows.xml import DEFAULT_MAX_BYTES, load_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -573,9 +574,10 @@ def task_outputs(props: dict, schema: dict, el: str, problems: list) -> set[str]
 
 
 def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms: dict | None = None,
-                 start_data: set[str] | None = None) -> list[dict]:
-    """What the engine will read, checked before anything runs: timers, scripts, conditions, service tasks and,
-    for diagrams that run as cases (`known_roles` given), lanes, forms and the data conditions read."""
+                 start_data: set[str] | None = None, operators: dict | None = None) -> list[dict]:
+    """What the engine will read, checked before anything runs: timers, scripts, conditions, service tasks (their
+    operator among `operators`, workflows/service_calls.py) and, for diagrams that run as cases (`known_roles`
+    given), lanes, forms and the data conditions read."""
     problems: list[dict] = []
     for ts, expr in timer_expressions(bundle):
         err = check_timer_expression(expr)
@@ -586,9 +588,9 @@ def check_bundle(bundle: SpecBundle, known_roles: set[str] | None = None, forms:
     for ts in bundle.all_task_specs():
         el = _element(ts)
         if isinstance(ts, ServiceTask):
-            op = getattr(ts, "operation_name", None) or "-"
-            problems.append({"element": el, "message": f"bpmn:serviceTask {el}: no service handler is registered "
-                             f"for operator {op!r}; service tasks cannot run here"})
+            problems.extend(check_service_task(ts, el, operators))
+            for src in param_expressions(ts):
+                _refused(src, "eval", el, "service task parameter", problems)
         scripts = [("script", ts.script or "")] if isinstance(ts, ScriptTask) else []
         scripts += [(attr, getattr(ts, attr, None)) for attr in ("prescript", "postscript")]
         for attr, src in scripts:

@@ -330,6 +330,12 @@ class LocalEnvironment(TaskDataEnvironment):
         super().__init__(environment_globals)
         self.max_steps, self.max_seconds, self.max_rss_growth_mb = max_steps, max_seconds, max_rss_growth_mb
 
+    def call_service(self, context, operation_name=None, operation_params=None, **_kw):
+        """A service task records its request; the application carries it out after the step (service_calls)."""
+        from workflows.service_calls import record_call
+
+        return record_call(operation_name, operation_params)
+
     def evaluate(self, expression, context, external_context=None):
         code = _compile(expression, "eval")
         self._prepare_context(context)

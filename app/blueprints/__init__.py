@@ -40,3 +40,10 @@ def register(app):
     from app.blueprints import errors  # error pages in the UI language, the login-required message
 
     errors.register(app)
+    from app.blueprints import incidents, notifications  # incidents (admins) and in-app notifications (everyone)
+
+    incidents.register(app)
+    notifications.register(app)
+    from app.blueprints import handover  # reassignment and corrections (issue 18)
+
+    handover.register(app)

@@ -7,7 +7,18 @@ from flask_login import current_user, login_required
 from app.blueprints import formdata, landing
 from app.blueprints.inbox import inbox_context
 from app.errors import Invalid, ServiceError
-from app.services import attachments, audit, campaigns, case_history, cases, form_rules, inbox, lineage, tasks
+from app.services import (
+    attachments,
+    audit,
+    campaigns,
+    case_history,
+    cases,
+    form_rules,
+    inbox,
+    incidents,
+    lineage,
+    tasks,
+)
 from app.uow import unit_of_work
 
 bp = Blueprint("web", __name__)
@@ -113,6 +124,10 @@ def task_action(task_id):
                 tasks.release(user, task_id)
             else:
                 done = tasks.complete(user, task_id, data)
+    except incidents.Held:  # rolled back; the incident, the draft and the event are recorded (app/uow.py)
+        flash(_("This case is held: the system could not carry out this step. An administrator has been informed; "
+                "your input is kept as a draft."), "held")
+        return redirect(url_for("web.task", task_id=task_id))
     except Invalid as exc:
         return _render_task(user, task_id, errors=_translated(exc), data=data, status=422)
     if action == "draft":

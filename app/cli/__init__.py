@@ -11,3 +11,7 @@ def register_cli(app: Flask) -> None:
     for module in (demo, load, timers, scheduler, deadlines, cases, simulate, audit, backup, bpmn, users):
         for command in module.COMMANDS:
             app.cli.add_command(command)
+    from app.cli import outbox  # issue 18: the outbox's drain
+
+    for command in outbox.COMMANDS:
+        app.cli.add_command(command)

@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 
 from app.errors import Conflict, ServiceError
 from app.extensions import db
+from app.jobs import outbox as outbox_job
 from app.jobs import reminders as reminder_job
-from app.services import clock, recommendation_lists, scheduler, timers
+from app.services import clock, notification_digest, recommendation_lists, scheduler, timers
 from app.uow import unit_of_work
 
 log = logging.getLogger("tierflow.scheduler")
@@ -63,6 +64,13 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
             try:
                 with unit_of_work():
                     elements = timers.fire_claimed(case_id, now, token)
+            except timers.TimerFailed as failed:  # rolled back: count the attempt, retry later, incident after N
+                with unit_of_work():
+                    incident = timers.note_failure(failed, now)
+                log.warning("case %s: timer not fired (%s)%s", case_id, failed.message,
+                            f": incident {incident}" if incident else "; retried later")
+                result.errors.append((case_id, failed.message))
+                continue
             except Conflict as exc:  # a person changed the case meanwhile: give the claim back, next sweep retries
                 result.errors.append((case_id, exc.message))
                 with unit_of_work():
@@ -81,6 +89,12 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
                 on_fired(case_id, elements)
     if with_reminders:
         result.reminders = reminder_job.sweep(now)
+        try:  # in-app notices of what happened since the last sweep (their e-mail goes through the outbox)
+            with unit_of_work():
+                notification_digest.digest(now)
+        except Conflict:  # a concurrent write: the next sweep reads the same marks again
+            pass
+        outbox_job.drain(now)  # e-mail and other effects queued by the steps (after their commits)
     return result
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
 from app.models.experts import ExpertConflict
+from app.models.incidents import Incident, Notification, NotificationMark, NotificationPref, OutboxItem
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
 from app.models.reference import TIERS, Campaign, CampaignDeadline, Enterprise, Region, SoeGroup, TierRecord
@@ -18,4 +19,5 @@ __all__ = [
     "ExpertConflict",
     "EnterpriseNameGram", "GramPosition",
     "CaseStep",
+    "Incident", "Notification", "NotificationMark", "NotificationPref", "OutboxItem",
 ]

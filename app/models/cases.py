@@ -79,6 +79,7 @@ class HumanTask(db.Model):
     tier: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # since when the holder holds it (0022)
     draft: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,6 +125,10 @@ class TimerRow(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     element: Mapped[str] = mapped_column(String(128))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # a firing that failed: retried with backoff, then held by an incident (migration 0022)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Attachment(db.Model):

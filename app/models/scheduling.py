@@ -12,7 +12,9 @@ from app.models.types import UTCDateTime
 
 # `timers` with the claim columns a sweep writes (migration 0007)
 TIMER_CLAIMS = table("timers", column("id", Integer), column("case_id", Integer), column("element", String),
-                     column("due_at", UTCDateTime), column("claim_token", String), column("claimed_at", UTCDateTime))
+                     column("due_at", UTCDateTime), column("claim_token", String), column("claimed_at", UTCDateTime),
+                     column("attempts", Integer), column("next_attempt_at", UTCDateTime),
+                     column("incident_id", Integer))
 USER_EMAILS = table("users", column("id", Integer), column("role", String), column("email", String),
                     column("active"))
 

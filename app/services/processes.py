@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.models import ProcessModel, ProcessVersion
-from app.services import clock, system_events
+from app.services import clock, operators, system_events
 from app.services.scope import KNOWN_LANES
 from app.settings import settings
 from workflows.errors import DiagramError
@@ -89,7 +89,7 @@ def diagram_problems(bpmn_xml: bytes, forms: dict | None = None, case_rules: boo
         return None, {}, exc.errors
     forms = _collect_forms(_referenced_forms(bundle), forms or {})
     problems = check_bundle(bundle, known_roles=KNOWN_LANES if case_rules else None, forms=forms,
-                            start_data=START_DATA)
+                            start_data=START_DATA, operators=operators.spec())
     for name, schema in forms.items():
         try:
             Draft202012Validator.check_schema(schema)

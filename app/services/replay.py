@@ -110,6 +110,10 @@ def _apply(inst: Instance | None, ev: CaseEvent, snapshots: dict[int, str]) -> I
             from app.services import deadlines
 
             deadlines.retime(inst, dict(ev.replay.get("set") or {}))
+        elif op == "correct":  # an administrator's correction of a value (services/corrections.py)
+            from app.services import corrections
+
+            corrections.apply(inst, ev.replay["field"], copy.deepcopy(ev.replay.get("value")))
         elif op == "message":
             inst.send_message(ev.replay["name"], copy.deepcopy(ev.data), ev.replay.get("correlations") or {},
                               ev.at)
@@ -121,6 +125,8 @@ def _apply(inst: Instance | None, ev: CaseEvent, snapshots: dict[int, str]) -> I
 def _track_claims(claims: dict, ev: CaseEvent) -> None:
     if ev.action == "task.claimed":
         claims[ev.element] = ev.actor_id
+    elif ev.action == "task.reassigned":  # handed on (services/reassign.py)
+        claims[ev.element] = (ev.data or {}).get("to")
     elif ev.action in ("task.released", "task.completed"):
         claims.pop(ev.element, None)
     elif (ev.replay or {}).get("op") == "rewind":

@@ -12,7 +12,19 @@ from sqlalchemy import bindparam, func, select, update
 from app.errors import Conflict, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import Attachment, Campaign, Case, Enterprise, HumanTask, User
-from app.services import clock, eligibility, events, form_rules, instances, panels, processes, steps, timeline
+from app.services import (
+    clock,
+    eligibility,
+    events,
+    form_rules,
+    incidents,
+    instances,
+    operators,
+    panels,
+    processes,
+    steps,
+    timeline,
+)
 from app.services.scope import acting_clause, can_view_case, may_act, require_act
 from app.settings import settings
 from workflows.errors import EngineError, TaskNotReady
@@ -98,7 +110,8 @@ def claim(actor: User, task_id: int) -> HumanTask:
     require_act(actor, task)
     res = db.session.execute(update(HumanTask).where(
         HumanTask.id == task_id, HumanTask.state == "open",
-        (HumanTask.claimed_by.is_(None)) | (HumanTask.claimed_by == actor.id)).values(claimed_by=actor.id))
+        (HumanTask.claimed_by.is_(None)) | (HumanTask.claimed_by == actor.id)).values(claimed_by=actor.id,
+                                                                                         claimed_at=clock.now()))
     if res.rowcount != 1:
         raise Conflict("the task is held by someone else or no longer open")
     db.session.refresh(task)
@@ -289,8 +302,10 @@ def complete(actor: User, task_id: int, data) -> dict:
         inst.complete(task.task_uuid, data, now)
     except TaskNotReady:
         raise Conflict("the task is not waiting any more") from None
-    except EngineError as exc:
-        raise Invalid(f"the process refused this step: {exc}") from None
+    except EngineError as exc:  # the entry floor rolls the step back and opens an incident (services/incidents.py)
+        raise incidents.StepFailed(incidents.Failure(
+            case_id=case.id, kind="task", element=task.element, element_name=task.title, task_uuid=task.task_uuid,
+            message=str(exc), data=data, actor_id=actor.id, at=now)) from None
     # the conditional update is the guard against two completions of one task
     res = instances.execute(_TAKE_TASK, {"_id": task_id, "_at": now, "_by": actor.id})
     if res.rowcount != 1:
@@ -306,6 +321,7 @@ def complete(actor: User, task_id: int, data) -> dict:
     ev = events.append(case, "task.completed", actor.id, now, task_uuid=task.task_uuid, element=task.element,
                        data=data, state=case.state)
     steps.record(case.id, task, actor.id, data, ev["seq"], now)  # every field of the form, under its step
+    operators.enqueue_pending(case, inst.wf, actor.id, now)  # service tasks of this step: after the commit
     if inst.completed:
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
         instances.record_outcome(case, actor.id, now, year)

@@ -18,8 +18,55 @@ from sqlalchemy import delete, func, or_, select, update
 from app.extensions import db
 from app.models import Campaign, Case, TimerRow
 from app.models.scheduling import TIMER_CLAIMS as T
-from app.services import events, instances, processes
+from app.services import events, incidents, instances, operators, processes
+from workflows.errors import EngineError
 from workflows.instance import Instance
+
+# a timer whose firing fails is retried after 1, 2, 4, 8 minutes; the fifth failure opens an incident and holds
+# the case's due timers (no sweep picks them up again until an administrator resolves it)
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(minutes=1)
+
+
+class TimerFailed(Exception):
+    """The engine refused to fire a case's due timers (the sweep rolls back and calls `note_failure`)."""
+
+    def __init__(self, case_id: int, elements: list[str], message: str):
+        super().__init__(message)
+        self.case_id, self.elements, self.message = case_id, elements, message
+
+
+def _not_held(now: datetime):
+    return (T.c.incident_id.is_(None), or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now))
+
+
+def note_failure(failed: TimerFailed, now: datetime) -> int | None:
+    """Count a failed firing on the case's due timer rows: the next try after a growing pause, an incident after
+    MAX_ATTEMPTS (returns its id). The caller's transaction follows the rolled-back one of the firing."""
+    rows = list(db.session.scalars(select(TimerRow).where(TimerRow.case_id == failed.case_id,
+                                                          TimerRow.due_at < now)))
+    attempts = max((r.attempts or 0 for r in rows), default=0) + 1
+    values: dict = {"attempts": attempts, "next_attempt_at": now + BACKOFF * (2 ** (attempts - 1)),
+                    "claim_token": None, "claimed_at": None}
+    incident_id = None
+    if attempts >= MAX_ATTEMPTS:
+        inc = incidents.record(incidents.Failure(
+            case_id=failed.case_id, kind="timer", element=",".join(failed.elements) or None,
+            element_name=",".join(failed.elements) or None, message=failed.message, at=now))
+        incident_id = values["incident_id"] = inc.id
+    db.session.execute(update(T).where(T.c.case_id == failed.case_id, T.c.due_at < now)
+                       .values(**values).execution_options(synchronize_session=False))
+    return incident_id
+
+
+def fire_now(case_id: int, now: datetime) -> list[str]:
+    """An administrator's retry of a held timer: fire the case now; a failure is counted on its open incident."""
+    try:
+        return fire_case(case_id, now)
+    except TimerFailed as exc:
+        raise incidents.StepFailed(incidents.Failure(case_id=case_id, kind="timer",
+                                                     element=",".join(exc.elements) or None,
+                                                     message=exc.message, at=now)) from None
 
 
 def _postgres() -> bool:
@@ -34,7 +81,7 @@ def due_cases(now: datetime, limit: int = 500) -> list[int]:
 def claim_due(now: datetime, token: str, timeout: timedelta, limit: int = 500) -> list[int]:
     """Claim due timer rows for the sweep `token`; returns the ids of the cases to fire. The caller commits."""
     free = or_(T.c.claim_token.is_(None), T.c.claimed_at < now - timeout, T.c.claimed_at > now + timeout)
-    pick = (select(T.c.id).where(T.c.due_at < now, free).order_by(T.c.due_at, T.c.id).limit(limit)
+    pick = (select(T.c.id).where(T.c.due_at < now, free, *_not_held(now)).order_by(T.c.due_at, T.c.id).limit(limit)
             .with_for_update(skip_locked=True))  # rendered on PostgreSQL only
     db.session.execute(update(T).where(T.c.id.in_(pick.scalar_subquery()))
                        .values(claim_token=token, claimed_at=now).execution_options(synchronize_session=False))
@@ -80,12 +127,16 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
         return []
     info = processes.version_info(case.process_version_id)
     inst = Instance.load(case.state, info.bundle)
-    inst.fire_timers(now)
+    try:
+        inst.fire_timers(now)
+    except EngineError as exc:
+        raise TimerFailed(case_id, fired, str(exc)) from None
     instances.save(case, inst, now)
     if case.next_timer_at is None:  # no timer waits any more: rows of this case left over are stale
         db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id))
     events.append(case, "timer.fired", None, now, element=",".join(fired), data={"now": now.isoformat()},
                   state=case.state)
+    operators.enqueue_pending(case, inst.wf, None, now)  # service tasks after the timer: after the commit
     if inst.completed:
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == case.campaign_id))
         instances.record_outcome(case, None, now, year)

@@ -160,6 +160,18 @@ def own_enterprise(status):
     return rule
 
 
+def reassign_rule(u, o):
+    """Handing a task on: administrators everywhere, the Zhejiang provincial administrator in its province (task
+    A), otherwise whoever may act on the task; the bodies name no colleague of the task's role and scope (422)."""
+    if u == "admin" or (u == "zj-admin" and o == "A"):
+        return 422, False
+    if u == "zj-admin":
+        return 404, False
+    if not _sees(u, o):
+        return 404, False
+    return (422, False) if _acts(u, o) else (403, False)
+
+
 def admin_only(status):
     return lambda u, o: (status, False) if u == "admin" else (403, False)
 
@@ -505,11 +517,41 @@ RULES: dict[tuple[str, str], Rule] = {
     ("people.set_active", "POST"): Rule(page(manage(302)), "POST", "user", body=_web_form({"active": "0"})),
     ("people.reset_password", "POST"): Rule(page(manage(200)), "POST", "user", body=_web_form({"confirm": "1"})),
     ("people.unlock", "POST"): Rule(page(manage(302, False)), "POST", "user", body=_web_form({})),
+    # incidents and notifications (issue 18): incidents are the administrators' (the URL names incident 999999, so
+    # an administrator gets 404 and nothing is written); everyone reads and marks their own notifications, and
+    # the e-mail choices the page sends are the defaults and the API's bodies are refused (nothing written)
+    ("incidents.list_page", "GET"): Rule(page(admin_only(200))),
+    ("incidents.detail", "GET"): Rule(page(admin_only(404))),
+    ("incidents.act", "POST"): Rule(page(admin_only(404)), "POST", body=_web_form({"reason": "x", "confirm": "1"})),
+    ("incidents_api.api_list", "GET"): Rule(api(admin_only(200))),
+    ("incidents_api.api_get", "GET"): Rule(api(admin_only(404))),
+    ("incidents_api.api_retry", "POST"): Rule(api(admin_only(404)), "POST"),
+    ("incidents_api.api_skip", "POST"): Rule(api(admin_only(404)), "POST", body=_json({"reason": "x"})),
+    ("incidents_api.api_cancel", "POST"): Rule(api(admin_only(404)), "POST", body=_json({"reason": "x"})),
+    # reassignment and corrections (issue 18): the bodies name nobody of the task's role and scope / no field, so
+    # whoever may reach the task or case gets 422 and nothing is written
+    ("handover_api.api_reassign", "POST"): Rule(api(reassign_rule), "POST", "task",
+                                                body=_json({"to": "nobody", "reason": "x"})),
+    ("handover_api.api_correct", "POST"): Rule(api(admin_only(422)), "POST", "case",
+                                               body=_json({"element": "x", "field": "y", "value": 1, "reason": "x"})),
+    ("handover_api.api_operators", "GET"): Rule(api(lambda u, o: (200, False) if u in AUDITORS else (403, False))),
+    ("notifications.index", "GET"): Rule(page(ALL_OK)),
+    ("notifications.read", "POST"): Rule(page(lambda u, o: (302, False)), "POST", body=_web_form({})),
+    ("notifications.prefs", "POST"): Rule(page(lambda u, o: (302, False)), "POST",
+                                          body=_web_form({"email": ["returned", "due", "decision", "incident",
+                                                                    "operator"]})),
+    ("notifications_api.api_list", "GET"): Rule(api(ALL_OK)),
+    ("notifications_api.api_read", "POST"): Rule(api(lambda u, o: (422, False)), "POST",
+                                                 body=_json({"ids": ["x"]})),
+    ("notifications_api.api_prefs", "GET"): Rule(api(ALL_OK)),
+    ("notifications_api.api_set_prefs", "PUT"): Rule(api(lambda u, o: (422, False)), "PUT",
+                                                     body=_json({"email": {"nope": True}})),
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise", "user_id": "user", "session_id": "session", "token_id": "token"}
 FIXED_ARGS = {"code": "en", "key": "basic_self_assessment", "filename": "app.css", "version": 1, "year": 2026,
-              "table": "excellent_quota", "token": "none", "username": "expert-7", "conflict_id": 999999}
+              "table": "excellent_quota", "token": "none", "username": "expert-7", "conflict_id": 999999,
+              "incident_id": 999999, "action": "retry"}
 
 
 def _url_map():
