@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.config import ROOT
 from app.extensions import db
-from app.models import Case, CaseEvent
+from app.models import Case, CaseEvent, Incident
 from app.services import cases, tasks
 from app.uow import unit_of_work
 from tests.conftest import user
@@ -34,7 +34,7 @@ def _review_task():
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
-def test_hostile_condition_answers_422_within_the_limit(client, auth_headers, kind):
+def test_hostile_condition_is_stopped_within_the_limit_and_holds_the_case(client, auth_headers, kind):
     admin = auth_headers("admin")
     hostile = BASIC.replace(b'organizer_decision == "approve"', HOSTILE[kind])
     r = client.post(f"/api/v1/process-models/{KEY}/versions", data=hostile, headers=admin,
@@ -48,15 +48,18 @@ def test_hostile_condition_answers_422_within_the_limit(client, auth_headers, ki
     r = client.post(f"/api/v1/tasks/{review.id}/complete", json={"data": {"decision": "approve", "comment": "ok"}},
                     headers=reviewer)
     elapsed = time.monotonic() - start
-    assert r.status_code == 422, (r.status_code, r.get_json())
-    body = r.get_json()
-    assert "review_decision" in body["message"] or "flow_approve" in body["message"], body
-    assert "limit" in body["message"] or "memory" in body["message"], body
+    # the case is held at its last good state and an incident names the limit (issue 18): nothing of the step
+    assert r.status_code == 409 and r.get_json()["error"] == "held", (r.status_code, r.get_json())
     assert elapsed < 2.0 + 1.5
     db.session.rollback()
-    last = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case_id).order_by(
-        CaseEvent.id.desc()).limit(1))
-    assert last == events  # nothing written
+    incident = db.session.get(Incident, r.get_json()["errors"]["incident"])
+    assert incident.case_id == case_id and incident.element == "organizer_review", incident.message
+    assert "review_decision" in incident.message or "flow_approve" in incident.message, incident.message
+    assert "limit" in incident.message or "memory" in incident.message, incident.message
+    written = db.session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case_id,
+                                                                CaseEvent.id > events)).all()
+    assert written == ["incident.opened"]  # the step itself wrote nothing
+    assert db.session.get(Case, case_id).status == "in_review"  # where it was before the step
     # the server (this worker) still answers, and an ordinary request completes
     assert client.get("/api/v1/me", headers=reviewer).status_code == 200
     r = client.post(f"/api/v1/process-models/{KEY}/versions", data=BASIC, headers=admin,
