@@ -1,7 +1,8 @@
 """An administrator corrects a value on a case (issue 18 part 4): a form field of a completed step (a mistyped phone
-number), with a reason. The case's data changes from now on; the history keeps the original: the completed step's
-event is untouched and a `case.corrected` event records {element, field, from, to, reason}; replay re-applies it
-(`{"op": "correct"}`), so the timeline and replay show both values."""
+number), with a reason. From now on the step's record (services/steps.py: the timeline, and the form when the step
+comes back) holds the new value, and so does the process variable the field feeds when the step declares it among
+its `outputs`; the history keeps the original: the completed step's event is untouched and a `case.corrected` event
+records {element, field, from, to, reason}; replay re-applies it to the process variable (`{"op": "correct"}`)."""
 from datetime import datetime
 
 from jsonschema import Draft202012Validator
@@ -10,8 +11,8 @@ from sqlalchemy import select
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import CaseEvent, User
-from app.services import clock, events, instances, processes
-from workflows.instance import Instance
+from app.services import clock, events, instances, processes, steps
+from workflows.instance import Instance, parse_outputs
 
 
 def apply(inst: Instance, field: str, value) -> int:
@@ -52,15 +53,23 @@ def correct(actor: User, case_id: int, element: str, field: str, value, reason, 
     problems = [e.message for e in Draft202012Validator(prop).iter_errors(value)]
     if problems:
         raise Invalid("the new value does not fit the field", errors={"value": problems[0]})
-    inst = Instance.load(rec.state, info.bundle)
-    old = inst.case_data().get(field, done.data.get(field))
+    step = steps.latest(case_id, element)
+    old = (step.data or {}).get(field) if step is not None else done.data.get(field)
     if old == value:
         raise Invalid("the value is unchanged", errors={"value": "unchanged"})
-    apply(inst, field, value)
+    pairs = parse_outputs(info.properties.get(element, {}).get("outputs"))
+    variable = field if pairs is None else dict(pairs).get(field)  # the process variable the field feeds, if any
     now = now or clock.now()
-    instances.save(rec, inst, now)
+    replay = None
+    if variable:
+        inst = Instance.load(rec.state, info.bundle)
+        apply(inst, variable, value)
+        instances.save(rec, inst, now)
+        replay = {"op": "correct", "field": variable, "value": value}
+    if step is not None:
+        step.data = {**(step.data or {}), field: value}  # a new dict: the JSON column sees the change
     events.append(rec, "case.corrected", actor.id, now, element=element,
                   data={"field": field, "from": old, "to": value, "reason": reason[:500]}, state=rec.state,
-                  replay={"op": "correct", "field": field, "value": value})
+                  replay=replay)
     instances.commit_case(rec)
     return {"case_id": case_id, "element": element, "field": field, "from": old, "to": value}

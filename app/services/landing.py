@@ -16,7 +16,7 @@ from app.errors import Forbidden
 from app.extensions import db
 from app.models import Case, Enterprise, HumanTask, ProcessModel, ProcessVersion, User
 from app.models.users import ROLES
-from app.services import deadlines, users, versions
+from app.services import deadlines, incidents, users, versions
 from app.services.inbox import FINAL
 from app.services.scope import case_filter
 
@@ -85,7 +85,7 @@ def expert_view(actor: User, limit: int = 100) -> dict:
 
 def admin_view(actor: User, recent: int = 10) -> dict:
     """The administrator's overview: the deployed models (with their newest version and running cases), the active
-    users per role, the most recent deployments. (Open incidents are shown by the incidents part, when present.)"""
+    users per role, the most recent deployments, and how many incidents wait for an administrator."""
     _require(actor, "admin")
     models = versions.list_models(actor)
     per_role = dict(db.session.execute(select(User.role, func.count()).where(User.active.is_(True))
@@ -97,4 +97,5 @@ def admin_view(actor: User, recent: int = 10) -> dict:
         .order_by(ProcessVersion.created_at.desc(), ProcessVersion.id.desc()).limit(recent)))
     authors = users.usernames(d.author_id for d in deployments)
     return {"models": models, "roles": [(r, per_role.get(r, 0)) for r in ROLES],
-            "users_total": sum(per_role.values()), "deployments": deployments, "authors": authors}
+            "users_total": sum(per_role.values()), "deployments": deployments, "authors": authors,
+            "open_incidents": incidents.open_count()}

@@ -9,9 +9,9 @@ from tests.factories import GOOD_ASSESSMENT
 
 BASIC = (ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes()
 KEY = "basic_self_assessment"
-GOOD_CONDITION = b'decision == "approve"</bpmn:conditionExpression>'
+GOOD_CONDITION = b'organizer_decision == "approve"</bpmn:conditionExpression>'
 # passes every deploy check; divides by zero when the gateway evaluates it
-BROKEN = BASIC.replace(GOOD_CONDITION, b'decision == "approve" and 1 // (len(decision) - 7) == 0'
+BROKEN = BASIC.replace(GOOD_CONDITION, b'organizer_decision == "approve" and 1 // (len(organizer_decision) - 7) == 0'
                                       b'</bpmn:conditionExpression>', 1)
 REVIEW = {"decision": "approve", "review_comment": "材料齐全，同意。"}
 

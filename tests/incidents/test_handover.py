@@ -4,6 +4,7 @@ an event, the original stays visible in the history and in replay."""
 from app.extensions import db
 from app.models import CaseEvent, HumanTask
 from app.services import notifications, people
+from app.services import tasks as task_service
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.incidents.helpers import case_waiting_for_review
@@ -74,5 +75,27 @@ def test_an_administrator_corrects_a_completed_value_and_the_original_stays_in_r
     before = client.get(f"/api/v1/cases/{case_id}/replay?at={last['seq'] - 1}", headers=admin).get_json()
     after = client.get(f"/api/v1/cases/{case_id}/replay?at={last['seq']}&check=all", headers=admin)
     assert after.status_code == 200, after.get_json()
-    assert before["data"]["outcomes"] == "生产效率提升20%。"
-    assert after.get_json()["data"]["outcomes"] == "生产效率提升25%。"
+    assert before["data"] == after.get_json()["data"]  # the basic form feeds no process variable (no outputs)
+    # the step's record now holds the new value: the reviewer's timeline shows it, the event keeps the original
+    view = task_service.get_task(user("zj-reviewer"), task_id)
+    (step,) = [s for s in view["timeline"]["steps"] if s["element"] == "self_assessment"]
+    assert step["data"]["outcomes"] == "生产效率提升25%。"
+
+
+def test_a_correction_of_a_field_a_step_outputs_changes_the_process_variable_and_replays(client, auth_headers):
+    from tests.api.test_advanced import application, complete, my_task
+
+    ent, admin = auth_headers("ningbo-parts"), auth_headers("admin")
+    cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
+    form = application(client, ent, cid)
+    complete(client, ent, my_task(client, ent, cid)["id"], form)  # `application` outputs contact_phone
+    body = {"element": "application", "field": "contact_phone", "value": "0574-88886666", "reason": "企业来函更正"}
+    r = client.post(f"/api/v1/cases/{cid}/corrections", json=body, headers=admin)
+    assert r.status_code == 200 and r.get_json()["from"] == form["contact_phone"]
+    evs = client.get(f"/api/v1/cases/{cid}/events", headers=admin).get_json()["events"]
+    last = evs[-1]
+    before = client.get(f"/api/v1/cases/{cid}/replay?at={last['seq'] - 1}", headers=admin).get_json()
+    after = client.get(f"/api/v1/cases/{cid}/replay?at={last['seq']}&check=all", headers=admin)
+    assert after.status_code == 200, after.get_json()
+    assert before["data"]["contact_phone"] == form["contact_phone"]
+    assert after.get_json()["data"]["contact_phone"] == "0574-88886666"

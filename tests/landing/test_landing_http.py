@@ -70,6 +70,16 @@ def test_admin_lands_on_the_system_overview(browser_as):
     assert re.search(r'<tr data-model="basic_self_assessment">', html), html
     assert re.search(r'<tr data-role="admin"><td>[^<]+</td><td>[1-9]\d*</td></tr>', html)
     assert 'id="overview-deployments"' in html and 'id="inbox"' not in html
+    assert 'id="overview-incidents"' in html and "没有待处理事件" in html and 'id="to-incidents"' not in html
+
+
+def test_admin_landing_names_the_open_incidents_and_leads_to_them(browser_as):
+    from tests.incidents.test_incidents import _fail_review
+
+    _fail_review()  # a broken condition holds a case: one open incident
+    html = home(browser_as("admin"))
+    link = re.search(r'<a href="([^"]+)" id="to-incidents">([^<]+)</a>', html)
+    assert link and link.group(1) == "/admin/incidents" and "1 个案件" in link.group(2), html
 
 
 def test_auditor_lands_on_the_audit_search(browser_as):
