@@ -96,3 +96,26 @@ def _reactivates(html: str, form: dict) -> bool:
             for _v, _c, i in form["buttons"]
         )
     )
+
+
+def test_publishing_a_certified_list_asks_first(
+        app, client, auth_headers):
+    from tests.api.test_advanced import DEPTS, application, complete, my_task
+    from tests.security.helpers import browser_login, fresh_client
+
+    ent, prov = auth_headers("ningbo-parts"), auth_headers("zj-reviewer")  # a case waiting for the certified list
+    cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
+    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
+    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
+    for d, u in DEPTS.items():
+        complete(client, auth_headers(u), my_task(client, auth_headers(u), cid)["id"],
+                 {"decision": "approve", "comment": "同意"})
+    complete(client, prov, my_task(client, prov, cid, "certifier_decision")["id"],
+             {"decision": "approve", "decision_comment": "认定"})
+    web = fresh_client(app)
+    browser_login(web, "zj-reviewer")
+    p = _Forms()
+    p.feed(web.get("/lists/?kind=certified&tier=advanced").get_data(as_text=True))
+    (form,) = [f for f in p.forms if f["method"] == "post" and (f["action"] or "").endswith("/lists/")]
+    assert [c for _v, c, _i in form["buttons"]] and all(c for _v, c, _i in form["buttons"]), form
+    # (a recommendation list is confirmed on its own page first: tests/api/test_lists_web.py)
