@@ -107,7 +107,7 @@ def test_publishing_a_certified_list_asks_first(
     cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
     complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
-    for d, u in DEPTS.items():
+    for u in DEPTS.values():
         complete(client, auth_headers(u), my_task(client, auth_headers(u), cid)["id"],
                  {"decision": "approve", "comment": "同意"})
     complete(client, prov, my_task(client, prov, cid, "certifier_decision")["id"],
