@@ -4,7 +4,7 @@ unit of work per action."""
 from datetime import date, datetime, timedelta
 
 from app.errors import ServiceError
-from app.services import deadlines, lists, objections, quotas, simulation
+from app.services import deadlines, lists, objections, quotas, recommendation_lists, simulation
 from app.services.clock import SHANGHAI
 from app.services.simulation import FATES, OBJECTION_REASONS, VERDICTS
 from app.uow import unit_of_work
@@ -120,17 +120,20 @@ class Lists:
             with unit_of_work():
                 quota, _basis = quotas.quota_for(tier, actor.scope, self.campaign)
                 listed = ranked[:quota]
-                lst = lists.recommend(actor, tier, self.year, listed, final=True)  # closed at once (no amendment)
+                lst = lists.recommend(actor, tier, self.year, listed)  # open for amendment until the deadline
+            if len(listed) > 1:  # the recommender changes its mind before the deadline (16.3): the last two swap
+                listed = listed[:-2] + listed[-2:][::-1]
+            with unit_of_work():  # the amended list, closed now: its cases learn their outcome
+                lst = recommendation_lists.amend(actor, lst.id, listed, final=True)
         except ServiceError as exc:
             self.say(now, f"{tier} recommendation list refused: {exc.message[:100]}")
             return
+        amended = (lst.details or {}).get("amendments", 0)
         self.counts["recommended"] += len(listed)
         self.say(now, f"{tier} recommendation list {lst.id}: {len(listed)} of {len(waiting)} case(s) ranked "
-                      f"(quota {quota})")
+                      f"(quota {quota}; amended {amended} time(s) before closing)")
         if tier == "excellent" and listed:  # its expert panel rejects, the lead overrides with a reason (16.7)
             self.by_case[listed[0]]["override"] = True
-        # TODO(lead, issue 16.3): amend the list before the deadline here (add a case approved after it was submitted,
-        # reorder) once H4's `lists.amend` / PUT /api/v1/lists/{id} is merged; this branch does not have it.
         if tier == "lighthouse":
             fates = list(FATES)
             self.rng.shuffle(fates)

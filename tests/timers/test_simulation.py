@@ -91,8 +91,10 @@ def test_the_run_lasts_until_every_lighthouse_case_has_ended_skipping_idle_days(
 
 def test_the_lighthouse_list_keeps_within_the_quota(seeded):
     (line,) = [x for x in seeded if "lighthouse recommendation list" in x]
-    listed, waiting, quota = map(int, re.search(r"(\d+) of (\d+) case\(s\) ranked \(quota (\d+)\)", line).groups())
+    found = re.search(r"(\d+) of (\d+) case\(s\) ranked \(quota (\d+); amended (\d+) time", line)
+    listed, waiting, quota, amended = map(int, found.groups())
     assert (listed, waiting, quota) == (3, 4, 3)  # Shandong: 22 excellent factories in 2024 -> 3 (DMN)
+    assert amended == 1  # reordered once before it closed (16.3)
     started = {int(c) for c in re.findall(r"case (\d+): lighthouse started", "\n".join(seeded))}
     (left_out,) = started - set(lighthouse_cases(seeded))
     assert f"{line[:16]} case {left_out}: ended rejected" in seeded  # not recommended: rejected at once
