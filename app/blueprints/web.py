@@ -10,7 +10,6 @@ from app.errors import Invalid, ServiceError
 from app.services import (
     attachments,
     audit,
-    campaigns,
     case_history,
     cases,
     form_rules,
@@ -41,12 +40,6 @@ def home():
         return landed
     ctx = inbox_context(user, request.args)
     ctx["dashboard"] = user.role in inbox.DASHBOARD_ROLES
-    if user.role == "enterprise":
-        ctx["enterprise"] = lineage.get_enterprise(user, user.enterprise_id) if user.enterprise_id else None
-        ctx["my_cases"], _n = cases.list_cases(user)
-        ctx["campaigns"] = campaigns.newest_first()
-        ctx["lineage"] = lineage.lineage(user, user.enterprise_id) if user.enterprise_id else None
-        ctx["rule_terms"] = RULE_TERMS
     return render_template("web/home.html", **ctx)
 
 

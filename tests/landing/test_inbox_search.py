@@ -53,6 +53,6 @@ def test_done_view_lists_what_i_completed_with_beijing_times(browser_as, clock):
     assert rows(html) == [second.id, first.id]  # the latest completion first
     times = re.findall(r'<td class="completed-at"><time datetime="[^"]+">([^<]+)</time>', html)
     # START is 2026-11-25 02:00 UTC = 10:00 in Beijing
-    assert times == ["2026年11月25日 12:00", "2026年11月25日 10:00"], times
+    assert times == ["2026年11月25日 12:00（北京时间）", "2026年11月25日 10:00（北京时间）"], times
     # someone else's completions are not in my 已办
     assert rows(browser_as("miit-1").get("/inbox?state=completed").get_data(as_text=True)) == []
