@@ -2,7 +2,7 @@
 is sent back in Chinese with what was chosen kept; with a reason it goes on, and the next decision-maker's page shows
 the panel's result and the reason. Elements by id and name, not by visible text."""
 from tests.api.test_advanced import my_task
-from tests.browser.helpers import screenshot, sign_in
+from tests.browser.helpers import confirm, screenshot, sign_in
 from tests.services.test_panels import to_expert_lead
 
 SUBMIT = "button[name=action][value=submit]"
@@ -18,6 +18,7 @@ def test_a_lead_overriding_the_panel_gives_a_reason_the_next_step_sees(page, cli
     page.fill("#f_review_comment", "同意推荐。")
     with page.expect_navigation():
         page.click(SUBMIT)
+        confirm(page)
     assert page.locator(".field.has-error #f_override_reason").count() == 1
     assert "改判理由" in page.inner_text("#f_override_reason_err")
     assert page.is_checked("#f_decision_approve")  # what was chosen stays, and the panel's result is still shown
@@ -26,6 +27,7 @@ def test_a_lead_overriding_the_panel_gives_a_reason_the_next_step_sees(page, cli
     page.fill("#f_override_reason", REASON)
     with page.expect_navigation():
         page.click(SUBMIT)
+        confirm(page)
     assert f"/cases/{cid}" in page.url
     # an expert of the next panel reads the lead's conclusion, the panel's result and the reason
     from tests.api.test_excellent import drawn_expert, username
