@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import HumanTask
 from app.services import lists
 from app.uow import unit_of_work
-from tests.browser.helpers import screenshot, sign_in, watch_errors
+from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
 from tests.conftest import user
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -30,6 +30,7 @@ def submit(page, expect_status: int = 302) -> None:
     with page.expect_navigation(), \
             page.expect_response(lambda r: r.request.method == "POST" and "/tasks/" in r.url) as resp:
         page.click(SUBMIT)
+        confirm(page)  # a submission cannot be taken back: the page asks first
     assert resp.value.status == expect_status, resp.value.status
 
 
@@ -58,6 +59,10 @@ def test_advanced_case_with_a_dissenting_department_to_public_notice(page):
     page.fill("#f_contact_name", "张三")
     page.fill("#f_contact_phone", "0574-12345678")
     page.fill("#f_maturity_level", "3")
+    for name in ("above_scale", "sound_operations", "no_bad_record", "secure_controllable", "organisation_talent"):
+        page.check(f"#f_{name}")  # the basic requirements every tier asks (16.9)
+    page.locator("#f_maturity_report input[type=checkbox]").first.check()  # the report for the claimed level
+    page.fill("#f_maturity_report_level", "3")
     for name in ("factory_construction", "rd_design", "production_operations", "production_management",
                  "operations_management"):
         page.fill(f"#f_construction__{name}", TEXT)

@@ -5,7 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Case, CaseEvent
-from tests.browser.helpers import screenshot, sign_in, watch_errors
+from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
 from tests.incidents.helpers import BASIC, BROKEN, KEY, case_waiting_for_review, deploy
 from tests.security.helpers import PASSWORDS
 
@@ -28,6 +28,7 @@ def test_held_step_is_fixed_migrated_and_retried_with_the_reviewers_input(page, 
     page.fill("[name=review_comment]", COMMENT)
     with page.expect_navigation():
         page.click("button[name=action][value=submit]")
+        confirm(page)
     held = page.locator(".flash.held")
     assert held.count() == 1 and "案件已暂停" in held.inner_text() and "管理员" in held.inner_text()
     assert page.url.endswith(f"/tasks/{task_id}")
@@ -57,6 +58,7 @@ def test_held_step_is_fixed_migrated_and_retried_with_the_reviewers_input(page, 
                 ".forEach(b => { b.checked = b.value === String(id); })", case_id)
     with ap.expect_navigation():
         ap.click("#migrate-form button[type=submit]")
+        confirm(ap)
     ap.goto(incident_url)
     with ap.expect_navigation():
         ap.click("#retry")
