@@ -11,6 +11,7 @@ from tests.pages.walk import load_sample_cases, pages
 IRREVERSIBLE = re.compile(
     r"/rollback$|/migration$|/rewind$|/admin/users/\d+/(active|reset-password)$|/revoke$"
     r"|^/inbox/bulk$|^/notices/\d+$|/import/commit$|/experts/[^/]+/active$|/conflicts/\d+/delete$"
+    r"|/incidents/\d+/skip$"
 )
 
 
