@@ -73,6 +73,8 @@ PAST = timedelta(days=20)  # the overdue cases were prepared this long ago (the 
 _TEXT = "建设内容说明：已完成生产线数字化改造与网络化协同。"
 ADVANCED_APPLICATION = {
     "project_name": "压力测试智能工厂", "contact_name": "张三", "contact_phone": "0571-12345678", "maturity_level": 3,
+    "above_scale": True, "sound_operations": True, "no_bad_record": True, "secure_controllable": True,
+    "organisation_talent": True, "maturity_report_level": 3,  # every tier's application asks these (16.9)
     "outcomes": "生产效率提升25%，形成区域标杆。" * 2, "accept_responsibility": True,
     "construction": {k: _TEXT for k in ("factory_construction", "rd_design", "production_operations",
                                         "production_management", "operations_management")}}
@@ -229,7 +231,7 @@ def prepare(url: str, users: int, tmp: str, timers_from: float, timers_span: flo
                     att = attachments.upload(u, case.id, "申报书.pdf", io.BytesIO(b"%PDF-1.4 load materials"))
                     (tid,) = db.session.scalars(select(HumanTask.id).where(HumanTask.case_id == case.id,
                                                                            HumanTask.state == "open"))
-                    tasks.complete(u, tid, dict(ADVANCED_APPLICATION, materials=[att.id]))
+                    tasks.complete(u, tid, dict(ADVANCED_APPLICATION, materials=[att.id], maturity_report=att.id))
                 reviewer = next(r for r in rev_users if r.role == "provincial_reviewer"
                                 and r.province_code == e.province_code)
                 with unit_of_work():
