@@ -40,14 +40,21 @@ def _file_ids(schema: dict | None, data: dict) -> list[int]:
 
 
 def _earlier_rounds(rows: list[CaseStep]) -> set[int]:
-    """The steps a loop has gone back past: S is history once a later step T repeats an element whose previous
-    completion came no later than S (a returned application resubmitted makes the reviews before it history)."""
+    """The steps of an earlier round: S is history once its own element was completed again, or once a later step
+    of a later round went back past it (T repeats an element whose previous completion came no later than S: a
+    resubmitted application makes the reviews before it history at once). A step of the current round is never
+    history because a later step of the same round repeats an element (the review after a resubmission)."""
     out: set[int] = set()
     previous: dict[str, int] = {}
+    seen: set[str] = set()
+    for t in reversed(rows):  # a later completion of the same element
+        if t.element in seen:
+            out.add(t.seq)
+        seen.add(t.element)
     for t in rows:  # in seq order
         before = previous.get(t.element)
         if before is not None:
-            out |= {s.seq for s in rows if before <= s.seq < t.seq}
+            out |= {s.seq for s in rows if before <= s.seq < t.seq and s.round < t.round}
         previous[t.element] = t.seq
     return out
 

@@ -97,6 +97,12 @@ def test_a_returned_round_keeps_the_earlier_opinion_as_history(client, auth_head
     first = re.search(r'<li class="step history" data-element="certifier_review">(.*?)</li>', steps, re.S)
     assert first and "请补充成效数据" in first.group(1) and "较早一轮" in first.group(1)
     assert "第2轮" in steps
+    # the second round's review done: the resubmitted application and that review are current, not history
+    complete(client, prov, review["id"], {"decision": "approve", "review_comment": "材料齐全"})
+    steps = _section(_page(browser_as("zj-reviewer"), f"/cases/{cid}"), "case-steps")
+    current = re.findall(r'<li class="step" data-element="(\w+)"', steps)
+    assert current.count("application") == 1 and current.count("certifier_review") == 1, current
+    assert re.findall(r'<li class="step history" data-element="(\w+)"', steps) == ["application", "certifier_review"]
 
 
 def _objected_case(client, auth_headers):
