@@ -249,3 +249,18 @@ def token(client, username: str, password: str | None = None) -> dict:
 @pytest.fixture
 def auth_headers(client):
     return lambda username: token(client, username)
+
+
+@pytest.fixture
+def browser_as(app):
+    """A Flask client signed in through the login form (a session cookie, like a browser); `.token` is a CSRF token
+    for its posts."""
+    from tests.security.helpers import PASSWORDS, csrf, fresh_client
+
+    def login(username):
+        web = fresh_client(app)
+        r = web.post("/login", data={"username": username, "password": PASSWORDS[username], "csrf_token": csrf(web)})
+        assert r.status_code == 302
+        web.token = csrf(web, "/")
+        return web
+    return login

@@ -164,8 +164,9 @@ def test_ineligible(client, auth_headers, who, rule):
     assert r.status_code == 422 and rule in [x["rule"] for x in r.get_json()["errors"]["rules"]]
 
 
-def _to_notice(client, auth_headers):
-    """An excellent case of hz-precision up to its public notice."""
+def to_expert_panel(client, auth_headers) -> int:
+    """An excellent case of hz-precision applied, recommended (a closed list), paper-checked and formally reviewed:
+    waiting for its expert panel."""
     ent, prov, miit = auth_headers("hz-precision"), auth_headers("zj-reviewer"), auth_headers("miit-1")
     cid = start(client, ent)
     complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
@@ -175,6 +176,13 @@ def _to_notice(client, auth_headers):
     complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
              {"decision": "approve", "paper_matches": True})
     complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
+    return cid
+
+
+def _to_notice(client, auth_headers):
+    """An excellent case of hz-precision up to its public notice."""
+    miit = auth_headers("miit-1")
+    cid = to_expert_panel(client, auth_headers)
     for step in ("expert_review", "onsite_verification"):
         panel_review(client, auth_headers, miit, cid, step)
         h = auth_headers(username(drawn_expert(client, miit, cid, step)["expert"]))

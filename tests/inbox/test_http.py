@@ -1,25 +1,11 @@
 """The inbox, bulk decisions, dashboard and case page through the Flask client (pages and the JSON API)."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask
 from tests.inbox.conftest import case_of
-from tests.security.helpers import PASSWORDS, csrf, fresh_client
-
-
-@pytest.fixture
-def browser_as(app):
-    def login(username):
-        client = fresh_client(app)
-        r = client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                        "csrf_token": csrf(client)})
-        assert r.status_code == 302
-        client.token = csrf(client, "/")
-        return client
-    return login
 
 
 def _rows(html: str) -> list[int]:

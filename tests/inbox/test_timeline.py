@@ -6,23 +6,8 @@ scores only after its own."""
 import io
 import re
 
-import pytest
-
 from tests.api.test_advanced import DEPTS, application, complete, my_task
-from tests.api.test_excellent import application as excellent_application
-from tests.api.test_excellent import drawn_expert, start, username
-from tests.security.helpers import PASSWORDS, csrf, fresh_client
-
-
-@pytest.fixture
-def browser_as(app):
-    def login(username):
-        client = fresh_client(app)
-        r = client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                        "csrf_token": csrf(client)})
-        assert r.status_code == 302
-        return client
-    return login
+from tests.api.test_excellent import drawn_expert, to_expert_panel, username
 
 
 def _page(web, url) -> str:
@@ -162,16 +147,7 @@ def test_the_objection_handler_reads_the_objection_with_labelled_evidence(client
 
 
 def _excellent_to_panel(client, auth_headers) -> int:
-    ent, prov, miit = auth_headers("hz-precision"), auth_headers("zj-reviewer"), auth_headers("miit-1")
-    cid = start(client, ent)
-    complete(client, ent, my_task(client, ent, cid)["id"], excellent_application(client, ent, cid))
-    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
-    client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                       "case_ids": [cid], "final": True}, headers=prov)
-    complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
-             {"decision": "approve", "paper_matches": True})
-    complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
-    return cid
+    return to_expert_panel(client, auth_headers)
 
 
 def test_experts_and_the_applicant_see_scores_only_as_allowed(client, auth_headers, browser_as):

@@ -7,17 +7,6 @@ import pytest
 from app.services import case_list, cases
 from app.uow import unit_of_work
 from tests.conftest import user
-from tests.security.helpers import PASSWORDS, csrf, fresh_client
-
-
-@pytest.fixture
-def browser_as(app):
-    def login(name):
-        web = fresh_client(app)
-        r = web.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": csrf(web)})
-        assert r.status_code == 302
-        return web
-    return login
 
 
 @pytest.fixture

@@ -2,23 +2,10 @@
 times in Beijing time."""
 import re
 
-import pytest
-
 from app.services import inbox, tasks
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.inbox.conftest import submitted_basic
-from tests.security.helpers import PASSWORDS, csrf, fresh_client
-
-
-@pytest.fixture
-def browser_as(app):
-    def login(name):
-        web = fresh_client(app)
-        r = web.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": csrf(web)})
-        assert r.status_code == 302
-        return web
-    return login
 
 
 def rows(html: str) -> list[int]:

@@ -2,22 +2,10 @@
 never open a reviewer's task (404 on the page and the API, not a greyed-out form)."""
 import re
 
-import pytest
-
 from tests.api.test_advanced import complete, my_task
 from tests.api.test_excellent import application, drawn_expert, start, username
 from tests.inbox.conftest import submitted_basic
-from tests.security.helpers import PASSWORDS, csrf, fresh_client
-
-
-@pytest.fixture
-def browser_as(app):
-    def login(name):
-        web = fresh_client(app)
-        r = web.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": csrf(web)})
-        assert r.status_code == 302
-        return web
-    return login
+from tests.security.helpers import csrf
 
 
 def home(web) -> str:

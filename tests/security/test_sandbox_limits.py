@@ -10,10 +10,7 @@ from sqlalchemy import select
 from app.config import ROOT
 from app.extensions import db
 from app.models import Case, CaseEvent, Incident
-from app.services import cases, tasks
-from app.uow import unit_of_work
-from tests.conftest import user
-from tests.factories import GOOD_ASSESSMENT
+from tests.incidents.helpers import case_waiting_for_review
 
 BASIC = (ROOT / "bpmn" / "basic_self_assessment.bpmn").read_bytes()
 KEY = "basic_self_assessment"
@@ -23,16 +20,6 @@ HOSTILE = {
 }
 
 
-def _review_task():
-    with unit_of_work():
-        case = cases.create_case(user("acme"), "basic", 2026)
-    (t,) = cases.open_tasks(db.session.get(Case, case.id))
-    with unit_of_work():
-        tasks.complete(user("acme"), t.id, GOOD_ASSESSMENT)
-    (review,) = cases.open_tasks(db.session.get(Case, case.id))
-    return case.id, review
-
-
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_hostile_condition_is_stopped_within_the_limit_and_holds_the_case(client, auth_headers, kind):
     admin = auth_headers("admin")
@@ -40,12 +27,12 @@ def test_hostile_condition_is_stopped_within_the_limit_and_holds_the_case(client
     r = client.post(f"/api/v1/process-models/{KEY}/versions", data=hostile, headers=admin,
                     content_type="application/xml")
     assert r.status_code == 201, r.get_json()
-    case_id, review = _review_task()
+    case_id, review_id = case_waiting_for_review()
     events = db.session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case_id).order_by(
         CaseEvent.id.desc()).limit(1))
     reviewer = auth_headers("zj-reviewer")
     start = time.monotonic()
-    r = client.post(f"/api/v1/tasks/{review.id}/complete", json={"data": {"decision": "approve", "comment": "ok"}},
+    r = client.post(f"/api/v1/tasks/{review_id}/complete", json={"data": {"decision": "approve", "comment": "ok"}},
                     headers=reviewer)
     elapsed = time.monotonic() - start
     # the case is held at its last good state and an incident names the limit (issue 18): nothing of the step

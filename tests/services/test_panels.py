@@ -9,21 +9,14 @@ from app.extensions import db
 from app.models import Campaign, Region
 from app.services import quotas, tasks
 from tests.api.test_advanced import complete, my_task, status
-from tests.api.test_excellent import application, drawn_expert, panel_review, start, username
+from tests.api.test_excellent import application, drawn_expert, panel_review, start, to_expert_panel, username
 from tests.conftest import user
 
 
 def to_expert_lead(client, auth_headers, scores):
     """An excellent case of hz-precision whose three experts have scored: (case id, lead username, lead task)."""
-    ent, prov, miit = auth_headers("hz-precision"), auth_headers("zj-reviewer"), auth_headers("miit-1")
-    cid = start(client, ent)
-    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
-    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve"})
-    client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
-                                       "case_ids": [cid], "final": True}, headers=prov)
-    complete(client, miit, my_task(client, miit, cid, "paper_check")["id"],
-             {"decision": "approve", "paper_matches": True})
-    complete(client, miit, my_task(client, miit, cid, "formal_review")["id"], {"decision": "approve"})
+    miit = auth_headers("miit-1")
+    cid = to_expert_panel(client, auth_headers)
     panel_review(client, auth_headers, miit, cid, "expert_review", scores=scores)
     lead = username(drawn_expert(client, miit, cid, "expert_review")["expert"])
     return cid, lead, my_task(client, auth_headers(lead), cid, "expert_review")
