@@ -27,6 +27,7 @@ def register(app) -> None:
     app.register_blueprint(web_bp)
     app.add_template_global(_reassign_choices, "reassign_choices")
     app.add_template_global(_correction_fields, "correction_fields")
+    app.add_template_global(operators.catalogue, "service_operators")  # the diagram editor's operator panel
 
 
 def _reassign_choices(task_id: int):
