@@ -139,3 +139,67 @@ def test_the_retry_fails_again_until_fixed_then_delivers_the_same_message(one_br
     assert received.data == {"list_id": lst_id}
     assert _actions(bad)[-2:] == ["message.received", "incident.resolved"]
     assert events.verify_case(bad)[0]
+
+
+EXCELLENT = (ROOT / "bpmn" / "excellent_national_review.bpmn").read_bytes()
+EXCELLENT_KEY = "excellent_national_review"
+NOT_RECOMMENDED = b"<bpmn:conditionExpression>not recommendation['recommended']</bpmn:conditionExpression>"
+# passes the deploy check; divides by zero when the gateway after the recommendation message evaluates it
+EXCELLENT_BROKEN = EXCELLENT.replace(NOT_RECOMMENDED, b"<bpmn:conditionExpression>not recommendation['recommended']"
+                                     b" and 1 // (len(recommendation) - len(recommendation)) == 0"
+                                     b"</bpmn:conditionExpression>", 1)
+
+
+def _excellent_waiting_for_the_list(owner: str) -> int:
+    """A Sinopec member's excellent case, approved by its group: waiting for the group's recommendation list."""
+    from tests.api.test_excellent import SCENARIOS
+
+    with unit_of_work():
+        case = cases.create_case(user(owner), "excellent", 2026)
+    with unit_of_work():
+        att = attachments.upload(user(owner), case.id, "卓越级申报书.pdf", io.BytesIO(b"%PDF-1.4 excellent"))
+        (task,) = cases.open_tasks(case)
+        text = "智能化升级：建成数字孪生工厂，关键工序智能决策覆盖率显著提升。"
+        tasks.complete(user(owner), task.id, {
+            "project_name": "石化卓越级智能工厂", "contact_name": "李四", "contact_phone": "0571-87654321",
+            **maturity_evidence(att.id, 3), "scenarios": SCENARIOS, "ai_scenarios": ["在线智能检测"],
+            "materials": [att.id], "outcomes": "国内领先水平，研发周期缩短30%，不良品率下降50%。" * 2,
+            "ai_exploration": True, "onsite_consent": True, "accept_responsibility": True,
+            "construction": {k: text for k in ("factory_construction", "rd_design", "production_operations",
+                                               "production_management", "operations_management")}})
+    with unit_of_work():
+        (review,) = cases.open_tasks(case)
+        tasks.complete(user("sinopec-reviewer"), review.id, {"decision": "approve"})
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "recommendation"
+    return case.id
+
+
+def test_a_frozen_recommendation_list_holds_the_failing_case_and_the_others_proceed():
+    code = credit_code(77, 2, "330200")
+    with unit_of_work():
+        loading.load(f"""
+enterprises:
+  - {{credit_code: {code}, name: 中国石化示范储运宁波分公司, province: "330000", city: "330200",
+     soe_group: sinopec, legal_person: false, industry: petrochemicals,
+     tiers: [{{tier: basic, year: 2023}}, {{tier: advanced, year: 2024}}]}}
+users:
+  - {{username: sinopec-storage, password: "sinopec-storage-2026", role: enterprise, enterprise: {code}}}
+""")
+    good, bad = _excellent_waiting_for_the_list("sinopec-plant"), _excellent_waiting_for_the_list("sinopec-storage")
+    assert versions.validate(user("admin"), EXCELLENT_KEY, EXCELLENT_BROKEN) == []
+    with unit_of_work():
+        number = versions.deploy(user("admin"), EXCELLENT_KEY, EXCELLENT_BROKEN, "a failing condition", None).version
+    with unit_of_work():
+        case_migrations.migrate_case(user("admin"), bad, EXCELLENT_KEY, number, clock.now())
+    with unit_of_work():  # neither is recommended: the list is final at once
+        lst_id = lists.recommend(user("sinopec-reviewer"), "excellent", 2026, [], None, final=True).id
+    db.session.expire_all()
+    lst = db.session.get(CaseList, lst_id)
+    assert lst.frozen_at is not None and lst.details["not_recommended"] == [good, bad]
+    assert lst.details["held"] == [bad]
+    assert db.session.get(Case, good).status == "rejected"
+    assert db.session.get(Case, bad).status == "recommendation"
+    (inc,) = db.session.scalars(select(Incident).where(Incident.case_id == bad))
+    assert (inc.kind, inc.element, inc.element_name) == ("message", "wait_recommendation", "等待推荐名单")
+    assert inc.data == {"message": "recommendation_result", "payload": {"recommended": False, "list_id": lst_id}}
