@@ -12,3 +12,8 @@ class EngineError(Exception):
 
 class TaskNotReady(Exception):
     """The user task is not waiting for a person (completed, cancelled, or unknown)."""
+
+
+class MessageNotCaught(EngineError):
+    """No catch event of the instance took the message (its correlation keys do not match the case's): the
+    sender's mistake, not a failure of a step."""

@@ -18,7 +18,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
 
 from workflows.clock import engine_clock
-from workflows.errors import EngineError, TaskNotReady
+from workflows.errors import EngineError, MessageNotCaught, TaskNotReady
 from workflows.parsing import SpecBundle, is_human, task_properties
 from workflows.sandbox import ScriptPolicyError, restricted_engine
 from workflows.serialization import dump_instance, load_instance
@@ -236,7 +236,7 @@ class Instance:
             try:
                 self.wf.send_event(event)
             except SpiffWorkflowException as exc:
-                raise EngineError(_describe(exc)) from None
+                raise MessageNotCaught(_describe(exc)) from None
         self.advance(now)
 
     @property

@@ -4,7 +4,7 @@ from sqlalchemy import func, select, update
 from app.errors import Forbidden, Ineligible, Invalid, NotFound
 from app.extensions import db
 from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, User
-from app.services import clock, deadlines, eligibility, events, instances, panels, processes
+from app.services import clock, deadlines, eligibility, events, instances, operators, panels, processes
 from app.services.campaigns import campaign_by_year, end_of_day
 from app.services.scope import can_view_case, case_filter
 from workflows.errors import EngineError
@@ -98,6 +98,7 @@ def create_case(actor: User, tier: str, campaign_year, enterprise_id: int | None
     instances.save(rec, inst, now)
     events.append(rec, "case.created", actor.id, now, data={"tier": tier, "campaign": campaign.year,
                                                             "enterprise": ent.credit_code}, state=rec.state)
+    operators.enqueue_pending(rec, inst.wf, actor.id, now)  # a service task right after the start: after the commit
     if inst.completed:
         instances.record_outcome(rec, actor.id, now, campaign.year)
     instances.commit_case(rec)

@@ -73,3 +73,61 @@ def correct(actor: User, case_id: int, element: str, field: str, value, reason, 
                   replay=replay)
     instances.commit_case(rec)
     return {"case_id": case_id, "element": element, "field": field, "from": old, "to": value}
+
+
+_TYPED = ("string", "integer", "number")
+
+
+def _correctable_prop(prop: dict) -> str | None:
+    """The JSON type of a field the 更正 form offers (a text or a number a person typed: a phone number, a name, a
+    figure), else None. A choice (a decision, a yes/no) is not offered: the process already went its way on it."""
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind not in _TYPED or "enum" in prop or "const" in prop or prop.get("readOnly") \
+            or prop.get("format") == "attachment":
+        return None
+    return kind
+
+
+def correctable(actor: User, case_id: int) -> list[dict]:
+    """What the case page's 更正 form offers an administrator: each field of the latest completed round of each step
+    of the open case that holds a typed text or number ({element, title, field, label, label_en, type, value});
+    empty for anyone else or an ended case."""
+    if actor.role != "admin":
+        return []
+    rec = instances.load(case_id)
+    if rec is None or rec.closed_at is not None:
+        return []
+    info = processes.version_info(rec.process_version_id)
+    latest: dict[str, object] = {}
+    for step in steps.for_case(case_id):
+        if not step.abandoned:
+            latest[step.element] = step
+    out = []
+    for element, step in latest.items():
+        form = info.forms.get(info.properties.get(element, {}).get("form") or "") or {}
+        for name, prop in (form.get("properties") or {}).items():
+            kind = _correctable_prop(prop)
+            if kind is None or name not in (step.data or {}):
+                continue
+            out.append({"element": element, "title": step.title or element, "field": name,
+                        "label": prop.get("title") or name, "label_en": prop.get("x-title-en") or prop.get("title"),
+                        "type": kind, "value": step.data[name]})
+    return out
+
+
+def typed(actor: User, case_id: int, element: str, field: str, text: str):
+    """A value typed in the browser as the field's JSON type (a number stays a number); Invalid naming the value
+    when it is not one. Unknown fields are left to `correct`, which refuses them."""
+    kinds = {(f["element"], f["field"]): f["type"] for f in correctable(actor, case_id)}
+    kind = kinds.get((element, field))
+    text = (text or "").strip() if isinstance(text, str) else ""
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:
+        raise Invalid("the new value is not a number", errors={"value": "not a number"}) from None
+    return text

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.models import Case, HumanTask, Incident, TimerRow, User
-from app.services import clock, events, instances, outbox, tasks, timers
+from app.services import clock, events, instances, messages, outbox, tasks, timers
 from app.services.incidents import get, to_json
 
 
@@ -56,6 +56,8 @@ def retry(user: User, incident_id: int, now: datetime | None = None) -> dict:
         db.session.execute(update(TimerRow).where(TimerRow.case_id == inc.case_id)
                            .values(attempts=0, next_attempt_at=None, incident_id=None))
         timers.fire_now(inc.case_id, now)
+    elif inc.kind == "message":  # the same message again (services/messages.py); a new failure counts an attempt
+        messages.deliver(instances.load(inc.case_id), inc.data["message"], inc.data["payload"], inc.actor_id, now)
     elif inc.kind == "outbox":
             outbox.release_for_incident(inc.id)  # the next drain carries it out (after this commit)
     else:

@@ -45,8 +45,12 @@ def publish_certified(actor: User, tier: str, campaign_year, case_ids) -> CaseLi
     lst.content_hash = recommendation_lists.content_hash(lst, [rec.id for rec in records])
     db.session.add(lst)
     db.session.flush()
-    for rec in records:
-        messages.deliver(rec, "certified_list_published", {"list_id": lst.id}, actor.id, now)
+    # one case whose step fails is held with an incident (services/messages.py); the list and the others stand
+    held = [rec.id for rec in records
+            if not messages.deliver_or_hold(rec, "certified_list_published", {"list_id": lst.id}, actor.id, now)]
+    if held:
+        lst.details = {**lst.details, "held": held}
+        db.session.flush()
     return lst
 
 

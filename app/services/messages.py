@@ -1,6 +1,15 @@
 """Delivering a BPMN message to one case. Routing is ours, by case id; a diagram may also correlate the message
 (bpmn:correlationProperty with a retrieval expression per message, edited in the properties panel): its keys are
-computed from the payload in the sandbox and the engine refuses a message whose keys do not match the case's."""
+computed from the payload in the sandbox and the engine refuses a message whose keys do not match the case's.
+
+A delivery the engine refuses at run time (a script or condition after the catch event that fails) is an incident
+of kind `message` (services/incidents.py), never a refusal of the sender:
+- `deliver` raises `incidents.StepFailed`: the entry floor rolls the step back and records the incident in its own
+  transaction (app/uow.py). An administrator's retry of a message incident takes this path: a second failure counts
+  an attempt.
+- `deliver_or_hold` is for senders whose own record must stay whatever one case does (a list published or frozen
+  to many cases, an objection lodged): the engine step fails before anything of that case is written, so the
+  incident is recorded in the same transaction, the case is held at its catch event, and the others proceed."""
 from datetime import datetime
 
 from sqlalchemy import select
@@ -8,24 +17,35 @@ from sqlalchemy import select
 from app.errors import Conflict
 from app.extensions import db
 from app.models import Campaign
-from app.services import events, instances, processes
+from app.services import events, incidents, instances, processes
 from app.services.instances import CaseRecord
-from workflows.errors import EngineError
+from workflows.errors import EngineError, MessageNotCaught
 from workflows.instance import Instance
 from workflows.parsing import message_correlations
 
 
 def deliver(rec: CaseRecord, name: str, payload: dict, actor_id: int | None, now: datetime) -> CaseRecord:
-    """Advance the case with the message and write it back (the caller's unit of work commits)."""
+    """Advance the case with the message and write it back (the caller's unit of work commits). The engine
+    refusing the step raises `incidents.StepFailed` before anything of the case is written."""
     info = processes.version_info(rec.process_version_id)
     inst = Instance.load(rec.state, info.bundle)
-    if name not in {n for _el, n in inst.waiting_messages()}:
+    catching = [el for el, n in inst.waiting_messages() if n == name]
+    if not catching:
         raise Conflict(f"case {rec.id} is not waiting for {name!r} (status {rec.status})")
-    try:
+    try:  # keys the payload cannot give, or that do not match the case's: the sender's mistake (409)
         correlations = message_correlations(info.bundle, name, payload) or {"case": {"case_id": rec.id}}
-        inst.send_message(name, payload, correlations, now)
     except EngineError as exc:
         raise Conflict(f"case {rec.id} refused {name!r}: {exc}") from None
+    try:
+        inst.send_message(name, payload, correlations, now)
+    except MessageNotCaught as exc:
+        raise Conflict(f"case {rec.id} refused {name!r}: {exc}") from None
+    except EngineError as exc:  # a step after the catch event failed: the case is held (an incident)
+        spec = info.bundle.all_task_specs()
+        names = {getattr(ts, "bpmn_id", None): getattr(ts, "bpmn_name", None) for ts in spec}
+        raise incidents.StepFailed(incidents.Failure(
+            case_id=rec.id, kind="message", element=catching[0], element_name=names.get(catching[0]) or name,
+            message=str(exc), data={"message": name, "payload": payload}, actor_id=actor_id, at=now)) from None
     instances.save(rec, inst, now)
     events.append(rec, "message.received", actor_id, now, element=name, data=payload, state=rec.state,
                   replay={"op": "message", "name": name, "correlations": correlations})
@@ -34,3 +54,14 @@ def deliver(rec: CaseRecord, name: str, payload: dict, actor_id: int | None, now
         instances.record_outcome(rec, actor_id, now, year)
     instances.commit_case(rec)
     return rec
+
+
+def deliver_or_hold(rec: CaseRecord, name: str, payload: dict, actor_id: int | None, now: datetime) -> bool:
+    """Deliver, or hold this case with an incident in the same transaction (its retry delivers the same message);
+    False when held. The sender's own rows and the other cases' deliveries are kept."""
+    try:
+        deliver(rec, name, payload, actor_id, now)
+    except incidents.StepFailed as failed:
+        incidents.record(failed.failure)
+        return False
+    return True

@@ -53,7 +53,7 @@ def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
     db.session.flush()
     payload = {"objection_id": obj.id, "reason": obj.reason, "attachments": evidence}
     if rec.status == "public_notice":
-        messages.deliver(rec, "objection_lodged", payload, actor.id, now)  # holds the case
+        messages.deliver_or_hold(rec, "objection_lodged", payload, actor.id, now)  # the objection stands either way
     else:  # already under review: the pending decision covers this one too
         events.append(rec, "objection.lodged", actor.id, now, data=payload)
         instances.commit_case(rec)

@@ -37,13 +37,17 @@ def _load(actor: User, task_id: int) -> tuple[HumanTask, Case]:
     return task, case
 
 
-def reassign(actor: User, task_id: int, to, reason, now: datetime | None = None) -> HumanTask:
-    task, case = _load(actor, task_id)
+def _require_may(actor: User, task: HumanTask) -> None:
     if actor.role not in ("admin", "provincial_admin"):
         if not may_act(actor, task):
             raise Forbidden("only the task's holder, an administrator or the province's administrator hands it on")
         if task.claimed_by not in (None, actor.id):
             raise Forbidden("someone else holds this task")
+
+
+def reassign(actor: User, task_id: int, to, reason, now: datetime | None = None) -> HumanTask:
+    task, case = _load(actor, task_id)
+    _require_may(actor, task)
     if task.state != "open":
         raise Conflict("the task is no longer open")
     reason = reason.strip() if isinstance(reason, str) else ""
@@ -70,3 +74,16 @@ def colleagues(actor: User, task_id: int) -> list[User]:
     rows = db.session.scalars(select(User).where(User.role == task.role, User.active.is_(True))
                               .order_by(User.username))
     return [u for u in rows if u.scope == task.scope and u.id != task.claimed_by]
+
+
+def choices(actor: User, task_id: int) -> list[User] | None:
+    """What the task page's 转办 form offers `actor`: the colleagues it may hand the open task to (possibly none),
+    or None when `actor` may not hand it on (the form is not shown). The same rules as `reassign`."""
+    try:
+        task, _case = _load(actor, task_id)
+        _require_may(actor, task)
+    except (NotFound, Forbidden):
+        return None
+    if task.state != "open":
+        return None
+    return [u for u in colleagues(actor, task_id) if u.id != actor.id]  # never to oneself

@@ -159,18 +159,19 @@ def freeze(lst: CaseList, now, actor_id: int | None) -> None:
     waiting = set(_waiting(owner, lst.tier, lst.campaign)) if owner is not None else set()
     listed = [e for e in lst.entries if e.case_id in waiting]
     left_out = sorted(waiting - {e.case_id for e in lst.entries})
-    for entry in listed:
-        messages.deliver(instances.load(entry.case_id), "recommendation_result",
-                         {"recommended": True, "priority": entry.position, "list_id": lst.id}, actor_id, now)
-    for cid in left_out:
-        messages.deliver(instances.load(cid), "recommendation_result",
-                         {"recommended": False, "list_id": lst.id}, actor_id, now)
+    # a case whose step fails is held with an incident (services/messages.py); the list and the others stand
+    held = [entry.case_id for entry in listed if not messages.deliver_or_hold(
+        instances.load(entry.case_id), "recommendation_result",
+        {"recommended": True, "priority": entry.position, "list_id": lst.id}, actor_id, now)]
+    held += [cid for cid in left_out if not messages.deliver_or_hold(
+        instances.load(cid), "recommendation_result", {"recommended": False, "list_id": lst.id}, actor_id, now)]
     lst.frozen_at = now
-    lst.details = {**(lst.details or {}), "not_recommended": left_out}
+    lst.details = {**(lst.details or {}), "not_recommended": left_out, **({"held": held} if held else {})}
     db.session.flush()
     system_events.append(actor_id, "list.frozen", f"list {lst.id}", {
         "recommended": [e.case_id for e in listed], "not_recommended": left_out,
-        "skipped": [e.case_id for e in lst.entries if e.case_id not in waiting], "content_hash": lst.content_hash},
+        "skipped": [e.case_id for e in lst.entries if e.case_id not in waiting], "held": held,
+        "content_hash": lst.content_hash},
         at=now)
 
 

@@ -18,12 +18,20 @@
       { name: "Property", superClass: ["Element"], properties: [
         { name: "name", isAttr: true, type: "String" }, { name: "value", isAttr: true, type: "String" }] },
       body("MessageVariable"), body("PreScript"), body("PostScript"), body("CalledDecisionId"),
-      body("MessagePayload"), body("InstructionsForEndUser"), body("ResultVariable")
+      body("MessagePayload"), body("InstructionsForEndUser"), body("ResultVariable"),
+      // a service task's operator and its parameters (editor_operators.js; workflows/service_calls.py reads them)
+      { name: "ServiceTaskOperator", superClass: ["Element"], properties: [
+        { name: "id", isAttr: true, type: "String" }, { name: "parameterList", type: "Parameters" }] },
+      { name: "Parameters", superClass: ["Element"], properties: [{ name: "parameters", type: "Parameter", isMany: true }] },
+      { name: "Parameter", superClass: ["Element"], properties: [
+        { name: "id", isAttr: true, type: "String" }, { name: "type", isAttr: true, type: "String" },
+        { name: "value", isAttr: true, type: "String" }] }
     ]
   };
   var modeler = new BpmnJS({ container: "#canvas", moddleExtensions: { spiffworkflow: SPIFF },
                              additionalModules: [window.tierflowTranslateModule || {}] });  // translate_zh.js
   var moddle = modeler.get("moddle");
+  window.tierflowEditor = { modeler: modeler };  // the service-task part of the panel (editor_operators.js)
   var modeling = modeler.get("modeling");
   var canvas = modeler.get("canvas");
   var overlays = modeler.get("overlays");

@@ -172,6 +172,14 @@ def reassign_rule(u, o):
     return (422, False) if _acts(u, o) else (403, False)
 
 
+def reassign_page_rule(u, o):
+    """The 转办 form (issue 18): the API's rule, but its refusal is drawn on the task page, which the provincial
+    administrator does not open (404)."""
+    if u == "zj-admin":
+        return 404, False
+    return reassign_rule(u, o)
+
+
 def admin_only(status):
     return lambda u, o: (status, False) if u == "admin" else (403, False)
 
@@ -534,6 +542,10 @@ RULES: dict[tuple[str, str], Rule] = {
                                                 body=_json({"to": "nobody", "reason": "x"})),
     ("handover_api.api_correct", "POST"): Rule(api(admin_only(422)), "POST", "case",
                                                body=_json({"element": "x", "field": "y", "value": 1, "reason": "x"})),
+    ("handover.reassign_form", "POST"): Rule(page(reassign_page_rule), "POST", "task",
+                                             body=_web_form({"to": "nobody", "reason": "x"})),
+    ("handover.correct_form", "POST"): Rule(page(admin_only(422)), "POST", "case",
+                                            body=_web_form({"target": "x/y", "value": "1", "reason": "x"})),
     ("handover_api.api_operators", "GET"): Rule(api(lambda u, o: (200, False) if u in AUDITORS else (403, False))),
     ("notifications.index", "GET"): Rule(page(ALL_OK)),
     ("notifications.read", "POST"): Rule(page(lambda u, o: (302, False)), "POST", body=_web_form({})),
