@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from app.services import cases, tasks
 from app.uow import unit_of_work
 from tests.browser.helpers import screenshot, sign_in, watch_errors
+from tests.browser.test_accessibility import AXE, _axe
 from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT
 
@@ -57,6 +58,23 @@ def test_national_reviewer_goes_from_the_tile_map_to_a_province(page):
     page.wait_for_selector("#chart-funnel[data-ready=true]")
     screenshot(page, "dashboard-province")
     assert not errors, errors
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(AXE is None, reason="axe-core is not installed: npm ci && npm run build")
+def test_the_tile_map_pages_pass_axe(page):
+    _shandong_basic_case()
+    sign_in(page, "miit-1")
+    found = {}
+    for url in ("/dashboard?tier=excellent&figure=quota", "/dashboard/provinces/370000?tier=basic",
+                "/dashboard/groups/sinopec", "/dashboard?tier=gold"):
+        page.goto(url)
+        found[url] = _axe(page)
+    page.context.clear_cookies()
+    sign_in(page, "sd-reviewer")
+    page.goto("/dashboard")
+    found["sd-reviewer /dashboard"] = _axe(page)
+    assert not any(found.values()), found
 
 
 @pytest.mark.browser
