@@ -205,7 +205,7 @@ def tile_map(actor: User, tier: str | None, year, figure: str | None) -> dict:
              for r in regions]
     soe = [tile(f"soe:{g.key}", code=g.key, name_zh=g.name, name_en=g.name, kind="soe") for g in groups]
     return {"tier": tier, "campaign": campaign.year, "figure": figure, "tiles": tiles, "groups": soe,
-            "top": top, "legend": legend(figure, top), "own": mine,
+            "top": top, "legend": legend(figure, top), "own": mine, "hidden": len(scopes) - len(visible),
             "quota_applies": tier in QUOTA_TIERS}
 
 
