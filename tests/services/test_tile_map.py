@@ -235,3 +235,30 @@ def test_a_year_the_calendar_does_not_cover_is_not_counted():
     assert dashboard_calendar._count(date(2031, 1, 1), date(2031, 2, 1))["days"] is None
     assert dashboard_calendar._count(date(2031, 1, 1), date(2031, 2, 1))["error"]
     assert dashboard_calendar._count(date(2025, 10, 1), date(2025, 10, 8)) == {"days": 0, "error": None}  # 国庆
+
+
+def test_at_national_scale_the_figures_are_kept_a_minute(monkeypatch, clock):
+    """Above CACHE_ABOVE cases of a tier in a campaign the figures and funnels are counted at most once a minute
+    (one entry for every reader: the scope is applied afterwards) and say when they were counted."""
+    monkeypatch.setattr(tile_map, "CACHE_ABOVE", 1)
+    monkeypatch.setattr(funnel, "CACHE_ABOVE", 1)
+    monkeypatch.setattr(tile_map, "_cache", {})
+    monkeypatch.setattr(funnel, "_cache", {})
+    clock.at = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    submitted_basic("acme")
+    view = tile_map.tile_map(user("miit-1"), "basic", 2026, None)
+    assert view["as_of"] is None  # one case: exact
+    submitted_basic("ningbo-parts")
+    first = tile_map.tile_map(user("miit-1"), "basic", 2026, None)
+    assert first["as_of"] == clock.at and _tiles(first)["province:330000"]["figures"]["applications"] == 2
+    submitted_basic("hz-precision")
+    clock.at += timedelta(seconds=30)
+    kept = tile_map.tile_map(user("zj-reviewer"), "basic", 2026, None)  # another reader, the same entry
+    assert kept["as_of"] == first["as_of"] and _tiles(kept)["province:330000"]["figures"]["applications"] == 2
+    assert _tiles(kept)["province:370000"]["figures"] is None  # the reader's scope still applies
+    campaign = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
+    (f,) = funnel.funnel(user("miit-1"), campaign, tiers=("basic",))
+    assert f["as_of"] == clock.at and f["stages"][0]["count"] == 3
+    clock.at += timedelta(seconds=31)
+    fresh = tile_map.tile_map(user("miit-1"), "basic", 2026, None)
+    assert fresh["as_of"] == clock.at and _tiles(fresh)["province:330000"]["figures"]["applications"] == 3
