@@ -79,24 +79,25 @@ def funnel(actor: User, campaign: Campaign, recommender: str | None = None, tier
     """[{tier, stages: [{key, label, count}], as_of}] for each tier, within the actor's scope (and the recommender's:
     `province:<code>` or `soe:<key>`, as tile_map attributes cases). One statement per tier (an index lookup per case
     and stage); above CACHE_ABOVE cases of a tier the counts are kept a minute per tier, campaign, reader's scope and
-    recommender (`as_of` says when they were counted; None when exact now)."""
+    recommender (`as_of` says when they were counted; None when counted for this request below that size)."""
     require_dashboard(actor)
     now = clock.now()
     out = []
     for tier in tiers:
-        size = db.session.scalar(select(func.count()).select_from(Case).where(
-            Case.campaign_id == campaign.id, Case.tier == tier)) or 0
-        if size <= CACHE_ABOVE:
-            out.append({"tier": tier, "stages": _stages(actor, campaign, tier, recommender), "as_of": None})
-            continue
         key = (settings().database_url, campaign.id, tier, recommender, actor.role, actor.province_code,
                actor.soe_group_key)
         hit = _cache.get(key)
-        if hit is None or hit[0] + timedelta(seconds=CACHE_SECONDS) <= now:
+        if hit is not None and hit[0] + timedelta(seconds=CACHE_SECONDS) > now:
+            out.append({"tier": tier, "stages": hit[1], "as_of": hit[0]})
+            continue
+        stages = _stages(actor, campaign, tier, recommender)
+        as_of = None
+        if stages[0]["count"] > CACHE_ABOVE:  # learnt from the count itself: no extra statement on the way
             if len(_cache) > 1000:
                 _cache.clear()
-            hit = _cache[key] = (now, _stages(actor, campaign, tier, recommender))
-        out.append({"tier": tier, "stages": hit[1], "as_of": hit[0]})
+            _cache[key] = (now, stages)
+            as_of = now
+        out.append({"tier": tier, "stages": stages, "as_of": as_of})
     return out
 
 
