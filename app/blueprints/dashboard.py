@@ -91,7 +91,9 @@ def _recommender_page(scope: str):
     (row,) = funnel.funnel(actor, campaign, recommender=scope, tiers=(tier,))
     heatmap = HEATMAP_URL.format(tier=tier, year=campaign.year, code=info["code"]) if info["kind"] == "province" \
         else None
+    cal = dashboard_calendar.calendar(actor, campaign, info["code"]) if info["kind"] == "province" else None
     return render_template("dashboard/recommender.html", info=info, funnel=row,
+                           cal=cal, cal_table=tables.calendar_table(cal) if cal else None,
                            funnel_chart=json.dumps(tables.funnel_chart(row), ensure_ascii=False),
                            selection={"tier": tier, "campaign": campaign.year}, errors=errors, heatmap=heatmap,
                            tiers=TIERS, years=years(), tables=tables), 422 if errors else 200
@@ -138,7 +140,11 @@ def export():
         header, rows = tables.funnel_table(row)
         title = _("Funnel")
     elif chart == "calendar":
-        header, rows = tables.calendar_table(dashboard_calendar.calendar(actor, campaign))
+        scope = request.args.get("recommender") or ""
+        province = None
+        if scope.startswith("province:"):
+            province = tile_map.recommender(actor, scope, campaign.year)["code"]  # 403/404 outside the reader's
+        header, rows = tables.calendar_table(dashboard_calendar.calendar(actor, campaign, province))
         title = _("Campaign calendar")
     else:
         _view, counts = _counts()

@@ -1,12 +1,13 @@
 """The campaign's calendar on the dashboard (issue 19, part 2): per tier its deadlines (the campaign's, as moved by
 tier-wide extensions: `campaign_deadlines`), the working days between them and from today, and the public-notice
 period, counted with the working-day calendar (`services/workdays.py`: chinesecalendar and loaded years). A count the
-calendar cannot make (a year neither shipped nor loaded) is None with the reason, never a guess."""
+calendar cannot make (a year neither shipped nor loaded) is None with the reason, never a guess. A province's
+calendar (its page) takes its own extensions into account (`deadlines.effective_dates`)."""
 from datetime import date
 
 from app.errors import Invalid
 from app.models import TIERS, Campaign, User
-from app.services import clock, workdays
+from app.services import clock, deadlines, workdays
 from app.services.inbox import require_dashboard
 
 NOTICE_DAYS_DEFAULT = "P7D"  # national lists: 7 days (DOMAIN.md)
@@ -36,17 +37,21 @@ def notice(campaign: Campaign, tier: str) -> dict | None:
     return {"period": periods.get(tier) or NOTICE_DAYS_DEFAULT}
 
 
-def calendar(actor: User, campaign: Campaign) -> dict:
+def calendar(actor: User, campaign: Campaign, province_code: str | None = None) -> dict:
     """{"campaign", "today", "tiers": [{tier, application_deadline, recommendation_deadline, review_working_days,
     application_left, recommendation_left, notice}]} (dates as dates; *_left: working days from today, None once
-    passed)."""
+    passed). With `province_code`: that province's deadlines, its extensions included (`deadlines.effective_dates`)."""
     require_dashboard(actor)
     today = clock.now().astimezone(clock.SHANGHAI).date()
     rows = []
     for tier in TIERS:
-        d = campaign.deadline_for(tier)
-        app_day = d.application_deadline if d else None
-        rec_day = d.recommendation_deadline if d else None
+        if province_code:
+            eff = deadlines.effective_dates(campaign, tier, province_code)
+            app_day, rec_day = eff["application_deadline"], eff["recommendation_deadline"]
+        else:
+            d = campaign.deadline_for(tier)
+            app_day = d.application_deadline if d else None
+            rec_day = d.recommendation_deadline if d else None
         rows.append({
             "tier": tier, "application_deadline": app_day, "recommendation_deadline": rec_day,
             "review_working_days": _count(app_day, rec_day),

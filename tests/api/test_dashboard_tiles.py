@@ -133,3 +133,15 @@ def test_a_formula_in_a_name_stays_text_in_the_export(as_user):
     rows = _sheet(as_user("miit-1").get("/dashboard/export.xlsx?chart=tiles&tier=basic"))
     names = [r[0] for r in rows]
     assert "'=HYPERLINK(\"http://example.invalid\",\"x\")" in names
+
+
+def test_a_provinces_page_has_its_calendar_and_export(as_user):
+    client = as_user("miit-1")
+    html = client.get("/dashboard/provinces/370000?tier=excellent&campaign=2025").get_data(as_text=True)
+    assert 'id="table-calendar"' in html and "2025年8月1日" in html
+    rows = _sheet(client.get("/dashboard/export.xlsx?chart=calendar&campaign=2025&recommender=province:370000"))
+    assert rows[3][0] == "卓越级" and rows[3][2] == "2025年8月1日"
+    zj = as_user("zj-reviewer")
+    assert zj.get("/dashboard/export.xlsx?chart=calendar&campaign=2025&recommender=province:370000"
+                  ).status_code == 403
+    assert 'id="table-calendar"' not in client.get("/dashboard/groups/sinopec").get_data(as_text=True)

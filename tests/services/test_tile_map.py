@@ -262,3 +262,22 @@ def test_at_national_scale_the_figures_are_kept_a_minute(monkeypatch, clock):
     clock.at += timedelta(seconds=31)
     fresh = tile_map.tile_map(user("miit-1"), "basic", 2026, None)
     assert fresh["as_of"] == clock.at and _tiles(fresh)["province:330000"]["figures"]["applications"] == 3
+
+
+def test_a_provinces_calendar_includes_its_extension(clock):
+    from app.services import deadlines
+
+    clock.at = datetime(2025, 7, 10, 2, 0, tzinfo=timezone.utc)
+    with unit_of_work():
+        deadlines.extend(user("admin"), 2025, "excellent", reason="山东省汛期，推荐审核顺延一周。",
+                         recommendation_deadline="2025-08-08", province="370000")
+    campaign = db.session.scalar(select(Campaign).where(Campaign.year == 2025))
+
+    def excellent(province):
+        cal = dashboard_calendar.calendar(user("miit-1"), campaign, province)
+        return {r["tier"]: r for r in cal["tiers"]}["excellent"]
+
+    sd, zj, national = excellent("370000"), excellent("330000"), excellent(None)
+    assert sd["recommendation_deadline"].isoformat() == "2025-08-08"
+    assert sd["review_working_days"]["days"] == 15  # five more working days, 4–8 August
+    assert zj["recommendation_deadline"].isoformat() == national["recommendation_deadline"].isoformat() == "2025-08-01"
