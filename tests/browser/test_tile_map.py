@@ -70,6 +70,9 @@ def test_the_tile_map_pages_pass_axe(page):
                 "/dashboard/groups/sinopec", "/dashboard?tier=gold"):
         page.goto(url)
         found[url] = _axe(page)
+    screenshot(page, "dashboard-bad-selection")
+    page.goto("/dashboard?tier=excellent&figure=quota")
+    screenshot(page, "dashboard-tile-map-quota")
     page.context.clear_cookies()
     sign_in(page, "sd-reviewer")
     page.goto("/dashboard")
