@@ -45,6 +45,7 @@ def benches(quick: bool) -> list[tuple[str, list[str], bool]]:
         ("sandbox", ["bench.sandbox", "--n", "500" if quick else "2000"], False),
         ("validation", ["bench.validation", "--repeat", "1" if quick else "3"], False),
         ("hostile-load", ["bench.hostile_load", "--n", "400" if quick else "1200"], False),
+        ("dashboard-tiles", ["bench.dashboard_tiles", "--cases", big, "--runs", "5" if quick else "10"], False),
     ]
 
 

@@ -42,6 +42,9 @@ PAGES: dict[str, list[tuple]] = {
     "web.enterprise": [("zj-reviewer", {}, 200), ("admin", {}, 200)],
     "inbox.index": [("zj-reviewer", {}, 200), ("acme", {}, 200)],
     "dashboard.index": [("zj-reviewer", {}, 200), ("miit-1", {}, 200), ("admin", {}, 200)],
+    "dashboard.province": [("zj-reviewer", {"code": "330000"}, 200), ("miit-1", {"code": "330000"}, 200)],
+    "dashboard.group": [("miit-1", {"key": "sinopec"}, 200)],
+    "dashboard.export": [("miit-1", {}, 200), ("zj-reviewer", {}, 200)],
     "lists_web.index": [("zj-reviewer", {}, 200), ("miit-1", {}, 200)],
     "lists_web.export": [("zj-reviewer", {}, 200)],
     "lists_web.detail": [("zj-reviewer", {}, 200), ("miit-1", {}, 200)],  # H4: a list with its entries' status

@@ -126,6 +126,13 @@ def urls(app) -> list[str]:
         "/audit/cases/2?check=all",
         "/admin/processes/advanced_certification/migration?to=1",
         "/admin/processes/advanced_certification/versions/1?diff=1",
+        # the dashboard's tile map by each figure, a province's and a group's figures (issue 19, part 2)
+        "/dashboard?tier=excellent&figure=quota",
+        "/dashboard?tier=basic&figure=overdue",
+        "/dashboard?tier=nope&figure=nope",
+        "/dashboard/provinces/370000?tier=excellent",
+        "/dashboard/provinces/660000?tier=lighthouse",
+        "/dashboard/groups/sinopec?tier=advanced",
     ]
     return sorted(set(out))
 

@@ -497,6 +497,11 @@ RULES: dict[tuple[str, str], Rule] = {
                                          body=_web_form({"token": "none"})),
     ("enterprises.passwords", "GET"): Rule(page(lambda u, o: (404, False) if u in IMPORTERS else (403, False))),
     ("dashboard.index", "GET"): Rule(page(dashboard_rule)),
+    # issue 19 part 2: the URL's code/key are FIXED_ARGS ("en", a process key): no such recommender (404) for the
+    # dashboard's readers; tests/api/test_dashboard_tiles.py covers real provinces in and out of scope
+    ("dashboard.province", "GET"): Rule(page(lambda u, o: (404, False) if u in DASHBOARD_USERS else (403, False))),
+    ("dashboard.group", "GET"): Rule(page(lambda u, o: (404, False) if u in DASHBOARD_USERS else (403, False))),
+    ("dashboard.export", "GET"): Rule(page(dashboard_rule)),
     # the case list (issue 15): the roles that oversee many cases; the rows are checked against the scope rule
     ("case_list.index", "GET"): Rule(page(case_list_rule), check=_case_list_rows),
     ("web.case_diagram", "GET"): Rule(page(read), kind="case"),
