@@ -1,0 +1,166 @@
+"""Issue 15, defects 2 and 4, walked in headless Chromium and shown gone (defects 1, 3, 5-10 have their walks in
+test_recommendation_list.py, test_advanced_dissent.py, test_issue15_ui.py and test_landing.py):
+2. a page shows no decision that was never taken: a co-department reviewer in 联审 sees no 先进级审定 and no
+   公示异议处理; an expert in the first review panel of an excellent case sees no 国家审定 and no 组长汇总;
+4. the objection handler reads the objection: its reason and its evidence, labelled 异议佐证材料, on the task page
+   and the case page; the objected enterprise's pages never show who objected nor the evidence.
+The cases are driven through the API up to the step under test; the pages are then looked at as their readers see
+them. Elements are found by id, class and data attributes; Chinese text is checked where it is the point (a label
+that must not be there, the reason that must)."""
+import pytest
+
+from tests.api.test_advanced import application, complete, my_task
+from tests.api.test_excellent import application as excellent_application
+from tests.api.test_excellent import drawn_expert, start, username
+from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
+from tests.inbox.conftest import case_in_notice
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+REASON = "该企业申报的产线于2025年已停产，申报材料与实际不符。"
+EVIDENCE = "停产证明.pdf"
+
+# What the page shows a reader, the diagram aside: the diagram names every element of the process (also the steps
+# still to come), so it is left out; everything else under <main> is what the page says happened.
+_READ = """() => {
+  const main = document.querySelector('main').cloneNode(true);
+  main.querySelectorAll('#case-diagram-section, .case-diagram').forEach(n => n.remove());
+  return main.innerText;
+}"""
+
+
+def _text(page) -> str:
+    return page.evaluate(_READ)
+
+
+def _no_step_shown(page, elements) -> None:
+    steps = page.locator("#case-steps")
+    assert steps.count() == 1
+    for element in elements:
+        assert steps.locator(f"li.step[data-element='{element}']").count() == 0, element
+
+
+def _no_error(errors) -> None:
+    assert not [e for e in errors if not e.endswith("favicon.ico")], errors
+
+
+def test_2_pages_show_no_decision_that_was_never_taken(page, client, auth_headers):
+    errors = watch_errors(page)
+    # --- an advanced case in 联审: the certifier's preliminary review approved it ----------------------------------
+    ent, prov = auth_headers("ningbo-parts"), auth_headers("zj-reviewer")
+    cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
+    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
+    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve", "review_comment": "材料齐全"})
+    joint = my_task(client, auth_headers("zj-data"), cid)
+    assert joint["name"] == "joint_data"
+    sign_in(page, "zj-data")
+    page.goto(f"/tasks/{joint['id']}")
+    # the steps taken are listed, with the preliminary review's own decision ...
+    review = page.locator("#case-steps li.step[data-element='certifier_review']")
+    assert review.count() == 1 and review.locator("strong.decision-approve").count() == 1
+    # ... and nothing of the steps still to come: no certifier's decision, no objection handling, no objections
+    _no_step_shown(page, ("certifier_decision", "objection_review"))
+    assert page.locator("#objections").count() == 0
+    # the form is this department's own, unanswered: no decision prefilled from another step
+    assert page.locator("#task-form input[name=decision]:checked").count() == 0
+    assert page.input_value("#f_comment") == ""
+    text = _text(page)
+    for never in ("先进级审定", "审定结论", "公示异议处理", "处理结论", "异议不成立", "异议成立", "不予认定"):
+        assert never not in text, never
+    screenshot(page, "issue15-2-joint-review-task")
+    page.goto(f"/cases/{cid}")
+    _no_step_shown(page, ("certifier_decision", "objection_review"))
+    assert page.locator("#objections").count() == 0
+    text = _text(page)
+    for never in ("先进级审定", "审定结论", "公示异议处理", "处理结论", "异议不成立", "异议成立"):
+        assert never not in text, never
+    screenshot(page, "issue15-2-joint-review-case")
+
+    # --- an excellent case at its first expert panel: the first expert reviews ----------------------------------
+    ent, miit = auth_headers("hz-precision"), auth_headers("miit-1")
+    xid = start(client, ent)
+    complete(client, ent, my_task(client, ent, xid)["id"], excellent_application(client, ent, xid))
+    complete(client, prov, my_task(client, prov, xid)["id"], {"decision": "approve"})
+    assert client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                              "case_ids": [xid], "final": True}, headers=prov).status_code == 201
+    complete(client, miit, my_task(client, miit, xid, "paper_check")["id"],
+             {"decision": "approve", "paper_matches": True})
+    complete(client, miit, my_task(client, miit, xid, "formal_review")["id"], {"decision": "approve"})
+    expert = username(drawn_expert(client, miit, xid, "expert_review_1")["expert"])
+    task = my_task(client, auth_headers(expert), xid, "expert_review_1")
+    page.context.clear_cookies()
+    sign_in(page, expert)
+    page.goto(f"/tasks/{task['id']}")
+    later = ("expert_review", "onsite_verification", "national_decision", "objection_review")
+    _no_step_shown(page, later + ("expert_review_2", "expert_review_3"))
+    assert page.locator("#task-form input[name=decision]:checked").count() == 0
+    text = _text(page)
+    for never in ("国家审定", "组长汇总", "评审结论"):
+        assert never not in text, never
+    screenshot(page, "issue15-2-expert-review-task")
+    page.goto(f"/cases/{xid}")
+    _no_step_shown(page, later)
+    text = _text(page)
+    for never in ("国家审定", "组长汇总", "评审结论"):
+        assert never not in text, never
+    screenshot(page, "issue15-2-expert-review-case")
+    _no_error(errors)
+
+
+def test_4_the_objection_handler_reads_the_objection_the_enterprise_never_the_objector(page, client, auth_headers):
+    case_id = case_in_notice()  # sinopec-ningbo's advanced case, on its published certified list
+    errors = watch_errors(page)
+    # --- acme objects in the browser, with a reason and an evidence file ------------------------------------------
+    sign_in(page, "acme")
+    page.goto("/notices")
+    with page.expect_navigation():
+        page.click(f"#object-{case_id}")
+    page.fill("#reason", REASON)
+    page.set_input_files("#evidence", files=[{"name": EVIDENCE, "mimeType": "application/pdf", "buffer": PDF}])
+    with page.expect_navigation():
+        page.click("#objection-form button[type=submit]")
+        confirm(page)
+    assert page.locator(f"#notices tr[data-case='{case_id}'] .status-objection_review").count() == 1
+
+    # --- the objection handler (a national reviewer) on its task page and the case page --------------------------
+    task = my_task(client, auth_headers("miit-1"), case_id, "objection_review")
+    page.context.clear_cookies()
+    sign_in(page, "miit-1")
+    for url, shot in ((f"/tasks/{task['id']}", "issue15-4-objection-task"), (f"/cases/{case_id}",
+                                                                             "issue15-4-objection-case")):
+        page.goto(url)
+        section = page.locator("#objections")
+        assert section.count() == 1, url
+        objection = section.locator("article.objection")
+        assert objection.count() == 1
+        assert REASON in objection.locator("blockquote").inner_text()
+        assert "北京时间" in objection.inner_text() and "acme" in objection.inner_text()  # reviewers see who
+        evidence = objection.locator("li", has=page.locator(f"a:text-is('{EVIDENCE}')"))
+        assert evidence.count() == 1 and "异议佐证材料" in evidence.inner_text()
+        href = evidence.locator("a").get_attribute("href")
+        assert href.startswith("/attachments/")
+        # the evidence is not among the applicant's materials, unlabelled
+        assert page.locator(f"#case-steps a:text-is('{EVIDENCE}')").count() == 0
+        section.scroll_into_view_if_needed()
+        screenshot(page, shot)
+    download = page.request.get(href)
+    assert download.status == 200 and download.body().startswith(b"%PDF")
+
+    # --- the objected enterprise: its landing, its case, the notices: no objector, no evidence --------------------
+    page.context.clear_cookies()
+    sign_in(page, "sinopec-ningbo")
+    for url, shot in (("/", "issue15-4-objected-landing"), ("/notices", None),
+                      (f"/cases/{case_id}", "issue15-4-objected-case")):
+        page.goto(url)
+        text = page.locator("main").inner_text()
+        html = page.content()
+        for never in ("acme", "杭州示范智能装备有限公司", EVIDENCE):
+            assert never not in text and never not in html, (url, never)
+        if shot:
+            screenshot(page, shot)
+    section = page.locator("#objections")  # it may learn that its case is objected to, never by whom
+    if section.count():
+        assert section.locator("a").count() == 0 and "异议佐证材料" not in section.inner_text()
+    _no_error(errors)
+    assert page.request.get(href).status == 404  # nor can it fetch the evidence by its address
