@@ -11,6 +11,7 @@ import re
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy import text as sa_text
 
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseStep, SystemEvent
@@ -193,3 +194,35 @@ def test_replay_verifies_every_case_after_the_step_data_migration(app, client, a
     # and the moved basic case routed on its named output: the old shared name is not in its data
     data = _process_data(c["basic_review"])
     assert data["organizer_decision"] == "approve" and "review_comment" not in data
+
+
+def test_an_existing_database_upgrades_through_the_step_data_migration(tmp_path):
+    """`flask db upgrade` from before migration 0018 on a database that holds data: migration 0020 copied
+    `campaigns` in SQLite batch mode and its DROP TABLE failed on the deadlines referring to it (foreign keys on)."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from tests.admin.test_bpmn_sync import _forget_caches
+
+    application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}", "TESTING": True,
+                              "SECRET_KEY": "x", "UPLOAD_DIR": str(tmp_path / "uploads")})
+    _forget_caches()
+    try:
+        with application.app_context():
+            upgrade(revision="0016")
+            db.session.execute(sa_text("INSERT INTO campaigns (id, year, name, branch_industries) "
+                                       "VALUES (1, 2026, '2026年度', '[]')"))
+            db.session.execute(sa_text("INSERT INTO campaign_deadlines (id, campaign_id, tier, application_deadline) "
+                                       "VALUES (1, 1, 'excellent', '2027-07-16')"))
+            db.session.commit()
+            upgrade(revision="heads")
+            row = db.session.execute(sa_text("SELECT panel_min_mean, panel_min_approval_pct, "
+                                             "xpcc_recommends_lighthouse FROM campaigns WHERE id = 1")).one()
+            assert tuple(row) == (60, 60, 0)  # the defaults of the campaign rules
+            assert db.session.execute(sa_text("SELECT count(*) FROM campaign_deadlines")).scalar() == 1
+            db.session.remove()
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _forget_caches()
