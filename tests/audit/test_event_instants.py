@@ -30,3 +30,15 @@ def test_a_system_event_at_a_beijing_instant_verifies(app):
         system_events.append(None, "test.instant", "zone", {"n": 1}, at=datetime(2027, 1, 1, 8, 0, tzinfo=SHANGHAI))
     verify = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_step_run_at_a_beijing_instant_replays(app, client, auth_headers, clock):
+    """The lighthouse targets' decision computes the two-year deadline on the engine's clock (`deadline_after`): run
+    at a Beijing-time instant it kept "…+08:00" in the state, while replay (at the stored UTC instant) computes
+    "…+00:00": the simulation's lighthouse and excellent cases failed `audit verify --replay` that way."""
+    from tests.api.test_lighthouse import to_cultivation
+
+    clock.at = clock.at.astimezone(SHANGHAI)
+    cid = to_cultivation(client, auth_headers)
+    verify = app.test_cli_runner().invoke(args=["audit", "verify", str(cid), "--replay"])
+    assert verify.exit_code == 0, verify.output
