@@ -164,3 +164,43 @@ def test_4_the_objection_handler_reads_the_objection_the_enterprise_never_the_ob
         assert section.locator("a").count() == 0 and "异议佐证材料" not in section.inner_text()
     _no_error(errors)
     assert page.request.get(href).status == 404  # nor can it fetch the evidence by its address
+
+
+@pytest.fixture
+def anchor_file(app, tmp_path):
+    before = app.config["AUDIT_ANCHOR_FILE"]
+    app.config["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anchors.log")
+    yield tmp_path / "anchors.log"
+    app.config["AUDIT_ANCHOR_FILE"] = before
+
+
+def test_10_administrators_and_auditors_land_on_their_own_pages(page, app, anchor_file):
+    """Defect 10 for the roles test_landing.py leaves out: the administrator's overview has its incidents and users
+    parts beside the models and deployments; the auditor lands on the audit search (with the anchors), not on an
+    empty inbox. (Enterprises, experts, national reviewers: test_landing.py.)"""
+    from tests.inbox.conftest import submitted_basic
+
+    review = submitted_basic("acme")
+    assert app.test_cli_runner().invoke(args=["audit", "anchor"]).exit_code == 0
+    errors = watch_errors(page)
+    sign_in(page, "admin")
+    assert page.locator("#inbox").count() == 0
+    assert page.locator("#overview-models tbody tr[data-model]").count() >= 4
+    incidents = page.locator("#overview-incidents")
+    assert incidents.count() == 1 and incidents.locator("a[href='/admin/incidents']").count() == 1
+    roles = page.locator("#overview-users tbody tr[data-role]")
+    assert roles.count() >= 5 and page.locator("#overview-users tr[data-role=enterprise]").count() == 1
+    assert page.locator("#overview-deployments tbody tr").count() >= 1
+    assert "北京时间" in page.locator("#overview-deployments").inner_text()
+    screenshot(page, "issue15-10-landing-admin")
+
+    page.context.clear_cookies()
+    sign_in(page, "auditor")
+    assert page.locator("#inbox").count() == 0 and page.locator("#audit-search").count() == 1
+    rows = page.locator("#event-results tbody tr")
+    assert rows.count() >= 1
+    assert page.locator(f"#event-results a[href^='/audit/cases/{review.case_id}']").count() >= 1
+    anchors = page.locator("ul.anchors li")
+    assert anchors.count() == 1 and "北京时间" in anchors.inner_text()  # no UTC instant on the page
+    screenshot(page, "issue15-10-landing-auditor")
+    _no_error(errors)
