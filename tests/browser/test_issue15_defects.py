@@ -204,3 +204,94 @@ def test_10_administrators_and_auditors_land_on_their_own_pages(page, app, ancho
     assert anchors.count() == 1 and "北京时间" in anchors.inner_text()  # no UTC instant on the page
     screenshot(page, "issue15-10-landing-auditor")
     _no_error(errors)
+
+
+def _confirm_then_cancel(page, click: str, expect_text: str) -> str:
+    """Press `click`: the confirmation dialog opens naming what will happen; Esc cancels. Returns its question."""
+    page.click(click)
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    question = page.locator("#confirm-text").inner_text()
+    assert expect_text in question, question
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    return question
+
+
+def test_5_publishing_deploying_and_migrating_ask_first(page):
+    """Defect 5 for the irreversible actions test_issue15_ui.py::test_5 (a task's submission) and
+    test_recommendation_list.py (the list's confirmation page) leave out: publishing a certified list, deploying a
+    diagram in the editor, migrating running cases. Each asks first; cancelled, nothing happens; confirmed, it does."""
+    from app.extensions import db
+    from app.models import Case, ProcessVersion
+    from app.services import cases, processes, tasks
+    from app.uow import unit_of_work
+    from tests.conftest import user
+    from tests.inbox.conftest import _application, submitted_basic
+
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/login" not in r.url else None)
+    errors = watch_errors(page)
+    # --- the certified list: sinopec-ningbo's advanced case approved by its group ---------------------------------
+    import io
+
+    from app.services import attachments
+    with unit_of_work():
+        case = cases.create_case(user("sinopec-ningbo"), "advanced", 2026)
+    with unit_of_work():
+        att = attachments.upload(user("sinopec-ningbo"), case.id, "申报书.pdf", io.BytesIO(b"%PDF-1.4 materials"))
+        (task,) = cases.open_tasks(case)
+        tasks.complete(user("sinopec-ningbo"), task.id, _application(att.id))
+    with unit_of_work():
+        (review,) = cases.open_tasks(db.session.get(Case, case.id))
+        tasks.complete(user("sinopec-reviewer"), review.id, {"decision": "approve"})
+    sign_in(page, "sinopec-reviewer")
+    page.goto("/lists/?kind=certified&tier=advanced")
+    assert page.locator(f"#case_{case.id}").is_checked()
+    posts.clear()
+    publish = "form .actions button[type=submit]"
+    question = _confirm_then_cancel(page, publish, "进入公示期")
+    assert posts == []
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "approved"
+    screenshot(page, "issue15-5-publish-list")
+    with page.expect_navigation():
+        page.click(publish)
+        assert confirm(page) == question
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "public_notice"
+
+    # --- deploying in the editor ----------------------------------------------------------------------------------
+    key = "basic_self_assessment"
+    count = len(db.session.scalars(db.select(ProcessVersion.id).where(ProcessVersion.model_key == key)).all())
+    page.context.clear_cookies()
+    sign_in(page, "admin")
+    page.goto(f"/admin/processes/{key}/edit")
+    page.wait_for_selector("#editor.ready")
+    posts.clear()
+    _confirm_then_cancel(page, "#deploy", "新版本")
+    assert posts == []
+    db.session.expire_all()
+    assert len(db.session.scalars(db.select(ProcessVersion.id).where(ProcessVersion.model_key == key)).all()) == count
+
+    # --- migrating running cases: acme's basic case on the version before the newest -------------------------------
+    waiting = submitted_basic("acme")
+    shipped = processes.latest_version(key)
+    with unit_of_work():
+        newer = processes.deploy(key, shipped.bpmn_xml + b"\n<!-- a new version -->\n", user("admin").id,
+                                 message="test")
+    page.goto(f"/admin/processes/{key}/migration?to={newer.version}")
+    row = page.locator(f"#plan input[name=case_id][value='{waiting.case_id}']")
+    assert row.is_checked()
+    posts.clear()
+    _confirm_then_cancel(page, "#migrate-form button[type=submit]", f"{newer.version}")
+    assert posts == []
+    db.session.expire_all()
+    assert db.session.get(Case, waiting.case_id).process_version_id == shipped.id
+    screenshot(page, "issue15-5-migration")
+    with page.expect_navigation():
+        page.click("#migrate-form button[type=submit]")
+        confirm(page)
+    db.session.expire_all()
+    assert db.session.get(Case, waiting.case_id).process_version_id == newer.id
+    _no_error(errors)
