@@ -295,3 +295,30 @@ def test_5_publishing_deploying_and_migrating_ask_first(page):
     db.session.expire_all()
     assert db.session.get(Case, waiting.case_id).process_version_id == newer.id
     _no_error(errors)
+
+
+def test_3_the_certifier_reads_the_dissent_clearly(page, client, auth_headers):
+    """Defect 3's walk is test_advanced_dissent.py; here the certifier's page with a dissent is checked by axe-core:
+    the 不同意见 badge was dark red on the red fill of the header's count badge (a `.badge` rule of its own)."""
+    from tests.api.test_advanced import DEPTS
+    from tests.browser.test_accessibility import _axe
+
+    ent, prov = auth_headers("ningbo-parts"), auth_headers("zj-reviewer")
+    cid = client.post("/api/v1/cases", json={"tier": "advanced", "campaign": 2026}, headers=ent).get_json()["id"]
+    complete(client, ent, my_task(client, ent, cid)["id"], application(client, ent, cid))
+    complete(client, prov, my_task(client, prov, cid)["id"], {"decision": "approve", "review_comment": "材料齐全"})
+    for dept, name in DEPTS.items():
+        h = auth_headers(name)
+        answer = {"decision": "reject", "comment": "数据资产登记不完整"} if dept == "data" else \
+            {"decision": "approve", "comment": "同意。"}
+        complete(client, h, my_task(client, h, cid)["id"], answer)
+    decision = my_task(client, prov, cid, "certifier_decision")
+    sign_in(page, "zj-reviewer")
+    page.goto(f"/tasks/{decision['id']}")
+    badge = page.locator("#co-department-opinions tr.dissent .badge.dissent")
+    assert badge.count() == 1
+    colours = badge.evaluate("b => { const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }")
+    assert colours[0] != colours[1]
+    violations = [v for v in _axe(page) if any("dissent" in n or "opinions" in n or "case-steps" in n
+                                               for n in v["nodes"])]
+    assert violations == [], violations
