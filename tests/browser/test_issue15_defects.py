@@ -174,13 +174,21 @@ def anchor_file(app, tmp_path):
     app.config["AUDIT_ANCHOR_FILE"] = before
 
 
-def test_10_administrators_and_auditors_land_on_their_own_pages(page, app, anchor_file):
-    """Defect 10 for the roles test_landing.py leaves out: the administrator's overview has its incidents and users
-    parts beside the models and deployments; the auditor lands on the audit search (with the anchors), not on an
-    empty inbox. (Enterprises, experts, national reviewers: test_landing.py.)"""
+def test_10_administrators_auditors_and_national_reviewers_land_on_their_own_pages(page, app, anchor_file, client,
+                                                                                   auth_headers):
+    """Defect 10 beyond test_landing.py: the administrator's overview has its incidents and users parts beside the
+    models and deployments; the auditor lands on the audit search (with the anchors), not on an empty inbox; the
+    national reviewer's queue under the national figures holds its task. (Enterprises, experts: test_landing.py.)"""
     from tests.inbox.conftest import submitted_basic
 
     review = submitted_basic("acme")
+    ent, prov, miit = auth_headers("hz-precision"), auth_headers("zj-reviewer"), auth_headers("miit-1")
+    xid = start(client, ent)
+    complete(client, ent, my_task(client, ent, xid)["id"], excellent_application(client, ent, xid))
+    complete(client, prov, my_task(client, prov, xid)["id"], {"decision": "approve"})
+    assert client.post("/api/v1/lists", json={"kind": "recommendation", "tier": "excellent", "campaign": 2026,
+                                              "case_ids": [xid], "final": True}, headers=prov).status_code == 201
+    paper = my_task(client, miit, xid, "paper_check")
     assert app.test_cli_runner().invoke(args=["audit", "anchor"]).exit_code == 0
     errors = watch_errors(page)
     sign_in(page, "admin")
@@ -203,6 +211,14 @@ def test_10_administrators_and_auditors_land_on_their_own_pages(page, app, ancho
     anchors = page.locator("ul.anchors li")
     assert anchors.count() == 1 and "北京时间" in anchors.inner_text()  # no UTC instant on the page
     screenshot(page, "issue15-10-landing-auditor")
+
+    page.context.clear_cookies()
+    sign_in(page, "miit-1")
+    assert page.locator("#figures-funnel tr[data-tier=excellent]").count() == 1
+    assert page.locator("#inbox").count() == 1  # its queue, under the figures
+    row = page.locator(f"tr[data-task='{paper['id']}']")
+    assert row.count() == 1 and "杭州示范精密机械有限公司" in row.inner_text()
+    screenshot(page, "issue15-10-landing-national")
     _no_error(errors)
 
 
