@@ -15,12 +15,13 @@ from sqlalchemy import text as sa_text
 
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseStep, SystemEvent
-from app.services import processes, steps
+from app.services import audit, clock, processes, steps
 from app.uow import unit_of_work
 from tests.api.test_advanced import DEPTS, complete, my_task, status
 from tests.api.test_advanced import application as advanced_form
 from tests.api.test_excellent import application as excellent_form
 from tests.api.test_lighthouse import lighthouse_form
+from tests.conftest import user
 from tests.factories import GOOD_ASSESSMENT
 from workflows.instance import Instance
 
@@ -84,6 +85,16 @@ def pre_0018_cases(client, auth_headers):
              GOOD_ASSESSMENT)
     complete(client, prov, my_task(client, prov, c["basic_certified"])["id"],
              {"decision": "approve", "review_comment": "同意"})
+    # basic, rewound: the review's "return" taken back by an administrator, the review waits again
+    sp, sp_rev = h("sinopec-plant"), h("sinopec-reviewer")
+    c["basic_rewound"] = _start(client, sp, "basic")
+    complete(client, sp, my_task(client, sp, c["basic_rewound"])["id"], GOOD_ASSESSMENT)
+    complete(client, sp_rev, my_task(client, sp_rev, c["basic_rewound"])["id"],
+             {"decision": "return", "review_comment": "误退回"})
+    review_seq = db.session.scalar(select(CaseEvent.seq).where(
+        CaseEvent.case_id == c["basic_rewound"], CaseEvent.element == "organizer_review"))
+    with unit_of_work():
+        audit.rewind(user("admin"), c["basic_rewound"], review_seq, "审核意见填错，重新审核", clock.now())
     # advanced: one waiting for its preliminary review, one in 联审 with two departments' opinions in
     sinopec = h("sinopec-ningbo")
     c["advanced_review"] = _start(client, sinopec, "advanced")
@@ -143,7 +154,10 @@ def test_replay_verifies_every_case_after_the_step_data_migration(app, client, a
     moved = {int(m) for m in re.findall(r"^case (\d+): moved from version", text, re.M)}
     kept = dict((int(m), why) for m, why in re.findall(r"^case (\d+): stays on version \d+: (.+)$", text, re.M))
     # running cases that had not passed a decision gateway move to the newest version ...
-    for name in ("basic_draft", "basic_review", "advanced_review", "excellent_recommender", "lighthouse_draft"):
+    # (a rewound review's step is kept, marked as the abandoned branch)
+    assert [s.abandoned for s in steps.for_case(c["basic_rewound"])] == [False, True]
+    for name in ("basic_draft", "basic_review", "basic_rewound", "advanced_review", "excellent_recommender",
+                 "lighthouse_draft"):
         assert c[name] in moved, (name, text)
         assert _version(c[name]) == newest[processes_key(name)].id, name
     # ... those past one stay on theirs, the reason said; a closed case is not touched
@@ -167,6 +181,9 @@ def test_replay_verifies_every_case_after_the_step_data_migration(app, client, a
     complete(client, prov, my_task(client, prov, c["basic_review"])["id"],
              {"decision": "approve", "review_comment": "同意"})
     assert status(client, prov, c["basic_review"]) == "certified"
+    complete(client, sp_rev := h("sinopec-reviewer"), my_task(client, sp_rev, c["basic_rewound"])["id"],
+             {"decision": "approve", "review_comment": "重新审核，同意"})
+    assert status(client, sp_rev, c["basic_rewound"]) == "certified"
     qd = h("qingdao-home")
     complete(client, qd, my_task(client, qd, c["basic_returned"])["id"], GOOD_ASSESSMENT)
     complete(client, sd, my_task(client, sd, c["basic_returned"])["id"],
@@ -182,7 +199,7 @@ def test_replay_verifies_every_case_after_the_step_data_migration(app, client, a
     complete(client, prov, my_task(client, prov, c["advanced_joint"], "certifier_decision")["id"],
              {"decision": "reject", "decision_comment": "数据管理部门意见未整改"})
     assert status(client, prov, c["advanced_joint"]) == "rejected"
-    for name in ("basic_review", "basic_returned", "advanced_review", "advanced_joint"):
+    for name in ("basic_review", "basic_returned", "basic_rewound", "advanced_review", "advanced_joint"):
         assert [s.element for s in steps.for_case(c[name])] == _events(c[name]), name
         again = runner.invoke(args=["audit", "verify", str(c[name]), "--replay"])
         assert again.exit_code == 0, (name, again.output)
