@@ -150,6 +150,7 @@ def test_4_the_objection_handler_reads_the_objection_the_enterprise_never_the_ob
     # --- the objected enterprise: its landing, its case, the notices: no objector, no evidence --------------------
     page.context.clear_cookies()
     sign_in(page, "sinopec-ningbo")
+    assert page.locator("#nav-home").inner_text() == "我的申报"  # its home is its applications, not a reviewer's inbox
     for url, shot in (("/", "issue15-4-objected-landing"), ("/notices", None),
                       (f"/cases/{case_id}", "issue15-4-objected-case")):
         page.goto(url)
@@ -192,7 +193,7 @@ def test_10_administrators_auditors_and_national_reviewers_land_on_their_own_pag
     assert app.test_cli_runner().invoke(args=["audit", "anchor"]).exit_code == 0
     errors = watch_errors(page)
     sign_in(page, "admin")
-    assert page.locator("#inbox").count() == 0
+    assert page.locator("#inbox").count() == 0 and page.locator("#nav-home").inner_text() == "系统概览"
     assert page.locator("#overview-models tbody tr[data-model]").count() >= 4
     incidents = page.locator("#overview-incidents")
     assert incidents.count() == 1 and incidents.locator("a[href='/admin/incidents']").count() == 1
