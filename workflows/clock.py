@@ -35,10 +35,12 @@ _timer_module.datetime = _ClockDatetime
 
 @contextmanager
 def engine_clock(now: datetime | None):
-    """Run engine code as if the time were `now` (aware datetime); None means the real clock."""
+    """Run engine code as if the time were `now` (aware datetime); None means the real clock. The instant is held in
+    UTC: history stores instants in UTC and replay runs at those, so a step run at "…+08:00" must compute the same
+    deadlines and state as its replay (`deadline_after` keeps the zone of the engine's now)."""
     if now is not None and now.tzinfo is None:
         raise ValueError("engine_clock needs a timezone-aware datetime")
-    token = _now.set(now)
+    token = _now.set(now.astimezone(timezone.utc) if now is not None else None)
     try:
         yield
     finally:

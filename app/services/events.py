@@ -13,6 +13,7 @@ events written before they existed keep their hashes.
 import hashlib
 import json
 import re
+from datetime import timezone
 
 from sqlalchemy import insert, select
 
@@ -31,10 +32,18 @@ def canonical(fields: dict) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
+def hashed_instant(at) -> str:
+    """The instant as hashed: in UTC, as it is stored and read back (`UTCDateTime`), whatever zone the caller's
+    clock gave it in (an operator's `timers run --now …+08:00`, the simulation's Shanghai days)."""
+    if at.tzinfo is not None and at.utcoffset():
+        at = at.astimezone(timezone.utc)
+    return at.isoformat(timespec="microseconds")
+
+
 def event_fields(case_id, seq, at, actor_id, action, task_uuid, element, data, process_version_id, state_hash,
                  digest=None, replay=None):
     fields = {
-        "case_id": case_id, "seq": seq, "at": at.isoformat(timespec="microseconds"), "actor_id": actor_id,
+        "case_id": case_id, "seq": seq, "at": hashed_instant(at), "actor_id": actor_id,
         "action": action, "task_uuid": task_uuid, "element": element, "data": data,
         "process_version_id": process_version_id, "state_hash": state_hash,
     }

@@ -8,13 +8,13 @@ from sqlalchemy import insert, select
 from app.extensions import db
 from app.models import SystemEvent
 from app.services import clock
-from app.services.events import GENESIS, canonical
+from app.services.events import GENESIS, canonical, hashed_instant
 
 _INSERT = insert(SystemEvent.__table__)
 
 
 def _fields(seq, at, actor_id, action, subject, data) -> dict:
-    return {"seq": seq, "at": at.isoformat(timespec="microseconds"), "actor_id": actor_id, "action": action,
+    return {"seq": seq, "at": hashed_instant(at), "actor_id": actor_id, "action": action,
             "subject": subject, "data": data}
 
 

@@ -20,7 +20,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("campaigns") as batch:
+    # ALTER TABLE ... ADD COLUMN on SQLite too (recreate="never"): the boolean's default is an SQL expression, for
+    # which batch mode would otherwise copy the table and drop the old one, and that DROP TABLE fails on a
+    # database whose campaign_deadlines (and cases) refer to their campaign while foreign keys are enforced.
+    with op.batch_alter_table("campaigns", recreate="never") as batch:
         batch.add_column(sa.Column("panel_min_mean", sa.Float(), nullable=False, server_default="60"))
         batch.add_column(sa.Column("panel_min_approval_pct", sa.Integer(), nullable=False, server_default="60"))
         batch.add_column(sa.Column("xpcc_recommends_lighthouse", sa.Boolean(), nullable=False,

@@ -87,7 +87,7 @@ def test_home_shows_terms_in_chinese(client):
     options = dict(re.findall(r'<option value="(\w+)">([^<]+)</option>', select.group(1)))
     assert options == {"basic": "基础级", "advanced": "先进级", "excellent": "卓越级", "lighthouse": "领航级"}
     assert "申报主体" in html  # acme's role in the header
-    assert "我的待办" in html and "统一社会信用代码" in html
+    assert "我的申报" in html and "统一社会信用代码" in html  # an enterprise's home: its applications
     assert "enterprise" not in re.sub(r"<[^>]+>", "", html)  # no raw data value leaks into the text
 
 
@@ -98,7 +98,7 @@ def test_home_shows_terms_in_english(client):
     assert 'lang="en"' in html
     assert '<option value="basic">Basic</option>' in html
     assert '<option value="lighthouse">Lighthouse</option>' in html
-    assert "My tasks" in html
+    assert "My applications" in html
 
 
 def _start_basic_case(client) -> int:

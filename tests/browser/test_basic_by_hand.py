@@ -104,7 +104,9 @@ def test_basic_tier_by_hand(page):
     assert page.input_value("#f_construction__rd_design") == CONSTRUCTION["rd_design"]
     evidence = page.locator('input[name="evidence"]')
     assert evidence.count() == 1 and evidence.is_checked()
-    assert "自评佐证.pdf" in page.inner_text("#f_evidence")  # the file by its name (hashes are for the audit pages)
+    # listed by its name; the content hash is for the audit pages only (issue 15 defect 8)
+    assert "自评佐证.pdf" in page.locator("#f_evidence").inner_text()
+    assert PDF_SHA[:16] not in page.locator("#f_evidence").inner_text()
 
     # --- the basic requirements by keyboard: focus the first box, then Space / Tab through the rest ---------------
     page.focus(f"#f_{BASIC_REQUIREMENTS[0]}")
