@@ -137,3 +137,8 @@ def sync_shipped(actor_id: int | None = None) -> list[dict]:
         system_events.append(actor_id, "document_templates.synced", "documents",
                              {"deployed": [{"key": i["key"], "version": i["version"]} for i in out if i["deployed"]]})
     return out
+
+
+def to_json(row: DocumentTemplate) -> dict:
+    return {"key": row.key, "version": row.version, "body": row.body, "author_id": row.author_id,
+            "created_at": row.created_at.isoformat(), "content_hash": row.content_hash, "message": row.message}

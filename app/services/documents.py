@@ -56,6 +56,14 @@ COLUMNS = {  # (row key, heading, relative width)
 FILE_TITLES = {"announcement": "名单公示", "summary_table": "推荐汇总表", "letter": "推荐函",
                "certification_notice": "认定通知书"}
 BLANK = "＿＿＿＿＿＿＿＿"
+TEMPLATE_NAMES = [  # what a template may read (the template page lists them)
+    ("year", "年度"), ("tier_name", "梯度级别（如 先进级）"), ("recommender", "推荐或认定单位的地区或集团名称"),
+    ("issuer", "落款单位"), ("count", "名单中的企业数"), ("notice_start", "公示开始日期"),
+    ("notice_end", "公示结束日期（按工作日历计算）"), ("notice_length", "公示期长度（如 5个工作日）"),
+    ("notice_url", "公示页面地址"), ("contact", "联系人及电话"), ("today", "生成日期"),
+    ("enterprise", "企业名称（认定通知书）"), ("credit_code", "统一社会信用代码（认定通知书）"),
+    ("project_name", "智能工厂名称（认定通知书）"), ("decided_on", "认定日期（认定通知书）"),
+]
 
 
 # -- who ----------------------------------------------------------------------------------------------------------
@@ -108,7 +116,7 @@ def notice_period(lst: CaseList) -> dict:
 
 
 def _context(scope: str, tier: str, year: int, contact: str | None, site_url: str | None) -> dict:
-    base = (site_url or settings().public_base_url or "").rstrip("/")
+    base = (settings().public_base_url or site_url or "").rstrip("/")
     return {"year": year, "tier_name": exports.status_zh(tier), "recommender": exports.recommender_name(scope),
             "issuer": _issuer(scope), "contact": contact or BLANK, "today": chinese_date(clock.now()
                                                                                          .astimezone(SHANGHAI).date()),
@@ -301,24 +309,24 @@ def of_list(actor: User, list_id: int) -> list[dict]:
     return _grouped(db.session.scalars(select(Document).where(Document.list_id == lst.id).order_by(Document.id)))
 
 
-def of_list_cases(actor: User, lst: CaseList) -> dict[int, list[dict]]:
-    """{case id: its certification notices} for the list's entries (the list page)."""
+def list_section(actor: User, lst: CaseList) -> dict:
+    """The list page's documents part, in three statements whatever the list's length: may this reader generate,
+    the list's documents by version, the certified or accepted entries whose notice it may generate, and their
+    notices."""
     ids = [e.case_id for e in lst.entries]
-    if not ids:
-        return {}
-    out: dict[int, list] = {}
-    for d in db.session.scalars(select(Document).where(Document.case_id.in_(ids)).order_by(Document.id)):
-        out.setdefault(d.case_id, []).append(d)
-    return {cid: _grouped(rows) for cid, rows in out.items()}
-
-
-def may_generate(actor: User, lst: CaseList) -> bool:
-    return _may_generate_list(actor, lst)
-
-
-def may_generate_notice(actor: User, case_id: int) -> bool:
-    case = db.session.get(Case, case_id)
-    return case is not None and case.status in CERTIFIED and _may_generate_case(actor, case)
+    certified = [c for c in db.session.scalars(select(Case).where(Case.id.in_(ids), Case.status.in_(CERTIFIED)))
+                 if _may_generate_case(actor, c)] if ids else []
+    case_docs: dict[int, list] = {}
+    if certified:
+        for d in db.session.scalars(select(Document).where(Document.case_id.in_([c.id for c in certified]))
+                                    .order_by(Document.id)):
+            case_docs.setdefault(d.case_id, []).append(d)
+    order = {cid: i for i, cid in enumerate(ids)}
+    return {"may_generate": _may_generate_list(actor, lst),
+            "doc_groups": _grouped(db.session.scalars(select(Document).where(Document.list_id == lst.id)
+                                                      .order_by(Document.id))),
+            "notice_cases": sorted((c.id for c in certified), key=order.get),
+            "case_docs": {cid: _grouped(rows) for cid, rows in case_docs.items()}}
 
 
 def get_file(actor: User, document_id: int):
