@@ -53,7 +53,7 @@ COLUMNS = {  # (row key, heading, relative width)
     "letter": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
                ("project_name", "智能工厂名称", 4), ("region", "所在地区", 2.6)],
 }
-FILE_TITLES = {"announcement": "名单公示", "summary_table": "推荐汇总表", "letter": "推荐函",
+FILE_TITLES = {"announcement": "公示公告", "summary_table": "推荐汇总表", "letter": "推荐函",
                "certification_notice": "认定通知书"}
 BLANK = "＿＿＿＿＿＿＿＿"
 TEMPLATE_NAMES = [  # what a template may read (the template page lists them)
