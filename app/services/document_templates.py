@@ -3,6 +3,7 @@ are loaded by `bpmn sync` (a changed file is a new version, an unchanged one wri
 them in the browser (each save a new version, the earlier kept); the latest version is the one in force.
 A save is checked by rendering it with sample values: a template that cannot render is refused, line named."""
 import hashlib
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import DocumentTemplate, User
 from app.services import clock, documents_render, system_events
+from app.services.documents_render import Table, chinese_date
 from app.settings import settings
 
 KEYS = ("announcement", "summary_table", "letter", "certification_notice")
@@ -18,6 +20,25 @@ TITLES = {"announcement": "公示公告", "summary_table": "推荐汇总表", "l
           "certification_notice": "认定通知书"}
 MAX_BODY = 20_000
 SHIPPED = "shipped in bpmn/documents"
+COLUMNS = {  # each kind's table: (row key, heading, relative width)
+    "announcement": [("priority", "序号", 1), ("enterprise", "企业名称", 4),
+                     ("credit_code", "统一社会信用代码", 3.4), ("project_name", "智能工厂名称", 4),
+                     ("region", "所在地区", 2.6)],
+    "summary_table": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
+                      ("credit_code", "统一社会信用代码", 3.4), ("project_name", "智能工厂名称", 4),
+                      ("region", "所在地区", 2.4), ("industry", "所属行业", 2),
+                      ("contact", "联系人及电话", 3), ("remarks", "备注", 2.6)],
+    "letter": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
+               ("project_name", "智能工厂名称", 4), ("region", "所在地区", 2.6)],
+}
+TEMPLATE_NAMES = [  # what a template may read (the template page lists them)
+    ("year", "年度"), ("tier_name", "梯度级别（如 先进级）"), ("recommender", "推荐或认定单位的地区或集团名称"),
+    ("issuer", "落款单位"), ("count", "名单中的企业数"), ("notice_start", "公示开始日期"),
+    ("notice_end", "公示结束日期（按工作日历计算）"), ("notice_length", "公示期长度（如 5个工作日）"),
+    ("notice_url", "公示页面地址"), ("contact", "联系人及电话"), ("today", "生成日期"),
+    ("enterprise", "企业名称（认定通知书）"), ("credit_code", "统一社会信用代码（认定通知书）"),
+    ("project_name", "智能工厂名称（认定通知书）"), ("decided_on", "认定日期（认定通知书）"),
+]
 
 
 def require_admin(actor: User) -> None:
@@ -61,8 +82,6 @@ def overview() -> list[dict]:
 
 def check(key: str, body) -> str:
     """The body, checked: text of a sensible size that renders with the sample values of its kind."""
-    from app.services import documents
-
     if key not in KEYS:
         raise NotFound("no such document template")
     if not isinstance(body, str) or not body.strip():
@@ -70,7 +89,7 @@ def check(key: str, body) -> str:
     if len(body) > MAX_BODY:
         raise Invalid(f"模板正文不能超过{MAX_BODY}个字符", errors={"body": f"不能超过{MAX_BODY}个字符"})
     body = body.replace("\r\n", "\n")
-    documents_render.fill(body, documents.sample_context(key))
+    documents_render.fill(body, sample_context(key))
     return body
 
 
@@ -97,12 +116,10 @@ def save(actor: User, key: str, body, message: str | None = None) -> DocumentTem
 
 def preview(actor: User, key: str, body) -> str:
     """The plain text the body gives with sample values (nothing saved)."""
-    from app.services import documents
-
     require_admin(actor)
     body = check(key, body)
-    text = documents_render.fill(body, documents.sample_context(key))
-    return documents_render.to_text(documents_render.layout(text), documents.sample_table(key))
+    text = documents_render.fill(body, sample_context(key))
+    return documents_render.to_text(documents_render.layout(text), sample_table(key))
 
 
 def _shipped_body(key: str) -> str | None:
@@ -142,3 +159,32 @@ def sync_shipped(actor_id: int | None = None) -> list[dict]:
 def to_json(row: DocumentTemplate) -> dict:
     return {"key": row.key, "version": row.version, "body": row.body, "author_id": row.author_id,
             "created_at": row.created_at.isoformat(), "content_hash": row.content_hash, "message": row.message}
+
+
+def table(kind: str, rows: list[dict]) -> Table | None:
+    cols = COLUMNS.get(kind)
+    if not cols:
+        return None
+    return Table([h for _k, h, _w in cols], [[str(r.get(k) or "") for k, _h, _w in cols] for r in rows],
+                 [w for _k, _h, w in cols])
+
+
+def sample_context(key: str) -> dict:
+    """Values to check and preview a template with (no database row is read)."""
+    rows = sample_rows()
+    today = chinese_date(date(2025, 8, 1))
+    return {"year": 2025, "tier_name": "卓越级", "recommender": "浙江省", "issuer": "浙江省工业和信息化主管部门",
+            "contact": "张三 0571-12345678", "today": today, "notice_url": "https://example.gov.cn/notices",
+            "count": len(rows), "entries": rows, "notice_start": today, "notice_end": chinese_date(date(2025, 8, 8)),
+            "notice_length": "7天", "enterprise": rows[0]["enterprise"], "credit_code": rows[0]["credit_code"],
+            "project_name": rows[0]["project_name"], "decided_on": today, "case_id": 1}
+
+
+def sample_rows() -> list[dict]:
+    return [{"priority": 1, "enterprise": "某某智能装备有限公司", "credit_code": "91330100123456788G",
+             "project_name": "某某智能装备数字化车间", "region": "浙江省 杭州市", "industry": "装备制造",
+             "contact": "李四 0571-87654321", "remarks": ""}]
+
+
+def sample_table(key: str) -> Table | None:
+    return table(key, sample_rows())

@@ -12,7 +12,7 @@ import hashlib
 import io
 import os
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -34,7 +34,8 @@ from app.services import (
     workdays,
 )
 from app.services.clock import SHANGHAI
-from app.services.documents_render import Table, chinese_date
+from app.services.document_templates import COLUMNS, TEMPLATE_NAMES, sample_rows, table  # noqa: F401
+from app.services.documents_render import chinese_date
 from app.services.lists import CERTIFIERS
 from app.settings import settings
 from workflows.instance import Instance
@@ -42,28 +43,9 @@ from workflows.instance import Instance
 LIST_KINDS = ("announcement", "summary_table", "letter")
 CASE_KINDS = ("certification_notice",)
 CERTIFIED = ("certified", "accepted")
-COLUMNS = {  # (row key, heading, relative width)
-    "announcement": [("priority", "序号", 1), ("enterprise", "企业名称", 4),
-                     ("credit_code", "统一社会信用代码", 3.4), ("project_name", "智能工厂名称", 4),
-                     ("region", "所在地区", 2.6)],
-    "summary_table": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
-                      ("credit_code", "统一社会信用代码", 3.4), ("project_name", "智能工厂名称", 4),
-                      ("region", "所在地区", 2.4), ("industry", "所属行业", 2),
-                      ("contact", "联系人及电话", 3), ("remarks", "备注", 2.6)],
-    "letter": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
-               ("project_name", "智能工厂名称", 4), ("region", "所在地区", 2.6)],
-}
 FILE_TITLES = {"announcement": "公示公告", "summary_table": "推荐汇总表", "letter": "推荐函",
                "certification_notice": "认定通知书"}
 BLANK = "＿＿＿＿＿＿＿＿"
-TEMPLATE_NAMES = [  # what a template may read (the template page lists them)
-    ("year", "年度"), ("tier_name", "梯度级别（如 先进级）"), ("recommender", "推荐或认定单位的地区或集团名称"),
-    ("issuer", "落款单位"), ("count", "名单中的企业数"), ("notice_start", "公示开始日期"),
-    ("notice_end", "公示结束日期（按工作日历计算）"), ("notice_length", "公示期长度（如 5个工作日）"),
-    ("notice_url", "公示页面地址"), ("contact", "联系人及电话"), ("today", "生成日期"),
-    ("enterprise", "企业名称（认定通知书）"), ("credit_code", "统一社会信用代码（认定通知书）"),
-    ("project_name", "智能工厂名称（认定通知书）"), ("decided_on", "认定日期（认定通知书）"),
-]
 
 
 # -- who ----------------------------------------------------------------------------------------------------------
@@ -144,35 +126,6 @@ def case_context(case: Case, contact=None, site_url=None) -> dict:
     return {**ctx, "enterprise": ent.name, "credit_code": ent.credit_code,
             "project_name": data.get("project_name") or ent.name, "decided_on": chinese_date(decided),
             "case_id": case.id}
-
-
-def table(kind: str, rows: list[dict]) -> Table | None:
-    cols = COLUMNS.get(kind)
-    if not cols:
-        return None
-    return Table([h for _k, h, _w in cols], [[str(r.get(k) or "") for k, _h, _w in cols] for r in rows],
-                 [w for _k, _h, w in cols])
-
-
-def sample_context(key: str) -> dict:
-    """Values to check and preview a template with (no database row is read)."""
-    rows = sample_rows()
-    today = chinese_date(date(2025, 8, 1))
-    return {"year": 2025, "tier_name": "卓越级", "recommender": "浙江省", "issuer": "浙江省工业和信息化主管部门",
-            "contact": "张三 0571-12345678", "today": today, "notice_url": "https://example.gov.cn/notices",
-            "count": len(rows), "entries": rows, "notice_start": today, "notice_end": chinese_date(date(2025, 8, 8)),
-            "notice_length": "7天", "enterprise": rows[0]["enterprise"], "credit_code": rows[0]["credit_code"],
-            "project_name": rows[0]["project_name"], "decided_on": today, "case_id": 1}
-
-
-def sample_rows() -> list[dict]:
-    return [{"priority": 1, "enterprise": "某某智能装备有限公司", "credit_code": "91330100123456788G",
-             "project_name": "某某智能装备数字化车间", "region": "浙江省 杭州市", "industry": "装备制造",
-             "contact": "李四 0571-87654321", "remarks": ""}]
-
-
-def sample_table(key: str) -> Table | None:
-    return table(key, sample_rows())
 
 
 # -- making and keeping -----------------------------------------------------------------------------------------
