@@ -4,12 +4,14 @@ and letter hold its cases in priority order; other roles get 403, other province
 see), a bad kind 422; the browser form asks first and the list page lists every version."""
 import hashlib
 import io
+from datetime import timedelta
 
 import docx
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CaseListEntry, Document
+from app.models import CaseList, CaseListEntry, Document
+from app.services.clock import SHANGHAI
 from tests.api.test_list_amendment import approved_case, second_zhejiang_applicant
 from tests.inbox.conftest import case_in_notice
 from tests.security.helpers import browser_login, csrf, fresh_client
@@ -99,6 +101,13 @@ def test_the_summary_table_and_letter_hold_the_cases_in_priority_order(app, clie
         assert any("王五 0571-1" in t for t in lines)
     r = client.post(f"/api/v1/lists/{lid}/documents", json={"kind": "announcement"}, headers=prov)
     assert r.status_code == 201
+    # an excellent list's notice: 7 days from the day it was finalised (its cases are not in their notice yet)
+    lst = db.session.get(CaseList, lid)
+    start = lst.frozen_at.astimezone(SHANGHAI).date()
+    end = start + timedelta(days=7)
+    text = "".join(docx_lines(client.get(f"/api/v1/documents/{r.get_json()['attachment_id']}", headers=prov).data))
+    assert f"公示期：{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日（7天）" in text
+    assert all(n in text for n in names.values())
     # the list page: the generate buttons ask first, every version is listed with its downloads
     c = browser(app, "zj-reviewer")
     page = c.get(f"/lists/{lid}").get_data(as_text=True)

@@ -13,6 +13,7 @@ from app.services import workdays
 from app.services.clock import SHANGHAI
 from tests.api.test_documents import docx_lines
 from tests.browser.helpers import confirm, screenshot, sign_in, watch_errors
+from tests.browser.test_accessibility import AXE, _axe
 from tests.inbox.conftest import case_in_notice
 from tests.services.test_documents import pdf_text, zh
 
@@ -42,6 +43,7 @@ def test_an_administrator_edits_the_template_and_downloads_the_announcement(page
     assert ADDED in page.inner_text("#template-preview")
     assert ADDED in page.input_value("#body")  # what was typed is kept
     screenshot(page, "document-template-preview")
+    assert AXE is None or _axe(page) == []
     with page.expect_navigation():
         page.click("#save-button")
         assert "新版本" in confirm(page)
@@ -59,6 +61,7 @@ def test_an_administrator_edits_the_template_and_downloads_the_announcement(page
     row = page.locator("#document-versions tbody tr[data-kind='announcement']")
     assert row.count() == 1
     screenshot(page, "list-documents")
+    assert AXE is None or _axe(page) == []
     files = {}
     for fmt in ("docx", "pdf"):
         with page.expect_download() as dl:
