@@ -21,13 +21,13 @@ TITLES = {"announcement": "公示公告", "summary_table": "推荐汇总表", "l
 MAX_BODY = 20_000
 SHIPPED = "shipped in bpmn/documents"
 COLUMNS = {  # each kind's table: (row key, heading, relative width)
-    "announcement": [("priority", "序号", 1), ("enterprise", "企业名称", 4),
-                     ("credit_code", "统一社会信用代码", 3.4), ("project_name", "智能工厂名称", 4),
+    "announcement": [("priority", "序号", 1), ("enterprise", "企业名称", 3.8),
+                     ("credit_code", "统一社会信用代码", 4.4), ("project_name", "智能工厂名称", 3.6),
                      ("region", "所在地区", 2.6)],
     "summary_table": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
-                      ("credit_code", "统一社会信用代码", 3.4), ("project_name", "智能工厂名称", 4),
+                      ("credit_code", "统一社会信用代码", 4.4), ("project_name", "智能工厂名称", 4),
                       ("region", "所在地区", 2.4), ("industry", "所属行业", 2),
-                      ("contact", "联系人及电话", 3), ("remarks", "备注", 2.6)],
+                      ("contact", "联系人及电话", 3.6), ("remarks", "备注", 2)],
     "letter": [("priority", "推荐顺序", 1.2), ("enterprise", "申报主体", 4),
                ("project_name", "智能工厂名称", 4), ("region", "所在地区", 2.6)],
 }
