@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Case, CaseList, Document, Enterprise, User
+from app.models import Case, CaseList, Document, Enterprise, SystemEvent, User
 from app.services import (
     attachments,
     cases,
@@ -176,7 +176,8 @@ def generate_for_list(actor: User, list_id: int, kind, contact=None, site_url: s
         raise Invalid("a summary table and a letter are for a recommendation list",
                       errors={"kind": "only for a recommendation list"})
     rows = exports.rows(lst)
-    tmpl, docx, pdf = _render(kind, list_context(lst, rows, _contact(contact), site_url), rows)
+    contact = _contact(contact)
+    tmpl, docx, pdf = _render(kind, list_context(lst, rows, contact, site_url), rows)
     version = _next_version(kind, list_id=lst.id)
     stem = (f"{lst.campaign.year}年度{exports.status_zh(lst.tier)}{FILE_TITLES[kind]}-"
             f"{exports.recommender_name(lst.scope)}-第{version}版")
@@ -189,7 +190,7 @@ def generate_for_list(actor: User, list_id: int, kind, contact=None, site_url: s
         db.session.add(made[fmt])
     db.session.flush()
     system_events.append(actor.id, "document.generated", f"list:{lst.id}", {
-        "kind": kind, "version": version, "list_content_hash": lst.content_hash,
+        "kind": kind, "version": version, "list_content_hash": lst.content_hash, "contact": contact,
         "template": {"key": tmpl.key, "version": tmpl.version, "content_hash": tmpl.content_hash},
         **{fmt: {"document": d.id, "sha256": d.sha256} for fmt, d in made.items()}}, at=now)
     return result(made)
@@ -263,9 +264,9 @@ def of_list(actor: User, list_id: int) -> list[dict]:
 
 
 def list_section(actor: User, lst: CaseList) -> dict:
-    """The list page's documents part, in three statements whatever the list's length: may this reader generate,
-    the list's documents by version, the certified or accepted entries whose notice it may generate, and their
-    notices."""
+    """The list page's documents part, in four statements whatever the list's length: may this reader generate,
+    the contact printed last time, the list's documents by version, the certified or accepted entries whose notice
+    it may generate, and their notices."""
     ids = [e.case_id for e in lst.entries]
     certified = [c for c in db.session.scalars(select(Case).where(Case.id.in_(ids), Case.status.in_(CERTIFIED)))
                  if _may_generate_case(actor, c)] if ids else []
@@ -275,7 +276,10 @@ def list_section(actor: User, lst: CaseList) -> dict:
                                     .order_by(Document.id)):
             case_docs.setdefault(d.case_id, []).append(d)
     order = {cid: i for i, cid in enumerate(ids)}
-    return {"may_generate": _may_generate_list(actor, lst),
+    last = db.session.scalar(select(SystemEvent.data).where(SystemEvent.action == "document.generated",
+                                                            SystemEvent.subject == f"list:{lst.id}")
+                             .order_by(SystemEvent.seq.desc()).limit(1))
+    return {"may_generate": _may_generate_list(actor, lst), "contact": (last or {}).get("contact") or "",
             "doc_groups": _grouped(db.session.scalars(select(Document).where(Document.list_id == lst.id)
                                                       .order_by(Document.id))),
             "notice_cases": sorted((c.id for c in certified), key=order.get),

@@ -75,4 +75,5 @@ def test_an_administrator_edits_the_template_and_downloads_the_announcement(page
     assert period in docx_text and period in pdf
     assert ADDED in docx_text and ADDED in pdf
     assert "王五 010-68200000" in docx_text
+    assert page.input_value("#doc-contact") == "王五 010-68200000"  # kept for the next document
     assert not errors, errors
