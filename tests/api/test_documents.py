@@ -4,13 +4,14 @@ and letter hold its cases in priority order; other roles get 403, other province
 see), a bad kind 422; the browser form asks first and the list page lists every version."""
 import hashlib
 import io
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import docx
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CaseList, CaseListEntry, Document
+from app.models import Case, CaseList, CaseListEntry, Document
+from app.services import attachments, events, instances, objections
 from app.services.clock import SHANGHAI
 from tests.api.test_list_amendment import approved_case, second_zhejiang_applicant
 from tests.inbox.conftest import case_in_notice
@@ -141,3 +142,31 @@ def test_the_browser_form_generates_and_keeps_each_version(app):
                  follow_redirects=True)
     assert bad.status_code == 200 and 'class="flash error"' in bad.get_data(as_text=True)
     assert db.session.scalar(select(Document.id).where(Document.kind == "letter")) is None
+
+
+def test_a_certified_entry_gets_its_certification_notice_from_the_list_page(app):
+    lid = published_list_id()
+    (entry,) = db.session.get(CaseList, lid).entries
+    until = objections.notice_until(instances.load(entry.case_id))
+    after = (until + timedelta(seconds=1)).astimezone(timezone.utc).isoformat()  # UTC: see the note in the report
+    app.test_cli_runner().invoke(args=["timers", "run", "--now", after])
+    db.session.expire_all()
+    assert db.session.get(Case, entry.case_id).status == "certified"
+    c = browser(app, "sinopec-reviewer")
+    page = c.get(f"/lists/{lid}").get_data(as_text=True)
+    assert f'id="generate-notice-{entry.case_id}"' in page and "data-confirm=" in page
+    r = c.post(f"/lists/{lid}/cases/{entry.case_id}/documents", data={"csrf_token": csrf(c, f"/lists/{lid}")})
+    assert r.status_code == 302
+    rows = list(db.session.scalars(select(Document).where(Document.case_id == entry.case_id)))
+    assert sorted(d.format for d in rows) == ["docx", "pdf"] and all(d.attachment_id for d in rows)
+    text = "".join(docx_lines(attachments.store_path(rows[0].sha256).read_bytes()))
+    assert "认定通知书" in text and "中国石化示范化工宁波分公司" in text
+    assert events.verify_case(entry.case_id)[0]
+    # the national reviewer certifies excellent and lighthouse, not a group's advanced factory; the enterprise
+    # reads its notice among its case's files
+    miit = browser(app, "miit-1")
+    assert f'id="generate-notice-{entry.case_id}"' not in miit.get(f"/lists/{lid}").get_data(as_text=True)
+    assert miit.post(f"/lists/{lid}/cases/{entry.case_id}/documents",
+                     data={"csrf_token": csrf(miit, f"/lists/{lid}")}).status_code == 403
+    owner = browser(app, "sinopec-ningbo")
+    assert owner.get(f"/documents/{rows[0].id}/download").status_code == 200
