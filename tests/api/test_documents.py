@@ -170,3 +170,25 @@ def test_a_certified_entry_gets_its_certification_notice_from_the_list_page(app)
                      data={"csrf_token": csrf(miit, f"/lists/{lid}")}).status_code == 403
     owner = browser(app, "sinopec-ningbo")
     assert owner.get(f"/documents/{rows[0].id}/download").status_code == 200
+
+
+def test_the_template_page_keeps_what_was_typed_and_says_what_is_wrong(app, client, auth_headers):
+    c = browser(app, "admin")
+    path = "/admin/document-templates/letter"
+    typed = "# 推荐函\n{{ nope }}\n第三行"
+    r = c.post(path, data={"body": typed, "action": "save", "csrf_token": csrf(c, path)})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "第2行" in page and "nope" in page
+    assert "{{ nope }}" in page and "第三行" in page  # the text as typed
+    r = c.post(path, data={"body": "# 推荐函\n{% if %}", "action": "preview", "csrf_token": csrf(c, path)})
+    assert r.status_code == 422 and 'id="body-error"' in r.get_data(as_text=True)
+    assert [v["version"] for v in client.get("/api/v1/document-templates/letter",
+                                             headers=auth_headers("admin")).get_json()] == [1]  # nothing saved
+    # the API saves a version and refuses the others
+    r = client.post("/api/v1/document-templates/letter", json={"body": "# 推荐函\n{{ issuer }}"},
+                    headers=auth_headers("admin"))
+    assert r.status_code == 201 and r.get_json()["version"] == 2
+    for who in ("zj-reviewer", "miit-1", "auditor"):
+        assert client.post("/api/v1/document-templates/letter", json={"body": "x"},
+                           headers=auth_headers(who)).status_code == 403
+        assert browser(app, who).get(path).status_code == 403
