@@ -209,6 +209,35 @@ def to_pdf(lay: Layout, table: Table | None, font: tuple[str, int] | None = ...)
     return _pdf_embedded(lay, table, font) if font else _pdf_cid(lay, table)
 
 
+NO_LINE_START = set("，。、；：？！）》」』】〕”’…—·%,.;:?!)]}")  # 避头: never at the start of a line
+NO_LINE_END = set("（《「『【〔“‘([{")  # 避尾: never at the end of a line
+
+
+def wrap(width_of, text: str, width: float) -> list[str]:
+    """Lines of at most `width` (Chinese breaks between any two characters), with the rules of Chinese typesetting:
+    a closing mark that would start a line hangs at the end of the line before (标点悬挂), an opening mark that
+    would end a line goes to the next."""
+    lines: list[str] = []
+    cur = ""
+    for ch in text:
+        if not cur and lines and ch in NO_LINE_START:  # a second closing mark hangs with the first
+            lines[-1] += ch
+        elif cur and width_of(cur + ch) > width:
+            if ch in NO_LINE_START:
+                lines.append(cur + ch)
+                cur = ""
+            elif len(cur) > 1 and cur[-1] in NO_LINE_END:
+                lines.append(cur[:-1])
+                cur = cur[-1] + ch
+            else:
+                lines.append(cur)
+                cur = ch
+        else:
+            cur += ch
+    lines.append(cur)
+    return [line for line in lines if line] or [""]
+
+
 def _pdf_embedded(lay: Layout, table: Table | None, font: tuple[str, int]) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import WrapMode
@@ -234,11 +263,10 @@ def _pdf_embedded(lay: Layout, table: Table | None, font: tuple[str, int]) -> by
             pdf.ln(4)
             continue
         size, align = {"title": (18, "C"), "heading": (14, "L"), "right": (14, "R"), "plain": (14, "L"),
-                       "para": (14, "J")}[kind]
+                       "para": (14, "L")}[kind]
         pdf.set_font("cjk", size=size)
-        line = "　　" + text if kind == "para" else text
-        pdf.multi_cell(width, size * 0.55, line, align=align, wrapmode=WrapMode.CHAR,
-                       new_x="LMARGIN", new_y="NEXT")
+        for line in wrap(pdf.get_string_width, "　　" + text if kind == "para" else text, width):
+            pdf.cell(width, size * 0.55, line, align=align, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3 if kind != "title" else 6)
     return bytes(pdf.output())
 

@@ -225,3 +225,12 @@ def test_a_case_that_is_not_certified_gets_no_certification_notice():
         documents.generate_for_case(user("admin"), case_id)
     with pytest.raises(NotFound):  # another province's reviewer does not see the case
         documents.generate_for_case(user("sinopec-reviewer"), case_id)
+
+
+def test_pdf_lines_follow_chinese_line_breaking():
+    """A closing mark never starts a line (it hangs at the end of the line before); an opening mark never ends
+    one."""
+    assert documents_render.wrap(len, "甲乙丙丁，戊己", 4) == ["甲乙丙丁，", "戊己"]
+    assert documents_render.wrap(len, "甲乙丙（丁戊）己", 4) == ["甲乙丙", "（丁戊）", "己"]
+    assert documents_render.wrap(len, "", 4) == [""]
+    assert documents_render.wrap(len, "甲乙丙丁。”戊", 4) == ["甲乙丙丁。”", "戊"]
