@@ -35,6 +35,8 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
+# the fonts of official documents (GB/T 9704-2012): Word substitutes where one is not installed
+TITLE_FONT, HEADING_FONT, BODY_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312"
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
@@ -127,17 +129,23 @@ def to_docx(lay: Layout, table: Table | None) -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
+    def east_asian(run_or_style, name: str) -> None:
+        run_or_style.font.name = "Times New Roman"
+        rpr = run_or_style.element.get_or_add_rPr()
+        rpr.get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
     doc = Docx()
     style = doc.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(14)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    east_asian(style, BODY_FONT)
+    style.font.size = Pt(16)  # 三号
+    style.paragraph_format.line_spacing = Pt(28.95)  # 22 lines a page (GB/T 9704)
+    style.paragraph_format.space_after = Pt(0)
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21), Cm(29.7)
     if lay.landscape:
         sec.orientation = WD_ORIENT.LANDSCAPE
         sec.page_width, sec.page_height = sec.page_height, sec.page_width
-    sec.left_margin = sec.right_margin = Cm(2.6)
+    sec.left_margin, sec.right_margin = Cm(2.8), Cm(2.6)
     sec.top_margin, sec.bottom_margin = Cm(3.7), Cm(3.5)
     usable = sec.page_width - sec.left_margin - sec.right_margin
     for kind, text in lay.blocks:
@@ -153,12 +161,14 @@ def to_docx(lay: Layout, table: Table | None) -> bytes:
                 cell.text = ""
                 run = cell.paragraphs[0].add_run(h)
                 run.bold = True
-                run.font.size = Pt(11)
+                run.font.size = Pt(12)
+                cell.paragraphs[0].paragraph_format.line_spacing = 1.0
             for row in table.rows:
                 cells = t.add_row().cells
                 for i, v in enumerate(row):
                     cells[i].text = ""
-                    cells[i].paragraphs[0].add_run(v).font.size = Pt(11)
+                    cells[i].paragraphs[0].add_run(v).font.size = Pt(12)
+                    cells[i].paragraphs[0].paragraph_format.line_spacing = 1.0
             for i, w in enumerate(table.widths):
                 for cell in t.columns[i].cells:
                     cell.width = int(usable * w / total)
@@ -167,13 +177,15 @@ def to_docx(lay: Layout, table: Table | None) -> bytes:
         run = p.add_run(text)
         if kind == "title":
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run.bold, run.font.size = True, Pt(20)
+            east_asian(run, TITLE_FONT)
+            run.font.size = Pt(22)  # 二号
+            p.paragraph_format.space_after = Pt(28.95)
         elif kind == "heading":
-            run.bold = True
+            east_asian(run, HEADING_FONT)
         elif kind == "right":
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         elif kind == "para":
-            p.paragraph_format.first_line_indent = Pt(28)
+            p.paragraph_format.first_line_indent = Pt(32)  # two characters
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -213,17 +225,29 @@ NO_LINE_START = set("，。、；：？！）》」』】〕”’…—·%,.;:?
 NO_LINE_END = set("（《「『【〔“‘([{")  # 避尾: never at the end of a line
 
 
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:/_%@?=&#+-]*|.", re.S)
+
+
+def _tokens(text: str, width_of, width: float) -> list[str]:
+    """Characters, except that a Latin word, number or address stays whole unless it is wider than a line."""
+    out: list[str] = []
+    for tok in _WORD.findall(text):
+        out.extend(tok if len(tok) > 1 and width_of(tok) > width else [tok])
+    return out
+
+
 def wrap(width_of, text: str, width: float) -> list[str]:
-    """Lines of at most `width` (Chinese breaks between any two characters), with the rules of Chinese typesetting:
+    """Lines of at most `width` (Chinese breaks between any two characters, a Latin word or number stays whole), with
+    the rules of Chinese typesetting:
     a closing mark that would start a line hangs at the end of the line before (标点悬挂), an opening mark that
     would end a line goes to the next."""
     lines: list[str] = []
     cur = ""
-    for ch in text:
-        if not cur and lines and ch in NO_LINE_START:  # a second closing mark hangs with the first
+    for ch in _tokens(text, width_of, width):
+        if not cur and lines and ch[0] in NO_LINE_START:  # a second closing mark hangs with the first
             lines[-1] += ch
         elif cur and width_of(cur + ch) > width:
-            if ch in NO_LINE_START:
+            if ch[0] in NO_LINE_START:
                 lines.append(cur + ch)
                 cur = ""
             elif len(cur) > 1 and cur[-1] in NO_LINE_END:
@@ -244,8 +268,8 @@ def _pdf_embedded(lay: Layout, table: Table | None, font: tuple[str, int]) -> by
     from fpdf.fonts import FontFace
 
     pdf = FPDF(orientation="L" if lay.landscape else "P", format="A4")
-    pdf.set_margins(26, 30, 26)
-    pdf.set_auto_page_break(True, margin=28)
+    pdf.set_margins(28, 37, 26)  # GB/T 9704-2012: 156 mm × 225 mm of text on A4
+    pdf.set_auto_page_break(True, margin=35)
     pdf.add_font("cjk", fname=font[0], collection_font_number=font[1])
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -253,7 +277,8 @@ def _pdf_embedded(lay: Layout, table: Table | None, font: tuple[str, int]) -> by
         if kind == "table":
             if not table:
                 continue
-            pdf.set_font("cjk", size=10)
+            pdf.set_font("cjk", size=10.5)
+            pdf.ln(2)
             with pdf.table(col_widths=tuple(table.widths), wrapmode=WrapMode.CHAR, line_height=6,
                            text_align="CENTER", headings_style=FontFace(emphasis="")) as t:
                 for row in [table.headers, *table.rows]:
@@ -262,12 +287,13 @@ def _pdf_embedded(lay: Layout, table: Table | None, font: tuple[str, int]) -> by
                         r.cell(v)
             pdf.ln(4)
             continue
-        size, align = {"title": (18, "C"), "heading": (14, "L"), "right": (14, "R"), "plain": (14, "L"),
-                       "para": (14, "L")}[kind]
+        size, align = {"title": (22, "C"), "heading": (16, "L"), "right": (16, "R"), "plain": (16, "L"),
+                       "para": (16, "L")}[kind]  # 二号 title, 三号 text
         pdf.set_font("cjk", size=size)
         for line in wrap(pdf.get_string_width, "　　" + text if kind == "para" else text, width):
-            pdf.cell(width, size * 0.55, line, align=align, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3 if kind != "title" else 6)
+            pdf.cell(width, 12 if kind == "title" else 10.2, line, align=align, new_x="LMARGIN", new_y="NEXT")
+        if kind == "title":
+            pdf.ln(10.2)
     return bytes(pdf.output())
 
 
@@ -287,15 +313,15 @@ def _pdf_cid(lay: Layout, table: Table | None) -> bytes:
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     page = landscape(A4) if lay.landscape else A4
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=26 * mm, rightMargin=26 * mm, topMargin=30 * mm,
-                            bottomMargin=28 * mm)
+    doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=28 * mm, rightMargin=26 * mm, topMargin=37 * mm,
+                            bottomMargin=35 * mm)
 
     def style(size, align, indent=0):
         return ParagraphStyle("s", fontName="STSong-Light", fontSize=size, leading=size * 1.5, alignment=align,
                               wordWrap="CJK", firstLineIndent=indent)
 
-    styles = {"title": style(18, TA_CENTER), "heading": style(14, TA_LEFT), "right": style(14, TA_RIGHT),
-              "plain": style(14, TA_LEFT), "para": style(14, TA_JUSTIFY, 28)}
+    styles = {"title": style(22, TA_CENTER), "heading": style(16, TA_LEFT), "right": style(16, TA_RIGHT),
+              "plain": style(16, TA_LEFT), "para": style(16, TA_JUSTIFY, 32)}
     cell = style(10, TA_CENTER)
     story = []
     for kind, text in lay.blocks:

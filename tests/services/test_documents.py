@@ -234,3 +234,4 @@ def test_pdf_lines_follow_chinese_line_breaking():
     assert documents_render.wrap(len, "甲乙丙（丁戊）己", 4) == ["甲乙丙", "（丁戊）", "己"]
     assert documents_render.wrap(len, "", 4) == [""]
     assert documents_render.wrap(len, "甲乙丙丁。”戊", 4) == ["甲乙丙丁。”", "戊"]
+    assert documents_render.wrap(len, "甲乙2025年", 5) == ["甲乙", "2025年"]  # a number stays whole
