@@ -108,6 +108,18 @@ def generate(list_id):
     return redirect(url_for("lists_web.detail", list_id=list_id) + "#documents")
 
 
+@bp.post("/lists/<int:list_id>/notices")
+@login_required
+def generate_notices(list_id):
+    try:
+        with unit_of_work():
+            out = documents.generate_notices(_me(), list_id, request.form.get("contact"), site_url=request.url_root)
+        flash(_("Generated %(n)s certification notices (DOCX and PDF).", n=len(out)), "info")
+    except Invalid as exc:
+        _flash_error(exc)
+    return redirect(url_for("lists_web.detail", list_id=list_id) + "#documents")
+
+
 @bp.post("/lists/<int:list_id>/cases/<int:case_id>/documents")
 @login_required
 def generate_case(list_id, case_id):

@@ -209,6 +209,19 @@ def generate_for_case(actor: User, case_id: int, kind="certification_notice", co
     return render_case(actor, case, kind, kind, _contact(contact), site_url)
 
 
+def generate_notices(actor: User, list_id: int, contact=None, site_url: str | None = None) -> list[dict]:
+    """The certification notice of every certified or accepted entry of the list whose notice this user may
+    generate, in the list's order (each a new version); 422 when there is none."""
+    lst = lists.get_list(actor, list_id)
+    contact = _contact(contact)
+    ids = list_section(actor, lst)["notice_cases"]
+    if not ids:
+        raise Invalid("no certified or accepted entry of this list is yours to notify",
+                      errors={"list": "no certified entry"})
+    return [render_case(actor, db.session.get(Case, cid), "certification_notice", "certification_notice",
+                        contact, site_url) for cid in ids]
+
+
 def render_case(actor: User | None, case: Case, kind: str, template_key: str, contact=None, site_url=None,
                 element: str | None = None) -> dict:
     """Render the case's document from the template `template_key`, attach both files to the case and record

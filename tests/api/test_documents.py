@@ -7,7 +7,7 @@ import io
 from datetime import timedelta, timezone
 
 import docx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case, CaseList, CaseListEntry, Document
@@ -161,6 +161,16 @@ def test_a_certified_entry_gets_its_certification_notice_from_the_list_page(app)
     assert sorted(d.format for d in rows) == ["docx", "pdf"] and all(d.attachment_id for d in rows)
     text = "".join(docx_lines(attachments.store_path(rows[0].sha256).read_bytes()))
     assert "认定通知书" in text and "中国石化示范化工宁波分公司" in text
+    assert events.verify_case(entry.case_id)[0]
+    # every certified entry at once (a new version each); a reader with no notice of its own to give is told so
+    r = c.post(f"/lists/{lid}/notices", data={"contact": "孙七", "csrf_token": csrf(c, f"/lists/{lid}")})
+    assert r.status_code == 302
+    assert db.session.scalar(select(func.max(Document.version)).where(Document.case_id == entry.case_id)) == 2
+    auditor = browser(app, "auditor")
+    r = auditor.post(f"/lists/{lid}/notices", data={"csrf_token": csrf(auditor, f"/lists/{lid}")},
+                     follow_redirects=True)
+    assert 'class="flash error"' in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.max(Document.version)).where(Document.case_id == entry.case_id)) == 2
     assert events.verify_case(entry.case_id)[0]
     # the national reviewer certifies excellent and lighthouse, not a group's advanced factory; the enterprise
     # reads its notice among its case's files
