@@ -48,6 +48,9 @@ class Config:
     OTP_HASH_METHOD = os.environ.get("OTP_HASH_METHOD", "pbkdf2:sha256:1000")
     MAX_REVISIONS = _int("MAX_REVISIONS", 20)  # return-for-revision rounds per case; bounds the task tree depth
     BPMN_DIR = os.environ.get("BPMN_DIR", str(ROOT / "bpmn"))
+    # the address the public reaches this system at, printed in official documents (the public notice page);
+    # empty: the address of the request that generated the document
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh")
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     WTF_CSRF_TIME_LIMIT = None

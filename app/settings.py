@@ -31,6 +31,7 @@ class Settings:
     otp_hash_method = _Key("OTP_HASH_METHOD", "pbkdf2:sha256:1000")
     max_revisions = _Key("MAX_REVISIONS", 20)
     bpmn_dir = _Key("BPMN_DIR")
+    public_base_url = _Key("PUBLIC_BASE_URL", "")  # official documents name the public notice page by it
     login_window_minutes = _Key("LOGIN_WINDOW_MINUTES", 15)
     login_max_failures = _Key("LOGIN_MAX_FAILURES", 5)
     login_max_failures_per_address = _Key("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)

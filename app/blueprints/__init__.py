@@ -47,3 +47,6 @@ def register(app):
     from app.blueprints import handover  # reassignment and corrections (issue 18)
 
     handover.register(app)
+    from app.blueprints import documents  # official documents: generation, downloads, the templates (issue 19)
+
+    documents.register(app)

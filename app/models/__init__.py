@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
+from app.models.documents import Document, DocumentTemplate
 from app.models.experts import ExpertConflict
 from app.models.incidents import Incident, Notification, NotificationMark, NotificationPref, OutboxItem
 from app.models.lists import CaseList, CaseListEntry, Objection
@@ -20,4 +21,5 @@ __all__ = [
     "EnterpriseNameGram", "GramPosition",
     "CaseStep",
     "Incident", "Notification", "NotificationMark", "NotificationPref", "OutboxItem",
+    "Document", "DocumentTemplate",
 ]

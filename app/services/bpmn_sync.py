@@ -56,6 +56,9 @@ def sync(actor_id: int | None = None) -> list[dict]:
         row = quotas.deploy(key, xml, actor_id, MESSAGE)
         out.append({"kind": "decision_table", "key": key, "version": row.version,
                     "deployed": before is None or row.id != before.id})
+    from app.services import document_templates  # the official documents' templates (bpmn/documents/)
+
+    document_templates.sync_shipped(actor_id)
     deployed = [{"kind": i["kind"], "key": i["key"], "version": i["version"]} for i in out if i["deployed"]]
     if deployed:
         system_events.append(actor_id, "bpmn.synced", str(root.name),

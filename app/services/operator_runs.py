@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 
+from app.errors import Invalid
 from app.extensions import db
 from app.models import Case, Enterprise, User
 from app.services import attachments, events, instances, notifications
@@ -83,6 +84,17 @@ def _render(case: Case, p: dict, now: datetime) -> None:
     actor = db.session.get(User, p.get("actor_id")) if p.get("actor_id") else None
     if actor is None:
         actor = db.session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    key = p["params"].get("template_key")
+    if key:  # an official document from its template (services/documents.py): DOCX and PDF, in the chain
+        from app.services import documents
+
+        try:
+            documents.render_case(actor, case, str(key), str(key), element=p.get("element"))
+        except Invalid as exc:
+            raise OperatorFailed(exc.message) from None
+        return
+    if not p["params"].get("template"):
+        raise OperatorFailed("render_document needs a template text or a template_key")
     name = str(p["params"].get("filename") or "document.docx")
     if not name.lower().endswith(".docx"):
         name += ".docx"

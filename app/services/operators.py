@@ -22,8 +22,12 @@ OPERATORS = {
     "render_document": {
         "title": "生成文书", "title_en": "Render a document",
         "params": {
-            "template": {"type": "str", "required": True, "help": "文书正文；可用 {case_id}、{enterprise}、{tier}"},
-            "filename": {"type": "str", "required": True, "help": "文件名，以 .docx 结尾"},
+            "template": {"type": "str", "required": False,
+                         "help": "文书正文；可用 {case_id}、{enterprise}、{tier}（未给文书模板时必填）"},
+            "filename": {"type": "str", "required": False, "help": "文件名，以 .docx 结尾（与正文一起用）"},
+            # issue 19: an official document from a template administrators edit (DOCX and PDF, versioned)
+            "template_key": {"type": "str", "required": False,
+                             "help": "文书模板：certification_notice（认定通知书）；给出时生成 DOCX 和 PDF"},
         }},
 }
 
