@@ -28,7 +28,7 @@ def case_view(actor: User, case_id: int) -> dict:
     return visibility.redact_case_json(visibility.for_case(actor, case), cases.case_json(case))
 
 
-def _element_names(bundle) -> dict[str, str]:
+def element_names(bundle) -> dict[str, str]:
     """BPMN id -> the diagram's name for every named element, and a message's name -> the name of the event that
     waits for it (a `message.received` event names the message)."""
     out: dict[str, str] = {}
@@ -54,7 +54,7 @@ def case_page(actor: User, case_id: int, lang: str) -> dict:
     history = [e for e in _rows(case.id) if seen.event(e) != "hidden"]
     anonymous = {e.seq for e in history if seen.event(e) == "anonymous"}
     info = processes.version_info(case.process_version_id)
-    titles = _element_names(info.bundle)  # timers, catch events and messages by the diagram's names, not ids
+    titles = element_names(info.bundle)  # timers, catch events and messages by the diagram's names, not ids
     titles.update({t.element: (t.title_en if lang == "en" and t.title_en else t.title)
                    for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))})
     summary = cases.case_json(case)

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Campaign, Case, HumanTask, ProcessVersion, User
-from app.services import events, instances, processes, versions
+from app.services import case_history, events, instances, processes, versions
 from workflows.errors import EngineError
 from workflows.instance import Instance
 from workflows.migration import migrate, plan
@@ -56,8 +56,9 @@ def dry_run(user: User, key: str, number: int) -> dict:
             p = _case_plan(case.process_version_id, case.state, target)
         except EngineError as exc:
             p = {"ok": False, "reasons": [str(exc)], "waiting": [], "changed": []}
+        names = case_history.element_names(processes.version_info(case.process_version_id).bundle)
         items.append({"case_id": case.id, "status": case.status, "version": numbers.get(case.process_version_id),
-                      **p})
+                      **p, "waiting_names": [names.get(w, w) for w in p.get("waiting", [])]})
     return {"key": key, "target": number, "items": items,
             "movable": sum(1 for i in items if i["ok"]), "total": len(items)}
 

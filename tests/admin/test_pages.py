@@ -39,6 +39,8 @@ def test_pages_render_and_migrate(app):
     assert xml.headers["Content-Type"].startswith("application/xml") and b"P10D" in xml.data
     html = client.get(f"/admin/processes/{KEY}/migration?to=2").get_data(as_text=True)
     assert f'value="{case_id}" checked' in html
+    plan = html[html.index('id="plan"'):]
+    assert "填写基础级自评" in plan and "self_assessment" not in plan  # where it waits, by the diagram's name
     token = csrf(client, f"/admin/processes/{KEY}/migration?to=2")
     r = client.post(f"/admin/processes/{KEY}/migration", data={"csrf_token": token, "to": "2",
                                                                 "case_id": [str(case_id)]})
