@@ -6,7 +6,7 @@ their evidence (the objector's name only for readers who may see it). What one r
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Attachment, Case, CaseStep, Objection, User
+from app.models import Attachment, Case, CaseStep, Enterprise, Objection, User
 from app.services import processes, steps, visibility
 
 COMMENT_FIELDS = ("review_comment", "comment", "decision_comment", "resolution", "guidance")
@@ -22,8 +22,11 @@ def _group(s: CaseStep, departments: dict) -> tuple | None:
 
 
 def _names(ids: set) -> dict[int, str]:
-    """id -> username; one statement even for no ids (a page's statement count does not depend on its data)."""
-    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids - {None}))).all())
+    """id -> how a reviewer knows the person: an enterprise's account by its enterprise's name (and username), anyone
+    else by username; one statement even for no ids (a page's statement count does not depend on its data)."""
+    rows = db.session.execute(select(User.id, User.username, Enterprise.name).outerjoin(
+        Enterprise, Enterprise.id == User.enterprise_id).where(User.id.in_(ids - {None}))).all()
+    return {i: f"{ent}（{name}）" if ent else name for i, name, ent in rows}
 
 
 def _files(ids: set) -> dict[int, Attachment]:
