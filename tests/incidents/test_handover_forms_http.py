@@ -105,3 +105,14 @@ def test_an_administrator_corrects_a_value_through_the_form(app):
     r = reviewer.post(f"/cases/{case_id}/corrections", data={"csrf_token": token, "target": "self_assessment/outcomes",
                                                              "value": "改", "reason": "越权"})
     assert r.status_code == 403
+
+
+def test_no_handover_section_when_there_is_nobody_to_hand_to(app):
+    from app.models import Case
+    from app.services import cases
+
+    with unit_of_work():
+        case = cases.create_case(user("acme"), "basic", 2026)
+    (task,) = cases.open_tasks(db.session.get(Case, case.id))
+    page = _client(app, "acme").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'id="reassign"' not in page  # an enterprise's only account: no section saying it cannot hand on
