@@ -47,3 +47,6 @@ def register(app):
     from app.blueprints import handover  # reassignment and corrections (issue 18)
 
     handover.register(app)
+    from app.blueprints import heatmap  # the process heatmap: its page and API call (issue 19)
+
+    heatmap.register(app)

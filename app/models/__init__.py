@@ -1,6 +1,7 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
 from app.models.experts import ExpertConflict
+from app.models.heatmap import HEATMAP_CELLS, HEATMAP_TIMER_CELLS
 from app.models.incidents import Incident, Notification, NotificationMark, NotificationPref, OutboxItem
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
@@ -20,4 +21,5 @@ __all__ = [
     "EnterpriseNameGram", "GramPosition",
     "CaseStep",
     "Incident", "Notification", "NotificationMark", "NotificationPref", "OutboxItem",
+    "HEATMAP_CELLS", "HEATMAP_TIMER_CELLS",
 ]

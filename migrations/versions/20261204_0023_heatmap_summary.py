@@ -1,0 +1,226 @@
+"""the process heatmap's summary: per element, who waits and how long each step took (issue 19)
+
+Revision ID: 0023
+Revises: 0022
+Create Date: 2026-12-04
+
+`heatmap_cells` is a function of the rows of `human_tasks` and `timers`, kept by triggers (insert, update of the
+state or times, delete; Core bulk inserts included), like `enterprise_name_grams` (0021). One row per process model,
+campaign, province, SOE group ('' for none), element and duration bucket:
+- `bucket_s = -1`: `waiting` = the open inbox rows and the waiting timers at that element;
+- `bucket_s >= 0`: `passed` = the completed inbox rows whose time from open to completion falls in the bucket,
+  `late` = those completed after their due date.
+A bucket is the duration floored to the minute below an hour, to the hour below 30 days, else to the day, so a
+median or p90 read from the buckets is exact to what the page shows (天/小时). Each trigger subtracts the old row's
+contribution and adds the new row's, so any change (a test's cleanup writing a row back included) keeps the table
+equal to what the rows say. The case's model, campaign, province and group are read from `cases` by its key.
+
+`heatmap_timer_cells` holds fired timers per Asia/Shanghai day (from the case's last engine step before the
+firing to the firing), written by
+`services/heatmap.note_timers` in the sweep's transaction (a fired timer leaves no row for a trigger to read).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0023"
+down_revision = "0022"
+branch_labels = None
+depends_on = None
+
+KEY = ("model_key", "campaign_id", "province_code", "soe_group_key", "element", "bucket_s")
+CASE = ("SELECT v.model_key, c.campaign_id, c.province_code, coalesce(c.soe_group_key, '') "
+        "FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id")
+
+
+def _seconds(r: str, dialect: str) -> str:
+    if dialect == "postgresql":
+        return f"round(extract(epoch from ({r}.completed_at - {r}.created_at)))::bigint"
+    return f"CAST(round((julianday({r}.completed_at) - julianday({r}.created_at)) * 86400) AS INTEGER)"
+
+
+def bucket(r: str, dialect: str) -> str:
+    """The duration bucket of a completed inbox row `r` (SQL)."""
+    d = _seconds(r, dialect)
+    return (f"(CASE WHEN {d} < 3600 THEN ({d} / 60) * 60 WHEN {d} < 2592000 THEN ({d} / 3600) * 3600 "
+            f"ELSE ({d} / 86400) * 86400 END)")
+
+
+def late(r: str) -> str:
+    return f"(CASE WHEN {r}.due_at IS NOT NULL AND {r}.completed_at > {r}.due_at THEN 1 ELSE 0 END)"
+
+
+def _sqlite_body(r: str, sign: int) -> list[str]:
+    """Add (sign 1) or subtract (-1) row `r`'s contribution (SQLite trigger statements)."""
+    cols = ", ".join(KEY)
+    case = CASE.format(r=r)
+    done = f"{r}.state = 'completed' AND {r}.completed_at IS NOT NULL"
+    if sign > 0:
+        return [
+            f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, c.campaign_id, "
+            f"c.province_code, coalesce(c.soe_group_key, ''), {r}.element, -1, 1, 0, 0 FROM cases c "
+            f"JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id AND {r}.state = 'open' "
+            f"ON CONFLICT ({cols}) DO UPDATE SET waiting = waiting + 1;",
+            f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, c.campaign_id, "
+            f"c.province_code, coalesce(c.soe_group_key, ''), {r}.element, {bucket(r, 'sqlite')}, 0, 1, {late(r)} "
+            f"FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id AND {done} "
+            f"ON CONFLICT ({cols}) DO UPDATE SET passed = passed + 1, late = late + excluded.late;",
+        ]
+    key = "(model_key, campaign_id, province_code, soe_group_key)"
+    return [
+        f"UPDATE heatmap_cells SET waiting = waiting - 1 WHERE {r}.state = 'open' AND {key} = ({case}) "
+        f"AND element = {r}.element AND bucket_s = -1;",
+        f"UPDATE heatmap_cells SET passed = passed - 1, late = late - {late(r)} WHERE {done} AND {key} = ({case}) "
+        f"AND element = {r}.element AND bucket_s = {bucket(r, 'sqlite')};",
+    ]
+
+
+def _sqlite_timer(r: str, sign: int) -> str:
+    cols = ", ".join(KEY)
+    if sign > 0:
+        return (f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, c.campaign_id, "
+                f"c.province_code, coalesce(c.soe_group_key, ''), {r}.element, -1, 1, 0, 0 FROM cases c "
+                f"JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id "
+                f"ON CONFLICT ({cols}) DO UPDATE SET waiting = waiting + 1;")
+    return (f"UPDATE heatmap_cells SET waiting = waiting - 1 WHERE (model_key, campaign_id, province_code, "
+            f"soe_group_key) = ({CASE.format(r=r)}) AND element = {r}.element AND bucket_s = -1;")
+
+
+TASK_CHANGE = ("OLD.state IS NOT NEW.state OR OLD.completed_at IS NOT NEW.completed_at OR OLD.created_at IS NOT "
+               "NEW.created_at OR OLD.due_at IS NOT NEW.due_at OR OLD.element IS NOT NEW.element OR OLD.case_id IS NOT "
+               "NEW.case_id")
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER heatmap_tasks_insert AFTER INSERT ON human_tasks BEGIN " + " ".join(_sqlite_body("NEW", 1))
+    + " END",
+    "CREATE TRIGGER heatmap_tasks_update AFTER UPDATE OF state, completed_at, created_at, due_at, element, case_id "
+    f"ON human_tasks WHEN {TASK_CHANGE} BEGIN " + " ".join(_sqlite_body("OLD", -1) + _sqlite_body("NEW", 1))
+    + " END",
+    "CREATE TRIGGER heatmap_tasks_delete AFTER DELETE ON human_tasks BEGIN " + " ".join(_sqlite_body("OLD", -1))
+    + " END",
+    f"CREATE TRIGGER heatmap_timers_insert AFTER INSERT ON timers BEGIN {_sqlite_timer('NEW', 1)} END",
+    f"CREATE TRIGGER heatmap_timers_delete AFTER DELETE ON timers BEGIN {_sqlite_timer('OLD', -1)} END",
+)
+
+PG_FUNCTION = f"""
+CREATE FUNCTION heatmap_cells_sync() RETURNS trigger AS $$
+DECLARE
+  k record;
+  old_open boolean;
+  new_open boolean;
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT v.model_key, c.campaign_id, c.province_code, coalesce(c.soe_group_key, '') AS soe INTO k
+      FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = OLD.case_id;
+    IF FOUND THEN
+      IF TG_TABLE_NAME = 'timers' THEN
+        old_open := true;
+      ELSE
+        old_open := OLD.state = 'open';
+      END IF;
+      IF old_open THEN
+        UPDATE heatmap_cells SET waiting = waiting - 1 WHERE model_key = k.model_key AND campaign_id = k.campaign_id
+          AND province_code = k.province_code AND soe_group_key = k.soe AND element = OLD.element AND bucket_s = -1;
+      ELSIF OLD.state = 'completed' AND OLD.completed_at IS NOT NULL THEN
+        UPDATE heatmap_cells SET passed = passed - 1, late = late - {late('OLD')} WHERE model_key = k.model_key
+          AND campaign_id = k.campaign_id AND province_code = k.province_code AND soe_group_key = k.soe
+          AND element = OLD.element AND bucket_s = {bucket('OLD', 'postgresql')};
+      END IF;
+    END IF;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    SELECT v.model_key, c.campaign_id, c.province_code, coalesce(c.soe_group_key, '') AS soe INTO k
+      FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = NEW.case_id;
+    IF FOUND THEN
+      IF TG_TABLE_NAME = 'timers' THEN
+        new_open := true;
+      ELSE
+        new_open := NEW.state = 'open';
+      END IF;
+      IF new_open THEN
+        INSERT INTO heatmap_cells ({", ".join(KEY)}, waiting, passed, late)
+          VALUES (k.model_key, k.campaign_id, k.province_code, k.soe, NEW.element, -1, 1, 0, 0)
+          ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET waiting = heatmap_cells.waiting + 1;
+      ELSIF NEW.state = 'completed' AND NEW.completed_at IS NOT NULL THEN
+        INSERT INTO heatmap_cells ({", ".join(KEY)}, waiting, passed, late)
+          VALUES (k.model_key, k.campaign_id, k.province_code, k.soe, NEW.element, {bucket('NEW', 'postgresql')},
+                  0, 1, {late('NEW')})
+          ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET passed = heatmap_cells.passed + 1,
+            late = heatmap_cells.late + excluded.late;
+      END IF;
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+"""
+PG_TRIGGERS = (
+    "CREATE TRIGGER heatmap_tasks_sync AFTER INSERT OR DELETE OR UPDATE OF state, completed_at, created_at, due_at, "
+    "element, case_id ON human_tasks FOR EACH ROW EXECUTE FUNCTION heatmap_cells_sync()",
+    "CREATE TRIGGER heatmap_timers_sync AFTER INSERT OR DELETE ON timers FOR EACH ROW "
+    "EXECUTE FUNCTION heatmap_cells_sync()",
+)
+
+
+def _key_columns():
+    return [sa.Column("model_key", sa.String(length=64), nullable=False),
+            sa.Column("campaign_id", sa.Integer(), nullable=False),
+            sa.Column("province_code", sa.String(length=6), nullable=False),
+            sa.Column("soe_group_key", sa.String(length=64), nullable=False),
+            sa.Column("element", sa.String(length=128), nullable=False),
+            sa.Column("bucket_s", sa.BigInteger(), nullable=False)]
+
+
+def backfill(dialect: str) -> list[str]:
+    """The rows the triggers would have written for what is already stored (also used by bench/heatmap.py)."""
+    cols = ", ".join(KEY)
+    src = ("FROM {t} r JOIN cases c ON c.id = r.case_id JOIN process_versions v ON v.id = c.process_version_id")
+    group = "v.model_key, c.campaign_id, c.province_code, coalesce(c.soe_group_key, ''), r.element"
+    return [
+        f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT {group}, -1, count(*), 0, 0 "
+        f"FROM (SELECT case_id, element FROM human_tasks WHERE state = 'open' UNION ALL "
+        f"SELECT case_id, element FROM timers) r JOIN cases c ON c.id = r.case_id "
+        f"JOIN process_versions v ON v.id = c.process_version_id GROUP BY {group}",
+        f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT {group}, {bucket('r', dialect)}, 0, "
+        f"count(*), sum({late('r')}) {src.format(t='human_tasks')} "
+        f"WHERE r.state = 'completed' AND r.completed_at IS NOT NULL GROUP BY {group}, {bucket('r', dialect)}",
+    ]
+
+
+def upgrade():
+    op.create_table(
+        "heatmap_cells", *_key_columns(),
+        sa.Column("waiting", sa.Integer(), nullable=False),
+        sa.Column("passed", sa.Integer(), nullable=False),
+        sa.Column("late", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*KEY, name=op.f("pk_heatmap_cells")),
+    )
+    op.create_table(
+        "heatmap_timer_cells", *_key_columns(),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("passed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*KEY, "day", name=op.f("pk_heatmap_timer_cells")),
+    )
+    # a date range reads the completed inbox rows themselves (services/heatmap.py)
+    op.create_index("ix_human_tasks_tier_done", "human_tasks", ["tier", "state", "completed_at"])
+    dialect = op.get_bind().dialect.name
+    for sql in backfill(dialect):
+        op.execute(sql)
+    if dialect == "postgresql":
+        op.execute(PG_FUNCTION)
+        for ddl in PG_TRIGGERS:
+            op.execute(ddl)
+    else:
+        for ddl in SQLITE_TRIGGERS:
+            op.execute(ddl)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS heatmap_tasks_sync ON human_tasks")
+        op.execute("DROP TRIGGER IF EXISTS heatmap_timers_sync ON timers")
+        op.execute("DROP FUNCTION IF EXISTS heatmap_cells_sync()")
+    else:
+        for name in ("tasks_insert", "tasks_update", "tasks_delete", "timers_insert", "timers_delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS heatmap_{name}")
+    op.drop_index("ix_human_tasks_tier_done", table_name="human_tasks")
+    op.drop_table("heatmap_timer_cells")
+    op.drop_table("heatmap_cells")
