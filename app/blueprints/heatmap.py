@@ -93,11 +93,22 @@ def _level(value, top) -> int:
     return max(1, min(LEVELS - 1, math.ceil((LEVELS - 1) * value / top)))
 
 
-def _legend(top, fmt) -> list[tuple[int, str]]:
-    """(level, label) of the colour classes."""
+def _legend(top, fmt, whole: bool) -> list[tuple[int, str]]:
+    """(level, label) of the colour classes in use: level k holds the values in (top·(k-1)/4, top·k/4]; counts
+    (`whole`) as ranges of whole numbers, durations as upper bounds."""
     out = [(0, _("None"))]
-    if top:
-        out += [(lv, _("up to %(v)s", v=fmt(top * lv / (LEVELS - 1)))) for lv in range(1, LEVELS)]
+    if not top:
+        return out
+    for lv in range(1, LEVELS):
+        hi = top * lv / (LEVELS - 1)
+        if whole:
+            lo, hi = math.floor(top * (lv - 1) / (LEVELS - 1)) + 1, math.floor(hi)
+            if lo <= hi:
+                out.append((lv, str(hi) if lo == hi else f"{lo}–{hi}"))
+        else:
+            label = _("up to %(v)s", v=fmt(hi))
+            if label not in [shown for _lv, shown in out]:
+                out.append((lv, label))
     return out
 
 
@@ -134,7 +145,7 @@ def page():
             rows.append({**r, "label": name, "median": duration(r["median_s"]), "p90": duration(r["p90_s"]),
                          "late": "—" if r["late_share"] is None else f"{round(r['late_share'] * 100)}%",
                          "heat_waiting": _level(r["waiting"], top_w), "heat_median": _level(r["median_s"], top_m)})
-        legend = {"waiting": _legend(top_w, lambda v: str(round(v))), "median": _legend(top_m, duration)}
+        legend = {"waiting": _legend(top_w, str, True), "median": _legend(top_m, duration, False)}
     status = 422 if errors else 200
     return render_template("heatmap/page.html", tier=tier, metric=metric, form=form, choices=choices,
                            errors=errors, view=view, rows=rows, legend=legend), status

@@ -110,3 +110,16 @@ def test_page_refuses_an_enterprise_and_another_province(app):
     assert client2.get("/dashboard/heatmap?tier=basic&province=330000").status_code == 403
     assert client2.get("/dashboard/heatmap?tier=basic").status_code == 200
     assert client2.get("/dashboard/heatmap/basic_self_assessment.bpmn").status_code == 200
+
+
+def test_legend_and_durations_read_as_words():
+    from app.blueprints.heatmap import _legend, _level, duration
+
+    assert [label for _lv, label in _legend(1, str, True)] == ["无", "1"]
+    assert [label for _lv, label in _legend(8, str, True)] == ["无", "1–2", "3–4", "5–6", "7–8"]
+    assert [_level(v, 8) for v in (0, 1, 2, 3, 8)] == [0, 1, 1, 2, 4]
+    assert [_level(v, 1) for v in (0, 1)] == [0, 4]
+    assert duration(None) == "—"
+    assert duration(3 * 86400 + 4 * 3600 + 59) == "3天4小时"
+    assert duration(2 * 3600 + 5 * 60) == "2小时5分钟"
+    assert duration(0) == "0分钟"
