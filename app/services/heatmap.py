@@ -3,8 +3,8 @@ cases that passed it, the cases waiting at it now, the median and p90 time spent
 after the due date, within the caller's scope and the filters (campaign, province or SOE group, date range).
 
 Read from the summary `heatmap_cells` (migration 0023; triggers keep it equal to `human_tasks` and `timers`), so a
-national view of 500,000 cases is one grouped scan of a few thousand rows. Durations are kept in buckets (the minute
-below an hour, the hour below 30 days, then the day): the median and p90 are nearest-rank values of those buckets.
+national view of 500,000 cases is one grouped scan of the summary's rows in key order. Durations are kept in buckets
+(16 per doubling: `bucket`): the median and p90 are nearest-rank values of those buckets, low by less than 1/16.
 A date range (Asia/Shanghai days, by completion) reads the completed inbox rows themselves
 (`ix_human_tasks_tier_done`); waiting always means now. A user task's time runs from its inbox row's creation to
 its completion; a timer's from the case's last engine step before it fired to the firing (`note_timers`).
@@ -44,13 +44,13 @@ class Filters:
 
 
 def bucket(seconds: float) -> int:
-    """The duration bucket (the same arithmetic as the triggers of migration 0023: whole seconds, rounded)."""
+    """The duration bucket (the arithmetic of the triggers of migration 0023): whole seconds, rounded, with all but
+    the top five bits cleared — 16 buckets per doubling, each less than 1/16 of its value wide."""
     d = math.floor(seconds + 0.5)
-    if d < 3600:
-        return d // 60 * 60
-    if d < 2_592_000:
-        return d // 3600 * 3600
-    return d // 86400 * 86400
+    if d < 16:
+        return max(d, 0)
+    shift = d.bit_length() - 5
+    return d >> shift << shift
 
 
 def percentile(counts: list[tuple[int, int]], share: float) -> int | None:
@@ -75,9 +75,10 @@ def model_for_tier(tier: str) -> str:
     return key
 
 
-def _newest(key: str) -> ProcessVersion:
-    v = db.session.scalar(select(ProcessVersion).where(ProcessVersion.model_key == key)
-                          .order_by(ProcessVersion.version.desc()).limit(1))
+def _newest(key: str):
+    """(id, version) of the model's newest version (the row's diagram and spec are not read here)."""
+    v = db.session.execute(select(ProcessVersion.id, ProcessVersion.version).where(ProcessVersion.model_key == key)
+                           .order_by(ProcessVersion.version.desc()).limit(1)).first()
     if v is None:
         raise NotFound(f"process model {key} does not exist")
     return v
@@ -86,18 +87,21 @@ def _newest(key: str) -> ProcessVersion:
 _elements: dict[int, dict[str, dict]] = {}
 
 
-def elements_of(version: ProcessVersion) -> dict[str, dict]:
-    """Element id -> {"name", "kind"} of a version's diagram, in document order (cached: versions are immutable)."""
-    got = _elements.get(version.id)
+def elements_of(version_id: int) -> dict[str, dict]:
+    """Element id -> {"name", "kind"} of a version's diagram, in document order (cached: versions are immutable).
+    A catch or boundary event is a timer when it holds a timer definition."""
+    got = _elements.get(version_id)
     if got is None:
-        root = load_xml(version.bpmn_xml)
+        xml = db.session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
         got = {}
-        for el in root.iter():
-            tag = el.tag if isinstance(el.tag, str) else ""
-            local = tag.removeprefix(BPMN)
+        for el in load_xml(xml).iter():
+            local = el.tag.removeprefix(BPMN) if isinstance(el.tag, str) else ""
             if local in KINDS and el.get("id"):
-                got[el.get("id")] = {"name": (el.get("name") or "").strip(), "kind": KINDS[local]}
-        _elements[version.id] = got
+                kind = KINDS[local]
+                if kind == "timer" and el.find(f"{BPMN}timerEventDefinition") is None:
+                    kind = "event"
+                got[el.get("id")] = {"name": (el.get("name") or "").strip(), "kind": kind}
+        _elements[version_id] = got
     return got
 
 
@@ -218,7 +222,7 @@ def heatmap(actor: User, key: str, filters: Filters = Filters()) -> dict:
             buckets.setdefault(el, []).append((int(b), int(n)))
             late[el] = late.get(el, 0) + int(lt or 0)
     out = {}
-    for el in dict.fromkeys([*elements_of(newest), *waiting, *buckets]):
+    for el in dict.fromkeys([*elements_of(newest.id), *waiting, *buckets]):
         counts = sorted(buckets.get(el, []))
         passed = sum(c for _, c in counts)
         out[el] = {"passed": passed, "waiting": int(waiting.get(el) or 0),
@@ -234,7 +238,7 @@ def page(actor: User, key: str, filters: Filters = Filters()) -> dict:
     """What the page shows: the answer, the newest version and its element names and kinds in diagram order."""
     data = heatmap(actor, key, filters)
     newest = _newest(key)
-    names = elements_of(newest)
+    names = elements_of(newest.id)
     props = processes.version_info(newest.id).properties
     rows = [{"id": el, "name": names.get(el, {}).get("name") or "", "kind": names.get(el, {}).get("kind", "task"),
              "name_en": (props.get(el) or {}).get("title_en"), **v} for el, v in data["elements"].items()
@@ -258,7 +262,7 @@ def choices(actor: User) -> dict:
 
 def diagram_xml(actor: User, key: str) -> bytes:
     require_reader(actor)
-    return _newest(key).bpmn_xml
+    return db.session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == _newest(key).id))
 
 
 def note_timers(case: Case, fired: list[str], now: datetime) -> None:

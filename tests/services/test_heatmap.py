@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Case, HumanTask
 from app.models.heatmap import HEATMAP_CELLS
 from app.services import cases, heatmap, tasks, timers
-from app.services.heatmap import Filters
+from app.services.heatmap import Filters, bucket
 from app.uow import unit_of_work
 from tests.conftest import START, user
 from tests.factories import GOOD_ASSESSMENT
@@ -91,9 +91,10 @@ def test_median_p90_and_late_share_from_the_clock(clock):
         clock.at = START + after
         complete(username, case_id, GOOD_ASSESSMENT)
     got = els("admin", campaign=2026)["self_assessment"]
-    # nearest rank: the median is the 2nd of 3, p90 the 3rd; durations in hours below 30 days
-    assert got == {"passed": 3, "waiting": 0, "median_s": 3 * DAY - 0, "p90_s": 5 * DAY + 4 * HOUR,
+    # nearest rank: the median is the 2nd of 3, p90 the 3rd; each low by less than 1/16 (its bucket)
+    assert got == {"passed": 3, "waiting": 0, "median_s": bucket(3 * DAY), "p90_s": bucket(5 * DAY + 4 * HOUR),
                    "late_share": 0.0}
+    assert 15 / 16 * 3 * DAY < got["median_s"] <= 3 * DAY
     # acme's review opened at +1 day, due 15 days later: decided at +20 days it is late; qingdao's in time
     clock.at = START + timedelta(days=20)
     complete("zj-reviewer", ids[0], {"decision": "approve", "review_comment": "符合"})
@@ -101,14 +102,14 @@ def test_median_p90_and_late_share_from_the_clock(clock):
     complete("sd-reviewer", ids[1], {"decision": "approve", "review_comment": "符合"})
     review = els("admin")["organizer_review"]
     assert review["passed"] == 2 and review["waiting"] == 1 and review["late_share"] == 0.5
-    assert (review["median_s"], review["p90_s"]) == (1 * DAY, 19 * DAY)
+    assert (review["median_s"], review["p90_s"]) == (bucket(DAY), bucket(19 * DAY))
     assert els("zj-reviewer")["organizer_review"]["late_share"] == 1.0
-    assert els("sd-reviewer")["organizer_review"] == {"passed": 1, "waiting": 0, "median_s": DAY, "p90_s": DAY,
-                                                      "late_share": 0.0}
+    assert els("sd-reviewer")["organizer_review"] == {"passed": 1, "waiting": 0, "median_s": bucket(DAY),
+                                                      "p90_s": bucket(DAY), "late_share": 0.0}
     # a date range (Beijing days of completion) reads the rows: qingdao's review only, on 2026-11-29
     day = (START + timedelta(days=4)).astimezone(timezone(timedelta(hours=8))).date()
     ranged = els("admin", since=day, until=day)["organizer_review"]
-    assert (ranged["passed"], ranged["median_s"], ranged["waiting"]) == (1, DAY, 1)
+    assert (ranged["passed"], ranged["median_s"], ranged["waiting"]) == (1, bucket(DAY), 1)
     assert els("admin", since=day + timedelta(days=1))["organizer_review"]["passed"] == 1  # acme's, at +20 days
 
 
@@ -127,9 +128,11 @@ def test_summary_equals_the_inbox_rows(clock):
     assert {k: v for k, v in cells.items() if v} == open_rows
     got = els("admin")
     assert got["self_assessment"]["passed"] == 2 and got["self_assessment"]["waiting"] == 1  # b returned
-    # 5 h 7 min floors to 5 h; 40 days floors to the day
-    assert (got["self_assessment"]["median_s"], got["self_assessment"]["p90_s"]) == (5 * HOUR, 40 * DAY)
+    assert (got["self_assessment"]["median_s"], got["self_assessment"]["p90_s"]) == (bucket(5 * HOUR + 7 * 60),
+                                                                                      bucket(40 * DAY))
     assert got["organizer_review"]["passed"] == 1 and got["organizer_review"]["waiting"] == 1
+    # the rows read directly (a date range reaching back far enough) give what the triggers summed
+    assert els("admin", since=date(2020, 1, 1)) == got
 
 
 def test_timer_timed_from_its_start_to_its_firing():
@@ -144,11 +147,17 @@ def test_timer_timed_from_its_start_to_its_firing():
     got = els("admin", EXCELLENT)
     assert got["application"]["waiting"] == 0 and got["application_deadline"]["waiting"] == 0
     timer = got["application_deadline"]
-    assert timer["passed"] == 1 and timer["median_s"] == (fire_at - START).days * DAY
+    assert timer["passed"] == 1 and timer["median_s"] == bucket((fire_at - START).total_seconds())
     assert els("zj-reviewer", EXCELLENT)["application_deadline"]["passed"] == 1
     assert els("sd-reviewer", EXCELLENT)["application_deadline"]["passed"] == 0
     assert els("admin", EXCELLENT, since=date(2027, 7, 17))["application_deadline"]["passed"] == 1
     assert els("admin", EXCELLENT, until=date(2027, 7, 16))["application_deadline"]["passed"] == 0
+
+
+def test_buckets_keep_one_sixteenth():
+    assert [bucket(s) for s in (-3, 0, 15.4, 15.6, 31, 33, 3600, 86400)] == [0, 0, 15, 16, 31, 32, 3584, 86016]
+    for s in range(16, 10**7, 9973):
+        assert s * 15 / 16 < bucket(s) <= s
 
 
 def test_model_of_a_tier():
