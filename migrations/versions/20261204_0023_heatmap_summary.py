@@ -16,7 +16,8 @@ low by less than 1/16, and a tier's summary stays a few hundred rows per element
 of cases. The table is WITHOUT ROWID (SQLite) with the key ordered model, element, bucket first, so that the grouped
 scan of a national view streams in key order with no sort. Each trigger subtracts the old row's
 contribution and adds the new row's, so any change (a test's cleanup writing a row back included) keeps the table
-equal to what the rows say. The case's model, campaign, province and group are read from `cases` by its key.
+equal to what the rows say (every change is one upsert by primary key: a subtraction finds its row as an addition
+does). The case's model, campaign, province and group are read from `cases` by its key.
 
 `heatmap_timer_cells` holds fired timers per Asia/Shanghai day (from the case's last engine step before the
 firing to the firing), written by
@@ -31,9 +32,6 @@ branch_labels = None
 depends_on = None
 
 KEY = ("model_key", "element", "bucket_s", "campaign_id", "province_code", "soe_group_key")
-CASE = ("SELECT v.model_key, c.campaign_id, c.province_code, coalesce(c.soe_group_key, '') "
-        "FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id")
-
 
 def _seconds(r: str, dialect: str) -> str:
     if dialect == "postgresql":
@@ -57,40 +55,29 @@ def late(r: str) -> str:
     return f"(CASE WHEN {r}.due_at IS NOT NULL AND {r}.completed_at > {r}.due_at THEN 1 ELSE 0 END)"
 
 
-def _sqlite_body(r: str, sign: int) -> list[str]:
-    """Add (sign 1) or subtract (-1) row `r`'s contribution (SQLite trigger statements)."""
+UPSERT = ("ON CONFLICT ({key}) DO UPDATE SET waiting = heatmap_cells.waiting + excluded.waiting, "
+          "passed = heatmap_cells.passed + excluded.passed, late = heatmap_cells.late + excluded.late")
+
+
+def _sqlite_add(r: str, sign: int, when: str, bucket_s: str, waiting: int, passed: int, late_sql: str) -> str:
+    """One upsert adding (sign 1) or subtracting (-1) row `r`'s contribution: a primary-key conflict, so the
+    summary row is found by its key whichever way (an UPDATE matching a subquery's row value scans the table)."""
     cols = ", ".join(KEY)
-    case = CASE.format(r=r)
+    return (f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, {r}.element, {bucket_s}, "
+            f"c.campaign_id, c.province_code, coalesce(c.soe_group_key, ''), {sign * waiting}, {sign * passed}, "
+            f"{sign} * {late_sql} FROM cases c JOIN process_versions v ON v.id = c.process_version_id "
+            f"WHERE c.id = {r}.case_id AND {when} {UPSERT.format(key=cols)};")
+
+
+def _sqlite_body(r: str, sign: int) -> list[str]:
+    """Row `r` of human_tasks: waiting while open, passed (and late) once completed."""
     done = f"{r}.state = 'completed' AND {r}.completed_at IS NOT NULL"
-    if sign > 0:
-        return [
-            f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, {r}.element, -1, "
-            f"c.campaign_id, c.province_code, coalesce(c.soe_group_key, ''), 1, 0, 0 FROM cases c "
-            f"JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id AND {r}.state = 'open' "
-            f"ON CONFLICT ({cols}) DO UPDATE SET waiting = waiting + 1;",
-            f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, {r}.element, "
-            f"{bucket(r, 'sqlite')}, c.campaign_id, c.province_code, coalesce(c.soe_group_key, ''), 0, 1, {late(r)} "
-            f"FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id AND {done} "
-            f"ON CONFLICT ({cols}) DO UPDATE SET passed = passed + 1, late = late + excluded.late;",
-        ]
-    key = "(model_key, campaign_id, province_code, soe_group_key)"
-    return [
-        f"UPDATE heatmap_cells SET waiting = waiting - 1 WHERE {r}.state = 'open' AND {key} = ({case}) "
-        f"AND element = {r}.element AND bucket_s = -1;",
-        f"UPDATE heatmap_cells SET passed = passed - 1, late = late - {late(r)} WHERE {done} AND {key} = ({case}) "
-        f"AND element = {r}.element AND bucket_s = {bucket(r, 'sqlite')};",
-    ]
+    return [_sqlite_add(r, sign, f"{r}.state = 'open'", "-1", 1, 0, "0"),
+            _sqlite_add(r, sign, done, bucket(r, "sqlite"), 0, 1, late(r))]
 
 
 def _sqlite_timer(r: str, sign: int) -> str:
-    cols = ", ".join(KEY)
-    if sign > 0:
-        return (f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) SELECT v.model_key, {r}.element, -1, "
-                f"c.campaign_id, c.province_code, coalesce(c.soe_group_key, ''), 1, 0, 0 FROM cases c "
-                f"JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = {r}.case_id "
-                f"ON CONFLICT ({cols}) DO UPDATE SET waiting = waiting + 1;")
-    return (f"UPDATE heatmap_cells SET waiting = waiting - 1 WHERE (model_key, campaign_id, province_code, "
-            f"soe_group_key) = ({CASE.format(r=r)}) AND element = {r}.element AND bucket_s = -1;")
+    return _sqlite_add(r, sign, "1 = 1", "-1", 1, 0, "0")
 
 
 TASK_CHANGE = ("OLD.state IS NOT NEW.state OR OLD.completed_at IS NOT NEW.completed_at OR OLD.created_at IS NOT "
@@ -112,25 +99,26 @@ PG_FUNCTION = f"""
 CREATE FUNCTION heatmap_cells_sync() RETURNS trigger AS $$
 DECLARE
   k record;
-  old_open boolean;
-  new_open boolean;
+  is_open boolean;
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     SELECT v.model_key, c.campaign_id, c.province_code, coalesce(c.soe_group_key, '') AS soe INTO k
       FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = OLD.case_id;
     IF FOUND THEN
       IF TG_TABLE_NAME = 'timers' THEN
-        old_open := true;
+        is_open := true;
       ELSE
-        old_open := OLD.state = 'open';
+        is_open := OLD.state = 'open';
       END IF;
-      IF old_open THEN
-        UPDATE heatmap_cells SET waiting = waiting - 1 WHERE model_key = k.model_key AND campaign_id = k.campaign_id
-          AND province_code = k.province_code AND soe_group_key = k.soe AND element = OLD.element AND bucket_s = -1;
+      IF is_open THEN
+        INSERT INTO heatmap_cells ({", ".join(KEY)}, waiting, passed, late)
+          VALUES (k.model_key, OLD.element, -1, k.campaign_id, k.province_code, k.soe, -1, 0, 0)
+          {UPSERT.format(key=", ".join(KEY))};
       ELSIF OLD.state = 'completed' AND OLD.completed_at IS NOT NULL THEN
-        UPDATE heatmap_cells SET passed = passed - 1, late = late - {late('OLD')} WHERE model_key = k.model_key
-          AND campaign_id = k.campaign_id AND province_code = k.province_code AND soe_group_key = k.soe
-          AND element = OLD.element AND bucket_s = {bucket('OLD', 'postgresql')};
+        INSERT INTO heatmap_cells ({", ".join(KEY)}, waiting, passed, late)
+          VALUES (k.model_key, OLD.element, {bucket('OLD', 'postgresql')}, k.campaign_id, k.province_code, k.soe,
+                  0, -1, -{late('OLD')})
+          {UPSERT.format(key=", ".join(KEY))};
       END IF;
     END IF;
   END IF;
@@ -139,20 +127,19 @@ BEGIN
       FROM cases c JOIN process_versions v ON v.id = c.process_version_id WHERE c.id = NEW.case_id;
     IF FOUND THEN
       IF TG_TABLE_NAME = 'timers' THEN
-        new_open := true;
+        is_open := true;
       ELSE
-        new_open := NEW.state = 'open';
+        is_open := NEW.state = 'open';
       END IF;
-      IF new_open THEN
+      IF is_open THEN
         INSERT INTO heatmap_cells ({", ".join(KEY)}, waiting, passed, late)
           VALUES (k.model_key, NEW.element, -1, k.campaign_id, k.province_code, k.soe, 1, 0, 0)
-          ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET waiting = heatmap_cells.waiting + 1;
+          {UPSERT.format(key=", ".join(KEY))};
       ELSIF NEW.state = 'completed' AND NEW.completed_at IS NOT NULL THEN
         INSERT INTO heatmap_cells ({", ".join(KEY)}, waiting, passed, late)
           VALUES (k.model_key, NEW.element, {bucket('NEW', 'postgresql')}, k.campaign_id, k.province_code, k.soe,
                   0, 1, {late('NEW')})
-          ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET passed = heatmap_cells.passed + 1,
-            late = heatmap_cells.late + excluded.late;
+          {UPSERT.format(key=", ".join(KEY))};
       END IF;
     END IF;
   END IF;
