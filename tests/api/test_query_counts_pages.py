@@ -115,6 +115,10 @@ PAGES: dict[str, list[tuple]] = {
     "reference.quotas": [("admin", {}, 200)],
     "reference_api.quota_input_table": [("admin", {}, 200)],
     "reference_api.campaign_list": [("admin", {}, 200)],
+    # the process heatmap (issue 19): grouped scans of its summary, whatever the number of cases
+    "heatmap.page": [("miit-1", {}, 200), ("zj-reviewer", {}, 200)],
+    "heatmap.diagram": [("miit-1", CASE, 200)],
+    "heatmap_api.api_heatmap": [("miit-1", CASE, 200), ("zj-reviewer", CASE, 200)],
 }
 EXCLUDED = {
     "static": "files from app/static: no database",
