@@ -50,11 +50,26 @@
     legends(m);
   }
 
+  // a large diagram fitted to the window is too small to read its badges: open at zoom 1 on the hottest element
+  function focusHottest(m) {
+    var viewer = container.tierflowViewer;
+    var canvas = viewer.get("canvas"), registry = viewer.get("elementRegistry");
+    var hot = rows.filter(function (r) { return r.heat[m] > 0 && registry.get(r.id); })
+      .sort(function (a, b) { return b.heat[m] - a.heat[m]; })[0];
+    if (!hot || canvas.zoom() >= 0.8) { return; }
+    var el = registry.get(hot.id), vb;
+    canvas.zoom(1);
+    vb = canvas.viewbox();
+    canvas.viewbox({ x: el.x + el.width / 2 - vb.width / 2, y: el.y + el.height / 2 - vb.height / 2,
+                     width: vb.width, height: vb.height });
+  }
+
   window.tierflowShowDiagram(container, container.getAttribute("data-diagram"), markers(metric));
   new MutationObserver(function (changes, observer) {
     if (container.getAttribute("data-ready") === "true") {
       observer.disconnect();
       paint(metric);
+      focusHottest(metric);
     }
   }).observe(container, { attributes: true, attributeFilter: ["data-ready"] });
   if (select) {
