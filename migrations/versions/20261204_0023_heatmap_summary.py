@@ -95,6 +95,40 @@ SQLITE_TRIGGERS = (
     f"CREATE TRIGGER heatmap_timers_delete AFTER DELETE ON timers BEGIN {_sqlite_timer('OLD', -1)} END",
 )
 
+def _move(r: str, sign: int, dialect: str) -> list[str]:
+    """A case whose model, campaign, province or group changes (a test moving a case onto another diagram; no
+    product code does it today): its rows' contributions under the old values (`r` = OLD, sign -1) or the new ones
+    (NEW, +1), grouped first (PostgreSQL refuses an upsert touching a row twice)."""
+    cols = ", ".join(KEY)
+    scope = f"{r}.campaign_id, {r}.province_code, coalesce({r}.soe_group_key, '')"
+    src = (f"SELECT v.model_key, x.element, x.b, {scope}, sum(x.w), sum(x.p), sum(x.lt) FROM ("
+           f"SELECT h.element, -1 AS b, 1 AS w, 0 AS p, 0 AS lt FROM human_tasks h WHERE h.case_id = {r}.id "
+           f"AND h.state = 'open' UNION ALL "
+           f"SELECT h.element, {bucket('h', dialect)}, 0, 1, {late('h')} FROM human_tasks h WHERE h.case_id = {r}.id "
+           f"AND h.state = 'completed' AND h.completed_at IS NOT NULL UNION ALL "
+           f"SELECT t.element, -1, 1, 0, 0 FROM timers t WHERE t.case_id = {r}.id) AS x "
+           f"JOIN process_versions v ON v.id = {r}.process_version_id WHERE 1 = 1 GROUP BY v.model_key, x.element, x.b")
+    if sign < 0:
+        src = src.replace("sum(x.w), sum(x.p), sum(x.lt)", "-sum(x.w), -sum(x.p), -sum(x.lt)")
+    return [f"INSERT INTO heatmap_cells ({cols}, waiting, passed, late) {src} {UPSERT.format(key=cols)};"]
+
+
+CASE_CHANGE = ("OLD.process_version_id IS NOT NEW.process_version_id OR OLD.campaign_id IS NOT NEW.campaign_id OR "
+               "OLD.province_code IS NOT NEW.province_code OR OLD.soe_group_key IS NOT NEW.soe_group_key")
+SQLITE_CASE_TRIGGER = (
+    "CREATE TRIGGER heatmap_cases_move AFTER UPDATE OF process_version_id, campaign_id, province_code, soe_group_key "
+    f"ON cases WHEN {CASE_CHANGE} BEGIN " + " ".join(_move("OLD", -1, "sqlite") + _move("NEW", 1, "sqlite")) + " END")
+PG_CASE_FUNCTION = (
+    "CREATE FUNCTION heatmap_cases_move() RETURNS trigger AS $$ BEGIN "
+    + " ".join(_move("OLD", -1, "postgresql") + _move("NEW", 1, "postgresql"))
+    + " RETURN NULL; END $$ LANGUAGE plpgsql")
+PG_CASE_TRIGGER = (
+    "CREATE TRIGGER heatmap_cases_move AFTER UPDATE OF process_version_id, campaign_id, province_code, soe_group_key "
+    "ON cases FOR EACH ROW WHEN (OLD.process_version_id IS DISTINCT FROM NEW.process_version_id OR OLD.campaign_id "
+    "IS DISTINCT FROM NEW.campaign_id OR OLD.province_code IS DISTINCT FROM NEW.province_code OR OLD.soe_group_key "
+    "IS DISTINCT FROM NEW.soe_group_key) EXECUTE FUNCTION heatmap_cases_move()")
+
+
 PG_FUNCTION = f"""
 CREATE FUNCTION heatmap_cells_sync() RETURNS trigger AS $$
 DECLARE
@@ -209,8 +243,10 @@ def upgrade():
         op.execute(PG_FUNCTION)
         for ddl in PG_TRIGGERS:
             op.execute(ddl)
+        op.execute(PG_CASE_FUNCTION)
+        op.execute(PG_CASE_TRIGGER)
     else:
-        for ddl in SQLITE_TRIGGERS:
+        for ddl in (*SQLITE_TRIGGERS, SQLITE_CASE_TRIGGER):
             op.execute(ddl)
 
 
@@ -218,9 +254,11 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS heatmap_tasks_sync ON human_tasks")
         op.execute("DROP TRIGGER IF EXISTS heatmap_timers_sync ON timers")
+        op.execute("DROP TRIGGER IF EXISTS heatmap_cases_move ON cases")
         op.execute("DROP FUNCTION IF EXISTS heatmap_cells_sync()")
+        op.execute("DROP FUNCTION IF EXISTS heatmap_cases_move()")
     else:
-        for name in ("tasks_insert", "tasks_update", "tasks_delete", "timers_insert", "timers_delete"):
+        for name in ("tasks_insert", "tasks_update", "tasks_delete", "timers_insert", "timers_delete", "cases_move"):
             op.execute(f"DROP TRIGGER IF EXISTS heatmap_{name}")
     op.drop_index("ix_human_tasks_tier_done", table_name="human_tasks")
     op.drop_table("heatmap_timer_cells")

@@ -164,3 +164,21 @@ def test_model_of_a_tier():
     assert heatmap.model_for_tier("excellent") == EXCELLENT
     with pytest.raises(NotFound):
         heatmap.model_for_tier("nonsense")
+
+
+def test_a_case_moved_to_another_campaign_moves_its_counts(clock):
+    """No product code moves a case's campaign, province or diagram, but tests do (onto test diagrams): the summary
+    follows the case (trigger on cases), so it stays equal to the rows."""
+    from app.models import Campaign
+
+    a = start("acme")
+    clock.at = START + timedelta(days=2)
+    complete("acme", a, GOOD_ASSESSMENT)
+    assert els("admin", campaign=2026)["organizer_review"]["waiting"] == 1
+    with unit_of_work():
+        db.session.get(Case, a).campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.year == 2025))
+    assert els("admin", campaign=2026)["organizer_review"]["waiting"] == 0
+    assert els("admin", campaign=2026)["self_assessment"]["passed"] == 0
+    moved = els("admin", campaign=2025)
+    assert moved["organizer_review"]["waiting"] == 1 and moved["self_assessment"]["passed"] == 1
+    assert moved["self_assessment"]["median_s"] == bucket(2 * DAY)
