@@ -46,6 +46,8 @@ def benches(quick: bool) -> list[tuple[str, list[str], bool]]:
         ("validation", ["bench.validation", "--repeat", "1" if quick else "3"], False),
         ("hostile-load", ["bench.hostile_load", "--n", "400" if quick else "1200"], False),
         ("dashboard-tiles", ["bench.dashboard_tiles", "--cases", big, "--runs", "5" if quick else "10"], False),
+        ("heatmap", ["bench.heatmap", "--cases", "20000" if quick else "500000", "--runs", "10" if quick else "30",
+                     "--raw-runs", "1" if quick else "3"], False),  # issue 19
     ]
 
 

@@ -50,3 +50,6 @@ def register(app):
     from app.blueprints import documents  # official documents: generation, downloads, the templates (issue 19)
 
     documents.register(app)
+    from app.blueprints import heatmap  # the process heatmap: its page and API call (issue 19)
+
+    heatmap.register(app)

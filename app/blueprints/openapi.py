@@ -1,5 +1,5 @@
 """The OpenAPI 3 document of /api/v1 (the public contract of DESIGN.md)."""
-from app.blueprints import openapi_documents, openapi_incidents
+from app.blueprints import openapi_documents, openapi_heatmap, openapi_incidents
 
 ERR = {"$ref": "#/components/responses/Error"}
 
@@ -339,6 +339,7 @@ def document() -> dict:
             **PEOPLE_PATHS,
             **openapi_incidents.paths(_op, _json, ID),  # issue 18
             **openapi_documents.paths(_op, _json, ID, ERR),  # issue 19 part 3: official documents
+            **openapi_heatmap.paths(_op, KEY_PARAM),  # issue 19
             "/process-models/{key}/versions": {
                 "get": _op("The versions of a model", 200, params=[KEY_PARAM], errors=(401, 403, 404),
                            tag="processes"),

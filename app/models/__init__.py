@@ -2,6 +2,7 @@
 from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
 from app.models.documents import Document, DocumentTemplate
 from app.models.experts import ExpertConflict
+from app.models.heatmap import HEATMAP_CELLS, HEATMAP_TIMER_CELLS
 from app.models.incidents import Incident, Notification, NotificationMark, NotificationPref, OutboxItem
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
@@ -22,4 +23,5 @@ __all__ = [
     "CaseStep",
     "Incident", "Notification", "NotificationMark", "NotificationPref", "OutboxItem",
     "Document", "DocumentTemplate",
+    "HEATMAP_CELLS", "HEATMAP_TIMER_CELLS",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from app.extensions import db
 from app.models import Campaign, Case, TimerRow
 from app.models.scheduling import TIMER_CLAIMS as T
-from app.services import events, incidents, instances, operators, processes
+from app.services import events, heatmap, incidents, instances, operators, processes
 from workflows.errors import EngineError
 from workflows.instance import Instance
 
@@ -134,6 +134,7 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
     instances.save(case, inst, now)
     if case.next_timer_at is None:  # no timer waits any more: rows of this case left over are stale
         db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id))
+    heatmap.note_timers(case, fired, now)  # the process heatmap's fired timers (issue 19)
     events.append(case, "timer.fired", None, now, element=",".join(fired), data={"now": now.isoformat()},
                   state=case.state)
     operators.enqueue_pending(case, inst.wf, None, now)  # service tasks after the timer: after the commit

@@ -110,6 +110,7 @@
         });
         container.setAttribute("data-ready", "true");
         container.tierflowCanvas = canvas;  // for the browser tests: zoom and viewbox
+        container.tierflowViewer = viewer;  // for pages that add overlays (heatmap.js)
       })
       .catch(function (err) { container.setAttribute("data-error", String(err)); });
   };

@@ -1,7 +1,7 @@
 """official documents: versioned document templates and the generated files
 
 Revision ID: 0024
-Revises: 0022 (0023 when it lands)
+Revises: 0023
 Create Date: 2026-12-04
 
 `document_templates`: each saved version of a document template (the shipped ones loaded by `bpmn sync`, then
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"  # the lead rechains onto 0023 when it lands
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

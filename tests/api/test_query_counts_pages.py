@@ -122,6 +122,10 @@ PAGES: dict[str, list[tuple]] = {
     "documents.templates": [("admin", {}, 200)],
     "documents.edit": [("admin", {"key": "announcement"}, 200)],
     "documents_api.api_template": [("admin", {"key": "announcement"}, 200)],
+    # the process heatmap (issue 19): grouped scans of its summary, whatever the number of cases
+    "heatmap.page": [("miit-1", {}, 200), ("zj-reviewer", {}, 200)],
+    "heatmap.diagram": [("miit-1", CASE, 200)],
+    "heatmap_api.api_heatmap": [("miit-1", CASE, 200), ("zj-reviewer", CASE, 200)],
 }
 EXCLUDED = {
     "static": "files from app/static: no database",

@@ -347,6 +347,22 @@ def _same_password_form(u, o, w):
                      "confirm": PASSWORDS[u] if u else "x", "csrf_token": w.csrf}}
 
 
+# the process heatmap (issue 19): who reads it, and which of the three cases it counts for each
+HEATMAP_VISIBLE = {"admin": "ABC", "auditor": "ABC", "miit-1": "ABC", "zj-reviewer": "A", "sd-reviewer": "B",
+                   "sinopec-reviewer": "C"}
+
+
+def heatmap_rule(u, o):
+    return (200, False) if u in HEATMAP_VISIBLE else (403, False)
+
+
+def _heatmap_waiting(resp, u, w):
+    """The basic diagram's waiting counts add up to the matrix's cases the user may see (one open task each)."""
+    if resp.status_code == 200:
+        waiting = sum(e["waiting"] for e in resp.get_json()["elements"].values())
+        assert waiting == len(HEATMAP_VISIBLE[u]), (u, waiting)
+
+
 NOT_YOURS = lambda u, o: (404, False)  # noqa: E731
 
 ALL_OK = lambda u, o: (200, False)  # noqa: E731
@@ -602,6 +618,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("documents.templates", "GET"): Rule(page(admin_only(200))),
     ("documents.edit", "GET"): Rule(page(admin_only(404))),
     ("documents.save", "POST"): Rule(page(admin_only(404)), "POST", body=_web_form({"body": "x"})),
+    # the process heatmap (issue 19): national readers see every case, provincial and SOE reviewers their scope's
+    ("heatmap.page", "GET"): Rule(page(heatmap_rule)),
+    ("heatmap.diagram", "GET"): Rule(page(heatmap_rule)),
+    ("heatmap_api.api_heatmap", "GET"): Rule(api(heatmap_rule), check=_heatmap_waiting),
 }
 ID_KINDS = {"case_id": "case", "task_id": "task", "attachment_id": "attachment", "list_id": "list",
             "enterprise_id": "enterprise", "user_id": "user", "session_id": "session", "token_id": "token"}
