@@ -17,7 +17,7 @@ from app.services import dashboard_calendar, funnel, inbox, spreadsheet, tile_ma
 from app.services.campaigns import years
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-HEATMAP_URL = "/dashboard/heatmap?tier={tier}&campaign={year}&province={code}"  # the heatmap page (heatmap.page)
+HEATMAP_URL = "/dashboard/heatmap?tier={tier}&campaign={year}&{kind}={code}"  # the heatmap page (heatmap.page)
 
 
 @bp.errorhandler(ServiceError)
@@ -89,8 +89,8 @@ def _recommender_page(scope: str):
     tier, campaign, _figure, errors = _selection()
     info = tile_map.recommender(actor, scope, campaign.year)
     (row,) = funnel.funnel(actor, campaign, recommender=scope, tiers=(tier,))
-    heatmap = HEATMAP_URL.format(tier=tier, year=campaign.year, code=info["code"]) if info["kind"] == "province" \
-        else None
+    heatmap = HEATMAP_URL.format(tier=tier, year=campaign.year, code=info["code"],
+                                 kind="province" if info["kind"] == "province" else "soe")
     cal = dashboard_calendar.calendar(actor, campaign, info["code"]) if info["kind"] == "province" else None
     return render_template("dashboard/recommender.html", info=info, funnel=row,
                            cal=cal, cal_table=tables.calendar_table(cal) if cal else None,

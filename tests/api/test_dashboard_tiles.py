@@ -71,7 +71,9 @@ def test_the_province_page_links_its_heatmap(as_user):
     assert re.search(r'<tr data-tier="basic"><th scope="row">基础级</th><td class="num">1</td>', html)
     assert "名额未知" in html  # Shandong's excellent quota: its IVA rank is not known
     html = client.get("/dashboard/groups/sinopec?tier=advanced").get_data(as_text=True)
-    assert "中国石油化工集团有限公司" in html and 'id="heatmap-link"' not in html
+    assert "中国石油化工集团有限公司" in html
+    assert 'href="/dashboard/heatmap?tier=advanced&amp;campaign=2026&amp;soe=sinopec"' in html  # its group's heatmap
+    assert as_user("miit-1").get("/dashboard/heatmap?tier=advanced&campaign=2026&soe=sinopec").status_code == 200
     assert client.get("/dashboard/provinces/330100").status_code == 404  # a city
     assert client.get("/dashboard/provinces/999999").status_code == 404
     assert client.get("/dashboard/groups/nobody").status_code == 404
