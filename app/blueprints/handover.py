@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.api import body, error, token_required
+from app.blueprints.params import parse_int
 from app.errors import ServiceError
 from app.extensions import csrf
 from app.services import clock, corrections, operators, process_access, reassign
@@ -66,15 +67,22 @@ def reassign_form(task_id):
 
     user = current_user._get_current_object()
     typed = {"to": request.form.get("to", ""), "reason": request.form.get("reason", "")}
+    holder = parse_int(request.form.get("from_person"), 1)  # sent from the people page of the task's holder
     try:
         with unit_of_work():
             reassign.reassign(user, task_id, typed["to"], typed["reason"])
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise
+        if holder is not None:
+            for message in dict.fromkeys(_refused(exc).values()):
+                flash(message, "error")
+            return redirect(url_for("people.edit", user_id=holder, _anchor="held-tasks"))
         g.reassign_form = {**typed, "errors": _refused(exc)}
         return _render_task(user, task_id, status=exc.status)
     flash(_("The task was handed on. The colleague has been told."), "info")
+    if holder is not None:
+        return redirect(url_for("people.edit", user_id=holder, _anchor="held-tasks"))
     return redirect(url_for("web.task", task_id=task_id))
 
 

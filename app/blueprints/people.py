@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.blueprints.params import parse_int
 from app.errors import Invalid, ServiceError
 from app.models import DEPARTMENTS, ROLES
-from app.services import accounts, people
+from app.services import accounts, people, reassign
 from app.uow import unit_of_work
 
 bp = Blueprint("people", __name__, url_prefix="/admin/users")
@@ -77,7 +77,7 @@ def edit(user_id):
     target = people.get_user(me, user_id)
     locked = target.username in accounts.locked_usernames([target.username])
     return render_template("people/edit.html", target=target, locked=locked, errors={},
-                           values=_current(target), **_choices(me))
+                           values=_current(target), held=reassign.held_by(me, target.id), **_choices(me))
 
 
 def _current(target) -> dict:

@@ -87,3 +87,20 @@ def choices(actor: User, task_id: int) -> list[User] | None:
     if task.state != "open":
         return None
     return [u for u in colleagues(actor, task_id) if u.id != actor.id]  # never to oneself
+
+
+def held_by(actor: User, user_id: int) -> list[dict]:
+    """The open tasks `user_id` holds that `actor` may hand on (an administrator: all; a provincial administrator:
+    its province's own queues), each with the colleagues it may go to: what the people page offers when someone is
+    away or leaves. [] for anyone else."""
+    if actor.role not in ("admin", "provincial_admin"):
+        return []
+    rows = db.session.execute(select(HumanTask, Case.id).join(Case, Case.id == HumanTask.case_id).where(
+        HumanTask.claimed_by == user_id, HumanTask.state == "open").order_by(HumanTask.id)).all()
+    out = []
+    for task, case_id in rows:
+        offered = choices(actor, task.id)
+        if offered is not None:
+            out.append({"task": task, "case_id": case_id, "colleagues": [u for u in offered if u.id != user_id]})
+    return out
+

@@ -116,3 +116,33 @@ def test_no_handover_section_when_there_is_nobody_to_hand_to(app):
     (task,) = cases.open_tasks(db.session.get(Case, case.id))
     page = _client(app, "acme").get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'id="reassign"' not in page  # an enterprise's only account: no section saying it cannot hand on
+
+
+def test_the_provincial_administrator_hands_on_the_tasks_a_person_holds_from_the_people_page(app):
+    from app.services import tasks as task_service
+
+    _case_id, task_id = case_waiting_for_review()
+    with unit_of_work():
+        task_service.claim(user("zj-reviewer"), task_id)  # the reviewer holds it, then goes away
+    colleague = _colleague()
+    holder = user("zj-reviewer")
+    admin = _client(app, "zj-admin")
+    assert admin.get(f"/tasks/{task_id}").status_code == 404  # the task page is not theirs to read
+    page = admin.get(f"/admin/users/{holder.id}").get_data(as_text=True)
+    assert 'id="held-tasks"' in page and f'data-task="{task_id}"' in page and "组织单位审核" in page
+    assert _options(page, f"to-{task_id}") == [str(colleague.id)]
+    token = csrf(admin, f"/admin/users/{holder.id}")
+    r = admin.post(f"/tasks/{task_id}/reassign", data={"csrf_token": token, "to": str(colleague.id), "reason": "",
+                                                       "from_person": str(holder.id)})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/admin/users/{holder.id}#held-tasks")
+    assert "请填写理由。" in admin.get(f"/admin/users/{holder.id}").get_data(as_text=True)  # said on the page
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task_id).claimed_by == holder.id  # nothing changed
+    r = admin.post(f"/tasks/{task_id}/reassign", data={"csrf_token": token, "to": str(colleague.id),
+                                                       "reason": "本人病休", "from_person": str(holder.id)})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task_id).claimed_by == colleague.id
+    assert f'data-task="{task_id}"' not in admin.get(f"/admin/users/{holder.id}").get_data(as_text=True)
+    ev = db.session.query(CaseEvent).filter_by(action="task.reassigned").one()
+    assert ev.data["reason"] == "本人病休"
