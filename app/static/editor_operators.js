@@ -60,8 +60,8 @@
     if (!op) { return; }
     op.params.forEach(function (param) {
       var label = document.createElement("label");
-      label.appendChild(document.createTextNode((p["label" + param.name.charAt(0).toUpperCase() + param.name.slice(1)] ||
-                                                 param.name) + (param.required ? " *" : "") + " "));
+      var key = "label" + param.name.split("_").map(function (w) { return w.charAt(0).toUpperCase() + w.slice(1); }).join("");
+      label.appendChild(document.createTextNode((p[key] || param.name) + (param.required ? " *" : "") + " "));
       var input = param.name === "template" ? document.createElement("textarea") : document.createElement("input");
       input.id = "f-op-" + param.name;
       input.dataset.param = param.name;

@@ -52,6 +52,9 @@ def test_admin_picks_an_operator_for_a_service_task_and_deploys_it(page):
     expect(page.locator("#prop-service")).to_be_visible()
     options = page.locator("#f-operator option").all_inner_texts()
     assert options == ["请选择操作", "发送通知", "生成文书"], options
+    page.select_option("#f-operator", "render_document")  # every parameter labelled in Chinese, none by its name
+    params = page.locator("#f-op-params").inner_text()
+    assert "文书模板" in params and "template_key" not in params and "filename" not in params, params
     page.select_option("#f-operator", "notify")
     expect(page.locator("#f-op-recipients")).to_be_visible()
     assert "接收人" in page.locator("#f-op-params").inner_text()
