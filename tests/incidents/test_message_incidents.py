@@ -116,6 +116,20 @@ def test_a_published_list_holds_the_failing_case_and_the_others_proceed(one_brok
     assert events.verify_case(bad)[0] and events.verify_case(good)[0]
 
 
+def test_the_list_page_names_the_held_case(app, one_broken_case):
+    from tests.security.helpers import browser_login, fresh_client
+
+    good, bad = one_broken_case
+    with unit_of_work():
+        lst = lists.publish_certified(user("sinopec-reviewer"), "advanced", 2026, [good, bad])
+    web = fresh_client(app)
+    browser_login(web, "sinopec-reviewer")
+    page = web.get(f"/lists/{lst.id}").get_data(as_text=True)
+    held = page[page.index('id="list-held"'):]
+    held = held[:held.index("</p>")]
+    assert f'href="/cases/{bad}"' in held and f'href="/cases/{good}"' not in held and "已暂停" in held
+
+
 def test_the_retry_fails_again_until_fixed_then_delivers_the_same_message(one_broken_case):
     good, bad = one_broken_case
     with unit_of_work():
