@@ -40,9 +40,23 @@ class SweepResult:
         return sum(len(els) for _c, els in self.fired)
 
 
+def _keep(holder: str | None, now: datetime) -> bool:
+    """Renew our lease between the parts of a long sweep (a sweep may outlast one lease under load); False once
+    another scheduler has taken it: this sweep stops where it is and that scheduler goes on. (The sweep's `now` is
+    the clock at its start, or a later instant an operator chose: whichever is later counts.)"""
+    if holder is None:
+        return True
+    try:
+        with unit_of_work():
+            return scheduler.acquire_lease(holder, max(now, clock.now()), scheduler.lease_ttl())
+    except Conflict:  # SQLite busy with another writer: we still hold it until it expires
+        return True
+
+
 def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, with_reminders: bool = True,
-          on_fired=None) -> SweepResult:
-    """Claim the timers due at `now` and fire each claimed case in its own transaction; then reminders."""
+          on_fired=None, holder: str | None = None) -> SweepResult:
+    """Claim the timers due at `now` and fire each claimed case in its own transaction; then reminders. `holder`:
+    the lease this sweep runs under, renewed between its parts (`_keep`)."""
     token = token or uuid.uuid4().hex
     limit = limit or scheduler.sweep_batch()
     timeout = scheduler.claim_timeout()
@@ -60,7 +74,13 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
         todo = [c for c in case_ids if c not in done]
         if not todo:
             break
-        for case_id in todo:
+        for n, case_id in enumerate(todo):
+            if not _keep(holder, now):
+                log.warning("the scheduler lease was lost during a sweep: it stops; the holder goes on")
+                for rest in todo[n:]:  # our claims go back at once, for the new holder's next sweep
+                    with unit_of_work():
+                        timers.release(rest, token)
+                return result
             try:
                 with unit_of_work():
                     elements = timers.fire_claimed(case_id, now, token)
@@ -88,12 +108,18 @@ def sweep(now: datetime, *, token: str | None = None, limit: int | None = None, 
             if on_fired:
                 on_fired(case_id, elements)
     if with_reminders:
+        if not _keep(holder, now):
+            return result
         result.reminders = reminder_job.sweep(now)
+        if not _keep(holder, now):
+            return result
         try:  # in-app notices of what happened since the last sweep (their e-mail goes through the outbox)
             with unit_of_work():
                 notification_digest.digest(now)
         except Conflict:  # a concurrent write: the next sweep reads the same marks again
             pass
+        if not _keep(holder, now):
+            return result
         outbox_job.drain(now)  # e-mail and other effects queued by the steps (after their commits)
     return result
 
@@ -108,7 +134,7 @@ def tick(holder: str, now: datetime, on_fired=None) -> SweepResult | None:
         return None
     if not held:
         return None
-    return sweep(now, on_fired=on_fired)
+    return sweep(now, on_fired=on_fired, holder=holder)
 
 
 # -- the APScheduler job -----------------------------------------------------------------------------------------

@@ -151,3 +151,26 @@ def test_the_scheduler_does_not_start_under_tests_or_without_the_setting(app):
         assert scheduler.start_beside_server(app) is None  # SCHEDULER_ENABLED is 0
     finally:
         app.config.update(TESTING=True)
+
+
+def test_a_sweep_that_loses_its_lease_stops_and_the_new_holder_goes_on(app, clock):
+    from app.services.scheduler import acquire_lease
+
+    ttl = timedelta(seconds=app.config["SCHEDULER_LEASE_SECONDS"])
+    ids = [timer_case(u) for u in ("acme", "ningbo-parts", "hz-precision")]
+    clock.at = DUE
+    assert scheduler.tick("a", DUE - timedelta(seconds=5)) is not None  # a holds the lease; nothing due yet
+    stolen = []
+
+    def steal(_case_id, _elements):  # a's sweep outlasts its lease: b takes the expired lease meanwhile
+        if not stolen:
+            clock.advance(seconds=ttl.total_seconds() + 1)
+            with unit_of_work():
+                stolen.append(acquire_lease("b", clock.now(), ttl))
+
+    res = scheduler.sweep(DUE, holder="a", on_fired=steal)
+    assert stolen == [True] and len(res.fired) == 1  # a stopped after the case it was firing
+    assert lease_holder()[0] == "b"
+    res = scheduler.sweep(DUE, holder="b")
+    assert len(res.fired) == len(ids) - 1  # b fires the rest; none twice
+    assert sum(count_events(c, "timer.fired") for c in ids) == len(ids)
