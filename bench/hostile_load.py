@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.http import _free_port, prepare
+from bench.http import _free_port, prepare, wait_for_port
 from bench.rows import emit, row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,15 +83,7 @@ def start(url: str, port: int, tmp: str, workers: int) -> subprocess.Popen:
            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "/dev/null", "wsgi:app"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    import socket
-
-    for _ in range(400):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
+    return wait_for_port(proc, port, 400)
 
 
 def workers_of(proc) -> set[int]:

@@ -85,7 +85,12 @@ def start_server(kind: str, workers: int, url: str, port: int, tmp: str, threads
         cmd = [str(venv / "flask"), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    for _ in range(200):
+    return wait_for_port(proc, port, 200)
+
+
+def wait_for_port(proc, port: int, tries: int):
+    """`proc` once something listens on 127.0.0.1:`port` (polled every 50 ms, `tries` times)."""
+    for _ in range(tries):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return proc

@@ -89,7 +89,12 @@ def _key(username: str) -> str:
 
 def check_throttle(username: str, address: str) -> None:
     """Raise Throttled when this account or this address has too many recent failures."""
-    now = clock.now()
+    _refuse_over(username, address, clock.now(), allowed=0)
+
+
+def _refuse_over(username: str, address: str, now: datetime, allowed: int) -> None:
+    """Throttled when the account's or the address's recent failures exceed its limit by more than `allowed` (1 when
+    the attempt being made is already counted)."""
     since = now - _window()
     limits = ((LoginFailure.username, _key(username), settings().login_max_failures, "account"),
               (LoginFailure.address, address[:64], settings().login_max_failures_per_address, "address"))
@@ -98,7 +103,7 @@ def check_throttle(username: str, address: str) -> None:
             continue
         count, oldest = db.session.execute(
             select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)).one()
-        if count >= limit:
+        if count >= limit + allowed:
             if oldest is not None and oldest.tzinfo is None:  # some drivers return the aggregate untyped
                 oldest = oldest.replace(tzinfo=timezone.utc)
             wait = _retry_after(oldest, now)
@@ -114,19 +119,7 @@ def reserve(username: str, address: str) -> int:
     row = LoginFailure(username=_key(username), address=address[:64], at=now)
     db.session.add(row)
     db.session.flush()  # SQLite: the INSERT takes the write lock before the count below reads
-    since = now - _window()
-    limits = ((LoginFailure.username, _key(username), settings().login_max_failures, "account"),
-              (LoginFailure.address, address[:64], settings().login_max_failures_per_address, "address"))
-    for column, value, limit, what in limits:
-        if limit <= 0:
-            continue
-        count, oldest = db.session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)).one()
-        if count > limit:  # this attempt included
-            if oldest is not None and oldest.tzinfo is None:
-                oldest = oldest.replace(tzinfo=timezone.utc)
-            wait = _retry_after(oldest, now)
-            raise Throttled(f"too many failed logins for this {what}; try again in {wait} seconds", wait)
+    _refuse_over(username, address, now, allowed=1)  # this attempt included
     db.session.execute(delete(LoginFailure).where(LoginFailure.at <= now - 2 * _window()))
     return row.id
 
