@@ -16,7 +16,8 @@ START = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 TESTS = Path(__file__).resolve().parent
 NO_DATABASE = ("engine",)  # directories under tests/ whose tests never touch the database: no app, no cleanup
 AUDIT_BYPASS = "audit_maintenance"  # the table whose row lifts the append-only triggers (allow_event_writes)
-DERIVED = ("enterprise_name_grams", "heatmap_cells")  # kept by triggers (migrations 0021, 0023): restored with them
+# kept by triggers (migrations 0021, 0023, 0025): restored with them
+DERIVED = ("enterprise_name_grams", "heatmap_cells", "heatmap_range_cells")
 
 
 def _url(tmp_path_factory) -> str:

@@ -1,8 +1,8 @@
 """SQLAlchemy models; importing this package registers every table on the metadata."""
-from app.models.cases import Attachment, Case, CaseEvent, HumanTask, TimerRow
+from app.models.cases import Attachment, Case, CaseEvent, HumanTask, MessageWait, TimerRow
 from app.models.documents import Document, DocumentTemplate
 from app.models.experts import ExpertConflict
-from app.models.heatmap import HEATMAP_CELLS, HEATMAP_TIMER_CELLS
+from app.models.heatmap import HEATMAP_CELLS, HEATMAP_RANGE_CELLS, HEATMAP_TIMER_CELLS
 from app.models.incidents import Incident, Notification, NotificationMark, NotificationPref, OutboxItem
 from app.models.lists import CaseList, CaseListEntry, Objection
 from app.models.processes import DecisionTable, ProcessModel, ProcessVersion
@@ -14,7 +14,8 @@ from app.models.system import SystemEvent
 from app.models.users import DEPARTMENTS, ROLES, ApiToken, User
 
 __all__ = [
-    "Attachment", "Case", "CaseEvent", "HumanTask", "TimerRow", "ProcessModel", "ProcessVersion", "TIERS",
+    "Attachment", "Case", "CaseEvent", "HumanTask", "MessageWait", "TimerRow", "ProcessModel", "ProcessVersion",
+    "TIERS",
     "Campaign", "CampaignDeadline", "Enterprise", "Region", "SoeGroup", "TierRecord", "DEPARTMENTS", "ROLES",
     "ApiToken", "User", "CaseList", "CaseListEntry", "DecisionTable", "Objection", "SystemEvent",
     "UserSession",
@@ -23,5 +24,5 @@ __all__ = [
     "CaseStep",
     "Incident", "Notification", "NotificationMark", "NotificationPref", "OutboxItem",
     "Document", "DocumentTemplate",
-    "HEATMAP_CELLS", "HEATMAP_TIMER_CELLS",
+    "HEATMAP_CELLS", "HEATMAP_RANGE_CELLS", "HEATMAP_TIMER_CELLS",
 ]

@@ -33,6 +33,9 @@ class Case(db.Model):
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest waiting timer, if any
+    # the message catch events waiting now, comma-joined (migration 0025): `message_waits` is rewritten only when
+    # this changes, so a step that leaves them as they were writes nothing for them
+    message_wait: Mapped[str | None] = mapped_column(String(512))
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -129,6 +132,20 @@ class TimerRow(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     incident_id: Mapped[int | None] = mapped_column(Integer)
+    # when the timer started waiting (migration 0025; kept while the same timer waits): the heatmap times a
+    # fired timer from here. None on rows older than that migration.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MessageWait(db.Model):
+    """A message catch event of an instance waiting now, since when (migration 0025): mirrored by
+    `instances.save` like `timers`, so that the process heatmap counts the cases waiting there."""
+
+    __tablename__ = "message_waits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    element: Mapped[str] = mapped_column(String(128))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Attachment(db.Model):

@@ -5,9 +5,11 @@ after the due date, within the caller's scope and the filters (campaign, provinc
 Read from the summary `heatmap_cells` (migration 0023; triggers keep it equal to `human_tasks` and `timers`), so a
 national view of 500,000 cases is one grouped scan of the summary's rows in key order. Durations are kept in buckets
 (16 per doubling: `bucket`): the median and p90 are nearest-rank values of those buckets, low by less than 1/16.
-A date range (Asia/Shanghai days, by completion) reads the completed inbox rows themselves
-(`ix_human_tasks_tier_done`); waiting always means now. A user task's time runs from its inbox row's creation to
-its completion; a timer's from the case's last engine step before it fired to the firing (`note_timers`).
+A date range (Asia/Shanghai days, by completion) reads the day and month summary (`heatmap_ranges`, migration 0025;
+only a province and an SOE group asked at once read the completed inbox rows, `ix_human_tasks_tier_done`); waiting
+always means now, and includes the cases waiting at a message catch event (`message_waits`). A user task's time
+runs from its inbox row's creation to its completion; a timer's from when it started waiting to its firing, a
+message catch event's from when it started waiting to the message (`note_fired`).
 """
 import math
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from app.extensions import db
 from app.models import Campaign, Case, CaseEvent, HumanTask, ProcessModel, ProcessVersion, SoeGroup, User
 from app.models.heatmap import HEATMAP_CELLS as CELLS
 from app.models.heatmap import HEATMAP_TIMER_CELLS as TIMERS
-from app.services import processes
+from app.services import heatmap_ranges, processes
 from app.services.clock import SHANGHAI
 from app.services.scope import NATIONAL_READERS
 from workflows.xml import load_xml
@@ -89,7 +91,7 @@ _elements: dict[int, dict[str, dict]] = {}
 
 def elements_of(version_id: int) -> dict[str, dict]:
     """Element id -> {"name", "kind"} of a version's diagram, in document order (cached: versions are immutable).
-    A catch or boundary event is a timer when it holds a timer definition."""
+    A catch or boundary event is a timer or a message when it holds such a definition."""
     got = _elements.get(version_id)
     if got is None:
         xml = db.session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id))
@@ -99,7 +101,7 @@ def elements_of(version_id: int) -> dict[str, dict]:
             if local in KINDS and el.get("id"):
                 kind = KINDS[local]
                 if kind == "timer" and el.find(f"{BPMN}timerEventDefinition") is None:
-                    kind = "event"
+                    kind = "message" if el.find(f"{BPMN}messageEventDefinition") is not None else "event"
                 got[el.get("id")] = {"name": (el.get("name") or "").strip(), "kind": kind}
         _elements[version_id] = got
     return got
@@ -207,7 +209,10 @@ def heatmap(actor: User, key: str, filters: Filters = Filters()) -> dict:
     where = _where(CELLS, key, tier, campaign_id, f, actor)
     waiting = dict(db.session.execute(select(CELLS.c.element, func.sum(CELLS.c.waiting))
                                       .where(*where, CELLS.c.bucket_s == -1).group_by(CELLS.c.element)).all())
-    if f.since or f.until:
+    views = heatmap_ranges.scopes(actor, tier, f.province, f.soe) if f.since or f.until else None
+    if views is not None:
+        done = heatmap_ranges.done(key, campaign_id, views, f.since, f.until)
+    elif f.since or f.until:  # a province and a group at once: the summary has no such scope
         done = _done_in_range(key, tier, campaign_id, f, actor)
     else:
         done = db.session.execute(select(CELLS.c.element, CELLS.c.bucket_s, func.sum(CELLS.c.passed),
@@ -248,7 +253,7 @@ def page(actor: User, key: str, filters: Filters = Filters()) -> dict:
     props = processes.version_info(newest.id).properties
     rows = [{"id": el, "name": names.get(el, {}).get("name") or "", "kind": names.get(el, {}).get("kind", "task"),
              "name_en": (props.get(el) or {}).get("title_en"), **v} for el, v in data["elements"].items()
-            if el not in names or names[el]["kind"] in ("task", "timer") or v["passed"] or v["waiting"]]
+            if el not in names or names[el]["kind"] in ("task", "timer", "message") or v["passed"] or v["waiting"]]
     return {**data, "version_id": newest.id, "rows": rows}
 
 
@@ -271,19 +276,25 @@ def diagram_xml(actor: User, key: str) -> bytes:
     return db.session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == _newest(key).id))
 
 
-def note_timers(case: Case, fired: list[str], now: datetime) -> None:
-    """Count the timers that fired in a case at `now` (one upsert each), timed from the case's last engine step
-    (an event that changed the state) before the firing. Called by `timers.fire_case` before it appends its event."""
-    started = db.session.scalar(select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id,
-                                                                      CaseEvent.state_hash.is_not(None)))
-    if started is None:
+def note_fired(case, fired: list[tuple[str, datetime | None]], now: datetime) -> None:
+    """Count the timers and message catch events that fired in a case at `now` (one upsert each), each timed from
+    when it started waiting (its row's `started_at` / `since`); a timer row older than migration 0025 has none and
+    is timed from the case's last engine step before the firing. Called before the firing's event is appended."""
+    if not fired:
         return
+    last_step = None
+    if any(started is None for _el, started in fired):
+        last_step = db.session.scalar(select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id,
+                                                                           CaseEvent.state_hash.is_not(None)))
     key = db.session.scalar(select(ProcessVersion.model_key).where(ProcessVersion.id == case.process_version_id))
-    b = bucket(max(0.0, (now - started).total_seconds()))
     day = now.astimezone(SHANGHAI).date().isoformat()
-    for el in dict.fromkeys(fired):
+    for el, started in dict(fired).items():
+        started = started or last_step
+        if started is None:
+            continue
         row = dict(model_key=key, campaign_id=case.campaign_id, province_code=case.province_code,
-                   soe_group_key=case.soe_group_key or "", element=el, bucket_s=b, day=day)
+                   soe_group_key=case.soe_group_key or "", element=el,
+                   bucket_s=bucket(max(0.0, (now - started).total_seconds())), day=day)
         hit = db.session.execute(update(TIMERS).where(*(TIMERS.c[k] == v for k, v in row.items()))
                                  .values(passed=TIMERS.c.passed + 1))
         if not hit.rowcount:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.models import Case, HumanTask, Incident, TimerRow, User
+from app.models import Case, HumanTask, Incident, MessageWait, TimerRow, User
 from app.services import clock, events, instances, messages, outbox, tasks, timers
 from app.services.incidents import get, to_json
 
@@ -91,9 +91,11 @@ def cancel_case(user: User, incident_id: int, reason, now: datetime | None = Non
     db.session.execute(update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
                        .values(state="cancelled"))
     db.session.execute(TimerRow.__table__.delete().where(TimerRow.case_id == case.id))
+    db.session.execute(MessageWait.__table__.delete().where(MessageWait.case_id == case.id))
     db.session.flush()
     rec = instances.load(case.id)
     rec.status, rec.closed_at, rec.next_timer_at, rec.updated_at = "withdrawn", now, None, now
+    rec.message_wait = None
     events.append(rec, "case.cancelled", user.id, now, element=inc.element,
                   data={"incident": inc.id, "reason": reason, "status": "withdrawn"})
     instances.commit_case(rec)

@@ -14,14 +14,14 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from app.errors import Conflict
 from app.extensions import db
-from app.models import Case, HumanTask, TierRecord, TimerRow
+from app.models import Case, HumanTask, MessageWait, TierRecord, TimerRow
 from app.models.cases import FINAL_STATUSES
 from app.services import events, experts
 from app.services.scope import resolve_role, task_scope
 from workflows.instance import Instance
 
 TIER_SOURCE = {"basic": "self_assessment", "lighthouse": "accepted"}
-CASES, TASKS, TIMERS = Case.__table__, HumanTask.__table__, TimerRow.__table__
+CASES, TASKS, TIMERS, WAITS = Case.__table__, HumanTask.__table__, TimerRow.__table__, MessageWait.__table__
 
 
 @dataclass
@@ -45,6 +45,7 @@ class CaseRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    message_wait: str | None = None  # the message catch events waiting, comma-joined (`_mirror_message_waits`)
 
 
 _COLUMNS = [CASES.c[f.name] for f in fields(CaseRecord)]
@@ -189,13 +190,51 @@ def save(rec: CaseRecord, inst: Instance, now: datetime, existing: dict[str, int
         rec.closed_at = now
     waiting = inst.waiting_timers()
     if waiting or rec.next_timer_at is not None:
-        execute(delete(TIMERS).where(TIMERS.c.case_id == rec.id))
-        if waiting:
-            execute(insert(TIMERS), [{"case_id": rec.id, "element": el, "due_at": due} for el, due in waiting])
+        _mirror_timers(rec, waiting, now)
         rec.next_timer_at = min((due for _el, due in waiting), default=None)
+    _mirror_message_waits(rec, inst, now)
 
 
-_WRITTEN = ("state", "status", "revisions", "event_seq", "last_hash", "next_timer_at", "updated_at", "closed_at")
+_CASE_TIMERS = select(TIMERS.c.id, TIMERS.c.element, TIMERS.c.due_at).where(TIMERS.c.case_id == bindparam("_case"))
+
+
+def _mirror_timers(rec: CaseRecord, waiting: list[tuple[str, datetime]], now: datetime) -> None:
+    """The case's timer rows made equal to the waiting timers: a timer still waiting (same element, same due time)
+    keeps its row and so its `started_at` (the heatmap times a firing from it); a new or re-armed one starts now."""
+    rows = execute(_CASE_TIMERS, {"_case": rec.id}).all() if rec.id is not None else []
+    wanted = list(waiting)
+    stale = []
+    for tid, el, due in rows:
+        if (el, due) in wanted:
+            wanted.remove((el, due))
+        else:
+            stale.append(tid)
+    if stale:
+        execute(delete(TIMERS).where(TIMERS.c.id.in_(stale)))
+    if wanted:
+        execute(insert(TIMERS), [{"case_id": rec.id, "element": el, "due_at": due, "started_at": now}
+                                 for el, due in wanted])
+
+
+def _mirror_message_waits(rec: CaseRecord, inst: Instance, now: datetime) -> None:
+    """`message_waits` made equal to the message catch events waiting, written only when their set changed (the
+    case row carries it): the heatmap counts a case waiting there, and times its message from `since`."""
+    now_waiting = sorted({el for el, _name in inst.waiting_messages()})
+    signature = ",".join(now_waiting) or None
+    if signature == rec.message_wait:
+        return
+    before = set(rec.message_wait.split(",")) if rec.message_wait else set()
+    gone = before - set(now_waiting)
+    if gone:
+        execute(delete(WAITS).where(WAITS.c.case_id == rec.id, WAITS.c.element.in_(sorted(gone))))
+    new = [el for el in now_waiting if el not in before]
+    if new:
+        execute(insert(WAITS), [{"case_id": rec.id, "element": el, "since": now} for el in new])
+    rec.message_wait = signature
+
+
+_WRITTEN = ("state", "status", "revisions", "event_seq", "last_hash", "next_timer_at", "updated_at", "closed_at",
+            "message_wait")
 _UPDATE_CASE = (update(CASES).where(CASES.c.id == bindparam("_id"), CASES.c.lock_version == bindparam("_seen"))
                 .values({**{c: bindparam(c) for c in _WRITTEN}, "lock_version": bindparam("_next")}))
 

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from app.errors import Conflict
 from app.extensions import db
-from app.models import Campaign
-from app.services import events, incidents, instances, processes
+from app.models import Campaign, MessageWait
+from app.services import events, heatmap, incidents, instances, processes
 from app.services.instances import CaseRecord
 from workflows.errors import EngineError, MessageNotCaught
 from workflows.instance import Instance
@@ -46,7 +46,10 @@ def deliver(rec: CaseRecord, name: str, payload: dict, actor_id: int | None, now
         raise incidents.StepFailed(incidents.Failure(
             case_id=rec.id, kind="message", element=catching[0], element_name=names.get(catching[0]) or name,
             message=str(exc), data={"message": name, "payload": payload}, actor_id=actor_id, at=now)) from None
+    waited = db.session.execute(select(MessageWait.element, MessageWait.since).where(
+        MessageWait.case_id == rec.id, MessageWait.element.in_(catching))).all()
     instances.save(rec, inst, now)
+    heatmap.note_fired(rec, [tuple(w) for w in waited], now)  # the heatmap's message catch events (issue 19)
     events.append(rec, "message.received", actor_id, now, element=name, data=payload, state=rec.state,
                   replay={"op": "message", "name": name, "correlations": correlations})
     if inst.completed:

@@ -120,8 +120,9 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
     """Advance one case's due timers at `now`; returns the elements that fired. Idempotent: a timer that has
     already fired is no longer a row, so running twice fires nothing the second time."""
     case = instances.load(case_id)
-    fired = [r.element for r in db.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id,
-                                                                          TimerRow.due_at < now))]
+    rows = db.session.execute(select(TimerRow.element, TimerRow.started_at).where(TimerRow.case_id == case_id,
+                                                                                  TimerRow.due_at < now)).all()
+    fired = [el for el, _started in rows]
     if case is None or not fired:
         db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.due_at < now))
         return []
@@ -134,7 +135,7 @@ def fire_case(case_id: int, now: datetime) -> list[str]:
     instances.save(case, inst, now)
     if case.next_timer_at is None:  # no timer waits any more: rows of this case left over are stale
         db.session.execute(delete(TimerRow).where(TimerRow.case_id == case_id))
-    heatmap.note_timers(case, fired, now)  # the process heatmap's fired timers (issue 19)
+    heatmap.note_fired(case, [tuple(r) for r in rows], now)  # the process heatmap's fired timers (issue 19)
     events.append(case, "timer.fired", None, now, element=",".join(fired), data={"now": now.isoformat()},
                   state=case.state)
     operators.enqueue_pending(case, inst.wf, None, now)  # service tasks after the timer: after the commit
