@@ -1,10 +1,11 @@
 """`flask cases open-basic ...`: the basic self-assessment case of every enterprise that has none, in batches;
-`flask cases migrate-step-data`: per-step data for existing cases, running cases to the newest diagrams."""
+`flask cases migrate-step-data`: per-step data for existing cases, running cases to the newest diagrams;
+`flask cases mirror-waits`: where cases saved before migration 0025 wait for a message."""
 import click
 
 from app.cli.common import actor, service_errors
 from app.jobs import onboarding
-from app.services import clock, step_migration
+from app.services import clock, instances, step_migration
 from app.uow import unit_of_work
 
 group = click.Group("cases", help="Cases in bulk.")
@@ -35,7 +36,6 @@ def open_basic(year, province, codes_file, batch, username):
                f"({res.rows_written / secs:.0f} rows/s)")
 
 
-
 @group.command("migrate-step-data")
 @click.option("--as", "username", default="admin", show_default=True, help="the administrator acting")
 def migrate_step_data(username):
@@ -50,6 +50,18 @@ def migrate_step_data(username):
     for k in res["kept"]:
         click.echo(f"case {k['case_id']}: stays on version {k['version']}: {'; '.join(k['reasons'])}")
     click.echo(f"{len(res['moved'])} case(s) moved, {len(res['kept'])} kept on their version")
+
+@group.command("mirror-waits")
+@click.option("--batch", default=2000, show_default=True, type=int, help="cases per committed transaction")
+def mirror_waits(batch):
+    """Record where running cases wait for a message (the process heatmap counts them there): needed once for the
+    cases saved before migration 0025; idempotent."""
+    after, total = 0, 0
+    while after is not None:
+        with unit_of_work():
+            written, after = instances.mirror_waits_batch(after, batch)
+        total += written
+    click.echo(f"{total} case(s) waiting for a message recorded")
 
 
 COMMANDS = (group,)

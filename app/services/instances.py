@@ -267,3 +267,22 @@ def flush_orm() -> None:
         db.session.flush()
     except StaleDataError:
         raise Conflict("the case was changed by someone else at the same time; reload and try again") from None
+
+
+def mirror_waits_batch(after_id: int, limit: int) -> tuple[int, int | None]:
+    """Write `message_waits` for up to `limit` running cases after `after_id` that have none recorded (cases saved
+    before migration 0025 and waiting at a message catch event since): each wait counted from the case's last save.
+    Returns (cases given rows, the last case id looked at; None when no case is left)."""
+    from app.services import processes
+
+    rows = execute(select(*_COLUMNS).where(CASES.c.id > after_id, CASES.c.closed_at.is_(None),
+                                           CASES.c.message_wait.is_(None)).order_by(CASES.c.id).limit(limit)).all()
+    written = 0
+    for row in rows:
+        rec = CaseRecord(*row)
+        inst = Instance.load(rec.state, processes.version_info(rec.process_version_id).bundle)
+        _mirror_message_waits(rec, inst, rec.updated_at)
+        if rec.message_wait is not None:
+            commit_case(rec)
+            written += 1
+    return written, (rows[-1].id if rows else None)

@@ -16,11 +16,11 @@ T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 DATE_TIMER_DUE = datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)  # "2026-12-01T00:00:00+08:00" in timers.bpmn
 
 
-def timer_case(username="acme", start: datetime = T0) -> int:
-    """A case running tests/engine/data/timers.bpmn (an intermediate date timer, then a task with a P30D boundary),
-    written straight through `instances` so that one enterprise may have many."""
+def timer_case(username="acme", start: datetime = T0, key: str = "test_timers", xml: bytes | None = None) -> int:
+    """A case running tests/engine/data/timers.bpmn (an intermediate date timer, then a task with a P30D boundary)
+    or the diagram `xml`, written straight through `instances` so that one enterprise may have many."""
     with unit_of_work():
-        version = processes.deploy("test_timers", (DATA / "timers.bpmn").read_bytes(), None, tier=None)
+        version = processes.deploy(key, xml or (DATA / "timers.bpmn").read_bytes(), None, tier=None)
         info = processes.version_info(version.id)
         ent = user(username).enterprise
         campaign = db.session.scalar(select(Campaign).where(Campaign.year == 2026))
