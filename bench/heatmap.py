@@ -1,6 +1,6 @@
 """The process heatmap (issue 19) with 500,000 cases of one tier stored, beside its floors.
 
-    .venv/bin/python -m bench.heatmap [--cases 500000] [--runs 30] [--reuse DIR]
+    .venv/bin/python -m bench.heatmap [--cases 500000] [--runs 30] [--reuse DIR] [--with-triggers]
 
 A fresh SQLite file (migrated, the demo world loaded), then synthetic enterprises over every province (5% members of
 ten central SOE groups) and excellent-tier cases over two campaigns, written straight into the schema with plain
@@ -8,17 +8,21 @@ ten central SOE groups) and excellent-tier cases over two campaigns, written str
 recommender's review, paper check, formal review, three expert reviews and their lead, three on-site checks and
 their lead, national decision), every earlier task completed after a random time (a log-normal spread from minutes to
 months; a due date 15 days after opening on the reviews) and the step it reached open, with the deadline timer of the
-application or the review waiting beside it. The triggers of migration 0023 keep `heatmap_cells` during the load.
+application or the review waiting beside it. As a bulk load (a restore) does: the summaries' triggers (migrations
+0023, 0025) dropped during the load, `heatmap_cells` and `heatmap_range_cells` rebuilt from the rows after it and the
+triggers created again (`--with-triggers` keeps them during the load: the same tables, slower).
 
 Figures: `services.heatmap.heatmap` (what the API answers) per view, p50/p95 over --runs; beside each
-- floor: the same aggregation over the summary table in plain SQL through `sqlite3` (the service's three grouped
-  scans, its percentile walk in Python), same file, same run;
+- floor: the same aggregation over the summary table in plain SQL through `sqlite3` (the service's grouped scans,
+  its percentile walk in Python), same file, same run; for a date range, over the day and month summary (the
+  range's whole months and end days per scope, one UNION ALL);
 - raw: the same figures computed from the inbox rows themselves in plain SQL (window functions for the exact
   nearest-rank median and p90), fewer runs — what the summary table saves. Its counts are checked against the
   service's (passed and waiting per element must be equal).
 Target: p95 <= 200 ms.
 """
 import argparse
+import importlib.util
 import math
 import os
 import random
@@ -27,6 +31,7 @@ import statistics
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from bench.rows import emit, row
 
@@ -51,12 +56,52 @@ def _q(xs, f):
     return xs[min(len(xs) - 1, int(len(xs) * f))]
 
 
-def store(path: str, n_cases: int) -> None:
-    """Enterprises, cases, inbox rows and timers through plain sqlite3 (the triggers run as for any insert)."""
+def _migration(revision: str):
+    """A migration module of migrations/versions (its SQL builders)."""
+    path = next((Path(__file__).resolve().parents[1] / "migrations" / "versions").glob(f"*_{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def summary_triggers() -> tuple[list[str], list[str]]:
+    """(names, CREATE statements) of the SQLite triggers that keep the heatmap's summaries (0023, 0025)."""
+    m23, m25 = _migration("0023"), _migration("0025")
+    ddl = [*m23.SQLITE_TRIGGERS, m23.SQLITE_CASE_TRIGGER, *m25.sqlite_triggers()]
+    return [d.split()[2] for d in ddl], ddl
+
+
+def rebuild_summaries(con) -> None:
+    """The summaries as the triggers would have kept them, from the stored rows (migrations 0023 and 0025's
+    backfills, and the message waits)."""
+    m23, m25 = _migration("0023"), _migration("0025")
+    con.execute("DELETE FROM heatmap_cells")
+    con.execute("DELETE FROM heatmap_range_cells")
+    for sql in m23.backfill("sqlite"):
+        con.execute(sql)
+    key = ", ".join(m23.KEY)
+    con.execute(f"INSERT INTO heatmap_cells ({key}, waiting, passed, late) SELECT v.model_key, w.element, -1, "  # noqa: S608
+                "c.campaign_id, c.province_code, coalesce(c.soe_group_key, ''), count(*), 0, 0 FROM message_waits w "
+                "JOIN cases c ON c.id = w.case_id JOIN process_versions v ON v.id = c.process_version_id WHERE 1 = 1 "
+                f"GROUP BY v.model_key, w.element, c.campaign_id, c.province_code, coalesce(c.soe_group_key, '') "
+                f"{m23.UPSERT.format(key=key)}")
+    con.execute(m25.backfill_ranges("sqlite"))
+
+
+def store(path: str, n_cases: int, with_triggers: bool = False) -> None:
+    """Enterprises, cases, inbox rows and timers through plain sqlite3. By default as a bulk load: the summaries'
+    triggers dropped, the summaries rebuilt from the rows afterwards (what they would have kept; `main` checks the
+    answers against the rows) and the triggers created again; `with_triggers` keeps them during the load."""
     rnd = random.Random(19)
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
+    names, ddl = summary_triggers()
+    if not with_triggers:
+        for name in names:
+            con.execute(f"DROP TRIGGER {name}")
+        con.commit()
     provinces = [r[0] for r in con.execute("SELECT code FROM regions WHERE kind IN ('province', 'xpcc')")]
     camps = dict(con.execute("SELECT year, id FROM campaigns"))
     pv = con.execute("SELECT id FROM process_versions WHERE model_key = ? ORDER BY version DESC LIMIT 1",
@@ -117,6 +162,11 @@ def store(path: str, n_cases: int) -> None:
         if len(cases) >= 20_000:
             flush()
     flush()
+    if not with_triggers:
+        rebuild_summaries(con)
+        for sql in ddl:
+            con.execute(sql)
+        con.commit()
     con.execute("ANALYZE")
     con.commit()
     con.close()
@@ -142,6 +192,42 @@ def _summary_floor(con, campaign_id, province, soe, runs):
                     "GROUP BY element, bucket_s", args).fetchall()
         per: dict = {}
         for el, b, n, _late in done:
+            per.setdefault(el, []).append((b, n))
+        for counts in per.values():
+            total, seen = sum(n for _, n in counts), 0
+            for _b, n in counts:
+                seen += n
+                if seen * 2 >= total:
+                    break
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def _range_floor(con, campaign_id, province, soe, since, until, runs):
+    """The service's date-range aggregation over the day and month summary in plain SQL (one UNION ALL of the
+    range's month and day stretches per scope, grouped), with its percentile walk, timed."""
+    from app.services.heatmap_ranges import spans
+
+    scopes = ([f"s:{soe}"] if soe else [f"p:{province}"] if soe == "" else
+              [f"p:{province}", f"q:{province}"] if province else ["*"])
+    parts, args = [], []
+    for grain, first, last in spans(since, until):
+        for scope in scopes:
+            part = ("SELECT element, bucket_s, passed, late FROM heatmap_range_cells WHERE model_key = ? AND grain = ? "
+                    "AND scope = ? AND period >= ? AND period <= ?")
+            args += [KEY, grain, scope, first, last]
+            if campaign_id is not None:
+                part, args = part + " AND campaign_id = ?", args + [campaign_id]
+            parts.append(part)
+    sql = (f"SELECT element, bucket_s, sum(passed), sum(late) FROM ({' UNION ALL '.join(parts)}) "  # noqa: S608
+           "GROUP BY element, bucket_s")
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        con.execute("SELECT element, sum(waiting) FROM heatmap_cells WHERE model_key = ? AND bucket_s = -1 "
+                    "GROUP BY element", (KEY,)).fetchall()
+        per: dict = {}
+        for el, b, n, _late in con.execute(sql, args).fetchall():
             per.setdefault(el, []).append((b, n))
         for counts in per.values():
             total, seen = sum(n for _, n in counts), 0
@@ -226,6 +312,8 @@ def main():
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--raw-runs", type=int, default=3)
     p.add_argument("--reuse", help="a directory a previous run stored its database in (kept): skip storing")
+    p.add_argument("--with-triggers", action="store_true",
+                   help="keep the summaries' triggers during the load (slower; default: rebuild them after it)")
     args = p.parse_args()
     tmp = args.reuse or tempfile.mkdtemp(prefix="tierflow-heatmap-")
     path = os.path.join(tmp, "b.sqlite3")
@@ -246,28 +334,40 @@ def main():
             db.session.commit()
             db.session.remove()
             t = time.perf_counter()
-            store(path, args.cases)
+            store(path, args.cases, args.with_triggers)
             con = sqlite3.connect(path)
             n_tasks = con.execute("SELECT count(*) FROM human_tasks").fetchone()[0]
             n_cells = con.execute("SELECT count(*) FROM heatmap_cells").fetchone()[0]
+            n_range = con.execute("SELECT count(*) FROM heatmap_range_cells").fetchone()[0]
             con.close()
-            print(f"stored {args.cases:,} cases, {n_tasks:,} inbox rows ({n_cells:,} summary rows kept by the "
-                  f"triggers) in {time.perf_counter() - t:.0f} s ({os.path.getsize(path) // 2**20} MB) in {tmp} "
-                  f"(run again with --reuse {tmp})")
+            how = "kept by the triggers" if args.with_triggers else "rebuilt after the load"
+            print(f"stored {args.cases:,} cases, {n_tasks:,} inbox rows ({n_cells:,} summary rows and {n_range:,} "
+                  f"day and month rows, {how}) in {time.perf_counter() - t:.0f} s "
+                  f"({os.path.getsize(path) // 2**20} MB) in {tmp} (run again with --reuse {tmp})")
         users = {u.username: u for u in db.session.scalars(select(User))}
         c2026 = db.session.scalar(select(Campaign.id).where(Campaign.year == 2026))
         week_lo, week_hi = date(2026, 4, 6), date(2026, 4, 12)
+        quarter = dict(since=date(2026, 3, 15), until=date(2026, 6, 20))  # months and days at both ends
+        miit, admin, zj, sinopec = users["miit-1"], users["admin"], users["zj-reviewer"], users["sinopec-reviewer"]
+        F = heatmap.Filters
         views = [
-            ("national, campaign 2026", users["miit-1"], heatmap.Filters(campaign=2026), (c2026, None, None)),
-            ("national, every campaign", users["admin"], heatmap.Filters(), (None, None, None)),
-            ("national, one province (Shandong), 2026", users["miit-1"],
-             heatmap.Filters(campaign=2026, province="370000"), (c2026, "370000", None)),
-            ("provincial reviewer (Zhejiang), own scope", users["zj-reviewer"], heatmap.Filters(campaign=2026),
+            ("national, campaign 2026", miit, F(campaign=2026), (c2026, None, None)),
+            ("national, every campaign", admin, F(), (None, None, None)),
+            ("national, one province (Shandong), 2026", miit, F(campaign=2026, province="370000"),
+             (c2026, "370000", None)),
+            ("provincial reviewer (Zhejiang), own scope", zj, F(campaign=2026), (c2026, "330000", "")),
+            ("SOE group reviewer (Sinopec), own scope", sinopec, F(campaign=2026), (c2026, None, "sinopec")),
+            ("national, 2026, one week", miit, F(campaign=2026, since=week_lo, until=week_hi), (c2026, None, None)),
+            ("national, 2026, April", miit, F(campaign=2026, since=date(2026, 4, 1), until=date(2026, 4, 30)),
+             (c2026, None, None)),
+            ("national, 2026, 15 March to 20 June", miit, F(campaign=2026, **quarter), (c2026, None, None)),
+            ("national, every campaign, up to 2026-05-10", admin, F(until=date(2026, 5, 10)), (None, None, None)),
+            ("national, Shandong, 2026, April", miit, F(campaign=2026, province="370000", since=date(2026, 4, 1),
+                                                        until=date(2026, 4, 30)), (c2026, "370000", None)),
+            ("provincial reviewer (Zhejiang), one week", zj, F(campaign=2026, since=week_lo, until=week_hi),
              (c2026, "330000", "")),
-            ("SOE group reviewer (Sinopec), own scope", users["sinopec-reviewer"], heatmap.Filters(campaign=2026),
+            ("SOE group reviewer (Sinopec), 15 March to 20 June", sinopec, F(campaign=2026, **quarter),
              (c2026, None, "sinopec")),
-            ("national, 2026, one week (date range: inbox rows)", users["miit-1"],
-             heatmap.Filters(campaign=2026, since=week_lo, until=week_hi), (c2026, None, None)),
         ]
         con = sqlite3.connect(path)
         out, worst = [], 0.0
@@ -280,16 +380,17 @@ def main():
                 t = time.perf_counter()
                 got = heatmap.heatmap(actor, KEY, f)
                 times.append((time.perf_counter() - t) * 1000)
-            ranged = f.since is not None
-            since = _ts(datetime.combine(week_lo, datetime.min.time()) - timedelta(hours=8)) if ranged else None
-            until = _ts(datetime.combine(week_hi + timedelta(days=1), datetime.min.time()) - timedelta(hours=8)) \
-                if ranged else None
+            ranged = f.since is not None or f.until is not None
+            since = _ts(datetime.combine(f.since, datetime.min.time()) - timedelta(hours=8)) if f.since else None
+            until = _ts(datetime.combine(f.until + timedelta(days=1), datetime.min.time()) - timedelta(hours=8)) \
+                if f.until else None
             raw = [_raw(con, camp, prov, soe, since, until) for _ in range(args.raw_runs)]
             passed, waiting, _ms = raw[0]
             for el, cell in got["elements"].items():
                 assert cell["passed"] == passed.get(el, 0) or el in heatmap_timers(), (label, el, cell, passed.get(el))
                 assert cell["waiting"] == waiting.get(el, 0), (label, el, cell, waiting.get(el))
-            floor = None if ranged else _summary_floor(con, camp, prov, soe, args.runs)
+            floor = (_range_floor(con, camp, prov, soe, f.since, f.until, args.runs) if ranged
+                     else _summary_floor(con, camp, prov, soe, args.runs))
             raw_ms = [r[2] for r in raw]
             p95 = _q(times, .95)
             worst = max(worst, p95)

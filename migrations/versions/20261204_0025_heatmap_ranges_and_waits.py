@@ -77,9 +77,10 @@ def _range_row(r: str, sign: int, dialect: str) -> str:
 def _range_case(c: str, sign: int, dialect: str) -> str:
     """All of case `c`'s completed rows, grouped (a case moving to another model, campaign, province or group)."""
     total = "sum(y.n), sum(y.lt)" if sign > 0 else "-sum(y.n), -sum(y.lt)"
-    return (f"INSERT INTO heatmap_range_cells ({', '.join(RKEY)}, passed, late) SELECT y.model_key, y.grain, y.scope, "
-            f"y.period, y.campaign_id, y.element, y.b, {total} FROM (SELECT v.model_key, g.grain, {_scope(c)} AS scope, "
-            f"{_period('h', dialect)} AS period, {c}.campaign_id, h.element, {S.bucket('h', dialect)} AS b, 1 AS n, "
+    return (f"INSERT INTO heatmap_range_cells ({', '.join(RKEY)}, passed, late) SELECT y.model_key, y.grain, "
+            f"y.scope, y.period, y.campaign_id, y.element, y.b, {total} FROM (SELECT v.model_key, g.grain, "
+            f"{_scope(c)} AS scope, {_period('h', dialect)} AS period, {c}.campaign_id, h.element, "
+            f"{S.bucket('h', dialect)} AS b, 1 AS n, "
             f"{S.late('h')} AS lt FROM human_tasks h JOIN process_versions v ON v.id = {c}.process_version_id "
             f"CROSS JOIN {GRAINS} CROSS JOIN {KINDS} WHERE h.case_id = {c}.id AND h.state = 'completed' "
             f"AND h.completed_at IS NOT NULL AND {_has_kind(c)}) AS y WHERE 1 = 1 "
@@ -108,13 +109,16 @@ def backfill_ranges(dialect: str) -> str:
 
 
 def sqlite_triggers() -> tuple[str, ...]:
-    change = S.TASK_CHANGE
+    # only a completed row counts here: opening a row (most inbox writes) runs none of these
+    change = f"({S.TASK_CHANGE}) AND (OLD.state = 'completed' OR NEW.state = 'completed')"
     return (
-        f"CREATE TRIGGER heatmap_range_insert AFTER INSERT ON human_tasks BEGIN {_range_row('NEW', 1, 'sqlite')} END",
+        "CREATE TRIGGER heatmap_range_insert AFTER INSERT ON human_tasks WHEN NEW.state = 'completed' "
+        f"BEGIN {_range_row('NEW', 1, 'sqlite')} END",
         "CREATE TRIGGER heatmap_range_update AFTER UPDATE OF state, completed_at, created_at, due_at, element, "
         f"case_id ON human_tasks WHEN {change} BEGIN {_range_row('OLD', -1, 'sqlite')} "
         f"{_range_row('NEW', 1, 'sqlite')} END",
-        f"CREATE TRIGGER heatmap_range_delete AFTER DELETE ON human_tasks BEGIN {_range_row('OLD', -1, 'sqlite')} END",
+        "CREATE TRIGGER heatmap_range_delete AFTER DELETE ON human_tasks WHEN OLD.state = 'completed' "
+        f"BEGIN {_range_row('OLD', -1, 'sqlite')} END",
         f"CREATE TRIGGER heatmap_waits_insert AFTER INSERT ON message_waits BEGIN {S._sqlite_timer('NEW', 1)} END",
         f"CREATE TRIGGER heatmap_waits_delete AFTER DELETE ON message_waits BEGIN {S._sqlite_timer('OLD', -1)} END",
         "CREATE TRIGGER heatmap_range_cases_move AFTER UPDATE OF process_version_id, campaign_id, province_code, "
@@ -138,8 +142,14 @@ def pg_statements() -> tuple[str, ...]:
         "EXECUTE FUNCTION heatmap_cells_sync()",
         f"CREATE FUNCTION heatmap_range_sync() RETURNS trigger AS $$ BEGIN {body} RETURN NULL; END $$ "
         "LANGUAGE plpgsql",
-        "CREATE TRIGGER heatmap_range_sync AFTER INSERT OR DELETE OR UPDATE OF state, completed_at, created_at, "
-        "due_at, element, case_id ON human_tasks FOR EACH ROW EXECUTE FUNCTION heatmap_range_sync()",
+        # only a completed row counts here: opening a row (most inbox writes) does not call the function
+        "CREATE TRIGGER heatmap_range_insert AFTER INSERT ON human_tasks FOR EACH ROW "
+        "WHEN (NEW.state = 'completed') EXECUTE FUNCTION heatmap_range_sync()",
+        "CREATE TRIGGER heatmap_range_update AFTER UPDATE OF state, completed_at, created_at, due_at, element, "
+        "case_id ON human_tasks FOR EACH ROW WHEN (OLD.state = 'completed' OR NEW.state = 'completed') "
+        "EXECUTE FUNCTION heatmap_range_sync()",
+        "CREATE TRIGGER heatmap_range_delete AFTER DELETE ON human_tasks FOR EACH ROW "
+        "WHEN (OLD.state = 'completed') EXECUTE FUNCTION heatmap_range_sync()",
         "CREATE FUNCTION heatmap_range_cases_move() RETURNS trigger AS $$ BEGIN "
         f"{_range_case('OLD', -1, 'postgresql')} {_waits_move('OLD', -1)} {_range_case('NEW', 1, 'postgresql')} "
         f"{_waits_move('NEW', 1)} RETURN NULL; END $$ LANGUAGE plpgsql",
@@ -185,7 +195,8 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS heatmap_range_sync ON human_tasks")
+        for name in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS heatmap_range_{name} ON human_tasks")
         op.execute("DROP TRIGGER IF EXISTS heatmap_waits_sync ON message_waits")
         op.execute("DROP TRIGGER IF EXISTS heatmap_range_cases_move ON cases")
         op.execute("DROP FUNCTION IF EXISTS heatmap_range_sync()")
