@@ -211,7 +211,9 @@ def _range_floor(con, campaign_id, province, soe, since, until, runs):
     scopes = ([f"s:{soe}"] if soe else [f"p:{province}"] if soe == "" else
               [f"p:{province}", f"q:{province}"] if province else ["*"])
     parts, args = [], []
-    for grain, first, last in spans(since, until):
+    stretches = spans(since, until) if scopes == ["*"] else [("d", (since or date(1900, 1, 1)).isoformat(),
+                                                                 (until or date(9000, 12, 31)).isoformat())]
+    for grain, first, last in stretches:
         for scope in scopes:
             part = ("SELECT element, bucket_s, passed, late FROM heatmap_range_cells WHERE model_key = ? AND grain = ? "
                     "AND scope = ? AND period >= ? AND period <= ?")

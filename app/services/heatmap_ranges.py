@@ -1,7 +1,8 @@
 """The process heatmap over a date range (issue 19), read from `heatmap_range_cells` (migration 0025): the completed
-steps per Asia/Shanghai day and month of completion, per scope, kept by triggers. A range is cut into the whole
-months it covers and the days at its two ends, each a contiguous stretch of the table's key, so a national year
-reads about as many rows as a national week (a few days' and months' rows) and never the inbox rows."""
+steps per Asia/Shanghai day of completion and scope, and per month for everyone, kept by triggers. A national range
+is cut into the whole months it covers and the days at its two ends, each a contiguous stretch of the table's key,
+so a national year reads about as many rows as a national month; a province's or a group's range reads its days
+(a province's year holds fewer steps than a national week). Never the inbox rows."""
 from datetime import date, timedelta
 
 from sqlalchemy import func, select, union_all
@@ -53,7 +54,10 @@ def scopes(actor: User, tier: str | None, province: str | None, soe: str | None)
 def done(key: str, campaign_id: int | None, views: list[str], since: date | None, until: date | None) -> list:
     """(element, bucket, passed, late) of the steps completed within the range, summed over the scopes."""
     parts = []
-    for grain, first, last in spans(since, until):
+    national = views == ["*"]
+    stretches = spans(since, until) if national else [("d", (since or EARLIEST).isoformat(),
+                                                          min(until or LATEST, LATEST).isoformat())]
+    for grain, first, last in stretches:
         for scope in views:
             q = select(R.c.element, R.c.bucket_s, R.c.passed, R.c.late).where(
                 R.c.model_key == key, R.c.grain == grain, R.c.scope == scope, R.c.period >= first, R.c.period <= last)

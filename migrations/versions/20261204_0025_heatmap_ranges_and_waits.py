@@ -5,11 +5,12 @@ Revises: 0024
 Create Date: 2026-12-04
 
 - `heatmap_range_cells`: the completed inbox rows of `heatmap_cells` again, per Asia/Shanghai day of completion
-  (grain 'd', period 'YYYY-MM-DD') and month ('m', 'YYYY-MM'), per scope ('*' everyone; 'p:<province>' the
-  province's own cases, 'q:<province>' its SOE group members' cases; 's:<group>' the group's), key ordered model,
-  grain, scope, period: a date range is whole months plus the days at its two ends, each a contiguous range of the
-  key, so a national range reads a few thousand summary rows instead of the inbox rows. Kept by triggers on
-  `human_tasks` (and on `cases` when a case moves), like `heatmap_cells`; a completion adds four or six upserts.
+  (grain 'd', period 'YYYY-MM-DD') per scope ('*' everyone; 'p:<province>' the province's own cases,
+  'q:<province>' its SOE group members' cases; 's:<group>' the group's), and per month ('m', 'YYYY-MM') for '*';
+  key ordered model, grain, scope, period: a national range is whole months plus the days at its two ends, each a
+  contiguous range of the key, a province's or group's range its days, so a range reads thousands of summary rows
+  instead of the inbox rows. Kept by triggers on `human_tasks` (and on `cases` when a case moves), like
+  `heatmap_cells`, only for completed rows; a completion adds three upserts (four for an SOE group member's case).
 - `message_waits`: the message catch events each case waits at now (mirrored by `instances.save` when the set
   changes; `cases.message_wait` holds the set so an unchanged one costs nothing), counted as waiting in
   `heatmap_cells` by triggers as timers are. Rows for cases already waiting are written by
@@ -61,7 +62,9 @@ def _scope(c: str) -> str:
 
 
 def _has_kind(c: str) -> str:
-    return f"(k.kind <> 's' OR coalesce({c}.soe_group_key, '') <> '')"
+    """The rows a completion adds: a group's only for a group member's case; months only for everyone (a province's
+    or a group's range reads its days: a province's year is fewer rows than a national week)."""
+    return f"(k.kind <> 's' OR coalesce({c}.soe_group_key, '') <> '') AND (g.grain = 'd' OR k.kind = '*')"
 
 
 def _range_row(r: str, sign: int, dialect: str) -> str:

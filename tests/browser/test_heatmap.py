@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import Case, Enterprise, HumanTask, TierRecord, TimerRow
+from app.models import Case, Enterprise, HumanTask, MessageWait, TierRecord, TimerRow
 from tests.api.test_advanced import complete, my_task
 from tests.api.test_excellent import application, start
 from tests.browser.helpers import screenshot, sign_in, watch_errors
@@ -29,9 +29,10 @@ def _world(app):
 
 
 def _expected(province: str) -> dict[str, int]:
-    """Open inbox rows and waiting timers per element of the province's excellent cases, from the rows."""
+    """Open inbox rows, waiting timers and message waits per element of the province's excellent cases, from the
+    rows."""
     out: dict[str, int] = {}
-    for table in (HumanTask, TimerRow):
+    for table in (HumanTask, TimerRow, MessageWait):
         q = (select(table.element, func.count()).join(Case, Case.id == table.case_id)
              .where(Case.tier == "excellent", Case.province_code == province).group_by(table.element))
         if table is HumanTask:
