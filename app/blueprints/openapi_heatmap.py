@@ -3,9 +3,10 @@ passes its helpers in: no import back)."""
 
 CELL = {"type": "object", "required": ["passed", "waiting", "median_s", "p90_s", "late_share"], "properties": {
     "passed": {"type": "integer", "description": "cases that completed the element"},
-    "waiting": {"type": "integer", "description": "cases waiting at it now (open tasks, waiting timers)"},
+    "waiting": {"type": "integer", "description": "cases waiting at it now (open tasks, waiting timers, message "
+                                                  "catch events)"},
     "median_s": {"type": "integer", "nullable": True, "description": "median time spent, seconds (nearest rank; "
-                                                                      "minute/hour/day buckets)"},
+                                                                      "buckets under 1/16 wide)"},
     "p90_s": {"type": "integer", "nullable": True, "description": "90th percentile, seconds"},
     "late_share": {"type": "number", "nullable": True, "description": "share completed after the due date"}}}
 
