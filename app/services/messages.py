@@ -9,14 +9,15 @@ of kind `message` (services/incidents.py), never a refusal of the sender:
   an attempt.
 - `deliver_or_hold` is for senders whose own record must stay whatever one case does (a list published or frozen
   to many cases, an objection lodged): the engine step fails before anything of that case is written, so the
-  incident is recorded in the same transaction, the case is held at its catch event, and the others proceed."""
+  incident is recorded in the same transaction, the case is held at its catch event (its timers too: they wait
+  for the incident's resolution), and the others proceed."""
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import Conflict
 from app.extensions import db
-from app.models import Campaign
+from app.models import Campaign, TimerRow
 from app.services import events, incidents, instances, processes
 from app.services.instances import CaseRecord
 from workflows.errors import EngineError, MessageNotCaught
@@ -62,6 +63,10 @@ def deliver_or_hold(rec: CaseRecord, name: str, payload: dict, actor_id: int | N
     try:
         deliver(rec, name, payload, actor_id, now)
     except incidents.StepFailed as failed:
-        incidents.record(failed.failure)
+        inc = incidents.record(failed.failure)
+        # held means held: the case's timers wait with it (no sweep claims a row with an incident), or a deadline
+        # would move the case past the message it took in time (an objection lodged during the notice period, the
+        # case certified when the period ends). The retry's save rewrites the rows, free again.
+        db.session.execute(update(TimerRow).where(TimerRow.case_id == rec.id).values(incident_id=inc.id))
         return False
     return True

@@ -5,13 +5,15 @@ stops): the objection is recorded, the objector gets the ordinary answer (201 / 
 case is held at its catch event with one incident naming the element, the other case on the list is untouched, and
 the administrator's retry after a fix delivers the same objection message."""
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseEvent, HumanTask, Incident, Objection
-from app.services import events, lists, versions
+from app.jobs import scheduler
+from app.models import Case, CaseEvent, HumanTask, Incident, Objection, TimerRow
+from app.services import clock, events, instances, lists, objections, versions
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.incidents.test_message_incidents import (
@@ -154,14 +156,61 @@ def test_the_retry_after_a_fix_delivers_the_same_objection(client, listed):
     assert events.verify_case(bad)[0]
 
 
-def test_a_second_failed_delivery_counts_on_the_open_incident(client, listed):
-    """A second objection while the case is held fails at the same element: one incident, an attempt more."""
+def test_a_second_objection_while_held_is_recorded_and_the_retry_delivers_the_first(client, listed):
+    """A second objection while the first one's delivery is held is not sent into the failing step again: it is
+    recorded in the case's chain like one lodged during the review (the decision covers every open objection); the
+    incident keeps the first objection, which the retry delivers."""
     _good, bad, _kind = listed
+    lodged = []
     for reason in ("第一份异议：材料与实际不符。", "第二份异议：产线已停产。"):
         r = client.post(f"/api/v1/cases/{bad}/objections", headers=api_token(client, "acme"), json={"reason": reason})
         assert r.status_code == 201, r.get_json()
+        lodged.append(r.get_json())
     db.session.expire_all()
     inc = _incident(bad)
-    assert inc.attempts == 2 and inc.state == "open"
-    assert len(db.session.scalars(select(Objection).where(Objection.case_id == bad)).all()) == 2
-    assert _actions(bad).count("incident.opened") == 1
+    assert (inc.attempts, inc.state) == (1, "open")
+    assert inc.data["payload"]["objection_id"] == lodged[0]["id"]
+    assert _actions(bad)[-2:] == ["incident.opened", "objection.lodged"]
+    (second,) = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == bad,
+                                                          CaseEvent.action == "objection.lodged"))
+    assert second.data["objection_id"] == lodged[1]["id"]
+    assert db.session.get(Case, bad).status == "public_notice"
+
+    _migrate(bad, _deploy(ADVANCED, "the objection's step fixed"))
+    r = client.post(f"/api/v1/incidents/{inc.id}/retry", headers=api_token(client, "admin"))
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    assert db.session.get(Case, bad).status == "objection_review"
+    (received,) = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == bad,
+                                                            CaseEvent.action == "message.received",
+                                                            CaseEvent.element == "objection_lodged"))
+    assert received.data["objection_id"] == lodged[0]["id"]
+    assert {o.state for o in db.session.scalars(select(Objection).where(Objection.case_id == bad))} == {"open"}
+    assert events.verify_case(bad)[0]
+
+
+def test_the_notice_period_does_not_end_the_case_while_its_objection_is_held(client, listed):
+    """The objection came in time: a sweep after the notice period must not certify the held case past it (the
+    other case's period ends as usual); the retry after the fix still delivers the objection."""
+    good, bad, _kind = listed
+    r = client.post(f"/api/v1/cases/{bad}/objections", headers=api_token(client, "acme"),
+                    json={"reason": "该企业申报的产线于2025年已停产，材料与实际不符。"})
+    assert r.status_code == 201
+    db.session.expire_all()
+    until = objections.notice_until(instances.load(bad))
+    assert until == objections.notice_until(instances.load(good)) and until > clock.now()
+    result = scheduler.sweep(until + timedelta(hours=1))
+    db.session.expire_all()
+    assert [c for c, _els in result.fired] == [good] and result.errors == []
+    assert db.session.get(Case, good).status == "certified"
+    assert db.session.get(Case, bad).status == "public_notice"  # held where it was, its timer too
+    assert _incident(bad).state == "open"
+    assert scheduler.sweep(until + timedelta(days=3)).fired == []  # no later sweep picks it up either
+
+    _migrate(bad, _deploy(ADVANCED, "the objection's step fixed"))
+    r = client.post(f"/api/v1/incidents/{_incident(bad).id}/retry", headers=api_token(client, "admin"))
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    assert db.session.get(Case, bad).status == "objection_review"
+    assert not db.session.scalars(select(TimerRow).where(TimerRow.case_id == bad, TimerRow.incident_id.is_not(None))
+                                  ).first()
