@@ -207,6 +207,9 @@ def test_the_panel_shows_every_parameter_by_its_chinese_label_and_marks_unknown_
     assert page.input_value("#f-op-cc") == "provincial_reviewer"
     assert "部署检查会拒绝" in unknown.inner_text()
     _chinese_only(page)
+    from tests.browser.test_accessibility import _axe
+
+    assert _axe(page) == []  # the panel as drawn now: labelled fields, the unknown one included
     screenshot(page, "editor-operator-unknown-parameter")
 
     # the deploy check refuses it, naming the element; emptying the field removes it and the deploy goes through
