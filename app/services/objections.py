@@ -53,7 +53,8 @@ def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
     db.session.flush()
     payload = {"objection_id": obj.id, "reason": obj.reason, "attachments": evidence}
     if rec.status == "public_notice" and not _delivery_held(rec.id):
-        messages.deliver_or_hold(rec, "objection_lodged", payload, actor.id, now)  # the objection stands either way
+        # the objection stands either way; lodged in the notice period, it counts from now (a held one too)
+        messages.deliver_or_hold(rec, "objection_lodged", payload, actor.id, now, timely=True)
     else:  # already under review, or an earlier objection is held with an incident (its retry delivers that one):
         # the pending decision covers this one too
         events.append(rec, "objection.lodged", actor.id, now, data=payload)

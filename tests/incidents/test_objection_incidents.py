@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import scheduler
 from app.models import Case, CaseEvent, HumanTask, Incident, Objection, TimerRow
-from app.services import clock, events, instances, lists, objections, versions
+from app.services import clock, events, instances, lists, objections, replay, tasks, versions
 from app.uow import unit_of_work
 from tests.conftest import user
 from tests.incidents.test_message_incidents import (
@@ -87,8 +87,9 @@ def test_the_objection_stands_the_case_is_held_and_the_others_proceed(app, clien
     assert (inc.kind, inc.element, inc.element_name, inc.state, inc.attempts) == (
         "message", "objection_received", "收到异议", "open", 1)
     assert inc.actor_id == user("acme").id
-    assert inc.data == {"message": "objection_lodged",
-                        "payload": {"objection_id": obj.id, "reason": obj.reason, "attachments": []}}
+    assert inc.data == {"message": "objection_lodged",  # with the instant it counts from (the notice period)
+                        "payload": {"objection_id": obj.id, "reason": obj.reason, "attachments": []},
+                        "at": clock.now().isoformat()}
     assert "Traceback" not in inc.message and "count_objection" in inc.message, inc.message
     if kind == "a script the sandbox stops":
         assert "limit" in inc.message, inc.message
@@ -216,18 +217,16 @@ def test_the_notice_period_does_not_end_the_case_while_its_objection_is_held(cli
                                   ).first()
 
 
-OPEN_GAP = ("a held case migrated after its notice period ended is certified by the migration (case_migrations fires "
-            "a restored past-due timer; the held timer rows do not stop it) and the retry answers 409: the migration "
-            "must keep held timers and the retry deliver at the objection's instant, replay included (for the lead)")
-
-
-@pytest.mark.xfail(strict=True, reason=OPEN_GAP)
 def test_a_fix_after_the_notice_period_still_delivers_the_timely_objection(client, listed):
+    """The administrator deploys the fix a day after the notice period ended: the migration does not certify the
+    held case (the engine moves it at the objection's instant and its timers stay held), the retry delivers the
+    objection as lodged in time, and replay re-runs every step to the recorded states."""
     _good, bad, _kind = listed
     r = client.post(f"/api/v1/cases/{bad}/objections", headers=api_token(client, "acme"),
                     json={"reason": "该企业申报的产线于2025年已停产，材料与实际不符。"})
     assert r.status_code == 201
     db.session.expire_all()
+    lodged_at = _incident(bad).created_at
     until = objections.notice_until(instances.load(bad))
     before = clock.get_clock()
     clock.set_clock(clock.FixedClock(until + timedelta(days=1)))  # the administrator fixes it a day too late
@@ -235,9 +234,33 @@ def test_a_fix_after_the_notice_period_still_delivers_the_timely_objection(clien
         _migrate(bad, _deploy(ADVANCED, "the objection's step fixed"))
         db.session.expire_all()
         assert db.session.get(Case, bad).status == "public_notice"
+        swept = scheduler.sweep(until + timedelta(days=1))  # the other case's notice ends; this one stays held
+        assert [c for c, _e in swept.fired] == [_good] and swept.errors == []
+        (migrated,) = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == bad,
+                                                                CaseEvent.action == "case.migrated"
+                                                                ).order_by(CaseEvent.seq.desc()).limit(1))
+        assert migrated.replay["at"] == lodged_at.isoformat()
         r = client.post(f"/api/v1/incidents/{_incident(bad).id}/retry", headers=api_token(client, "admin"))
         assert r.status_code == 200, r.get_json()
         db.session.expire_all()
         assert db.session.get(Case, bad).status == "objection_review"
+        (received,) = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == bad,
+                                                                CaseEvent.action == "message.received",
+                                                                CaseEvent.element == "objection_lodged"))
+        assert received.at == until + timedelta(days=1) and received.replay["at"] == lodged_at.isoformat()
+        assert not db.session.scalars(select(TimerRow).where(TimerRow.case_id == bad,
+                                                             TimerRow.incident_id.is_not(None))).first()
+        # dismissed: back in its notice, whose period is over by now: certified with the decision
+        (review,) = db.session.scalars(select(HumanTask).where(HumanTask.case_id == bad, HumanTask.state == "open"))
+        with unit_of_work():
+            tasks.complete(user("miit-1"), review.id,
+                           {"decision": "approve", "resolution": "经核查，异议不成立。"})
+        db.session.expire_all()
+        assert db.session.get(Case, bad).status == "certified"
+        assert {o.state for o in db.session.scalars(select(Objection).where(Objection.case_id == bad))} == {
+            "dismissed"}
     finally:
         clock.set_clock(before)
+    assert events.verify_case(bad)[0]
+    replayed, rows = replay.replay_case(db.session.get(Case, bad), None, check_all=True)
+    assert replayed.verified >= len([r for r in rows if r.digest is not None]) and replayed.inst.completed
