@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from app.errors import Conflict
 from app.extensions import db
-from app.models import Campaign, TimerRow
+from app.models import Campaign, Incident, TimerRow
 from app.services import events, incidents, instances, processes
 from app.services.instances import CaseRecord
 from workflows.errors import EngineError, MessageNotCaught
@@ -90,8 +90,6 @@ def hold_timers(case_id: int, incident_id: int) -> None:
 def held_since(case_id: int) -> tuple[int, datetime] | None:
     """(incident id, instant) when the case's timers are held by a message incident whose message counts from an
     earlier instant (a timely objection): the migration runs the engine at that instant and keeps the hold."""
-    from app.models import Incident
-
     row = db.session.execute(select(Incident.id, Incident.data).join(TimerRow, TimerRow.incident_id == Incident.id)
                              .where(TimerRow.case_id == case_id, Incident.kind == "message",
                                     Incident.state == "open").limit(1)).first()
