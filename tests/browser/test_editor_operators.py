@@ -241,3 +241,23 @@ def test_the_panel_shows_every_parameter_by_its_chinese_label_and_marks_unknown_
     assert '<spiffworkflow:parameter id="phone_field" type="str" value="contact_phone"' in xml
     assert '<spiffworkflow:parameter id="retries" type="int" value="3"' in xml
     assert not [e for e in errors if "/validate" not in e and "/deploy" not in e], errors
+
+
+@pytest.mark.browser
+def test_in_english_the_panel_shows_the_english_labels(page, sms_operator):
+    with unit_of_work():
+        drafts.save(user("admin"), KEY, _with_three_service_tasks().encode(), {}, clock.now())
+    sign_in(page, "admin")
+    page.goto(f"/admin/processes/{KEY}/edit")
+    with page.expect_navigation():
+        page.click("header .lang form[action='/lang/en'] button[type=submit]")
+    assert page.get_attribute("html", "lang") == "en"
+    page.wait_for_selector("#editor.ready")
+    page.click("#canvas [data-element-id=bare_task]")
+    page.select_option("#f-operator", "send_sms")
+    assert page.locator("#f-operator option:checked").inner_text() == "Send a text message"
+    assert page.locator("#f-op-params label > span:first-child").all_inner_texts() == ["Phone field *", "Retries"]
+    page.select_option("#f-operator", "notify")
+    assert "the case's enterprise" in page.locator("#f-op-params").inner_text()  # help_en
+    page.click("#canvas [data-element-id=cc_task]")
+    assert page.locator("#f-op-params label.op-unknown span").first.inner_text() == "Unknown parameter cc"
