@@ -17,6 +17,7 @@ from datetime import datetime
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.task import TaskState
 
+from workflows.clock import engine_clock
 from workflows.errors import EngineError
 from workflows.instance import Instance
 from workflows.parsing import SpecBundle
@@ -121,11 +122,14 @@ def migrate(inst: Instance, target: SpecBundle, now: datetime) -> tuple[Instance
     timers = _timer_values(inst.wf)
     top, _ts, subs, _ss = _diffs(inst, target)
     wf = inst.wf
-    for sp_id, wdiff in subs.items():
-        if wdiff is not None:
-            sp = wf.subprocesses[sp_id]
-            migrate_workflow(wdiff, sp, target.subprocess_specs[sp.spec.name])
-    migrate_workflow(top, wf, target.spec)
+    # the reset re-evaluates the waiting events (a timer compares its due time with now): at the caller's instant,
+    # not the machine's, or a simulated or test clock sees a future deadline as passed and the case moves on
+    with engine_clock(now):
+        for sp_id, wdiff in subs.items():
+            if wdiff is not None:
+                sp = wf.subprocesses[sp_id]
+                migrate_workflow(wdiff, sp, target.subprocess_specs[sp.spec.name])
+        migrate_workflow(top, wf, target.spec)
     wf.subprocess_specs = target.subprocess_specs
     moved = Instance(wf, target)
     moved.advance(now)

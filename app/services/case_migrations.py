@@ -8,6 +8,10 @@ draft, claim and due date; when a row must be recreated its draft, claim and due
 replaces; the timer due times (`workflows.migration` puts them back after the engine restarted them). Deadlines
 kept as absolute dates in case data (excellent/lighthouse) are data and do not move.
 
+A case whose timers are held by a timely message's incident (an objection lodged during the notice period whose
+delivery failed, services/messages.py) moves at that message's instant and stays held, so the fix of its diagram
+never ends a period the objection interrupted; `replay.at` records the instant.
+
 Replay: the `case.migrated` event carries no replay op, so replay re-runs history up to it on the old version and
 compares the digest recorded with the event; a difference stops replay there with a message naming the event
 (409 `replay_mismatch`), never a wrong state.
@@ -17,7 +21,7 @@ from sqlalchemy import select, update
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Campaign, Case, HumanTask, ProcessVersion, User
-from app.services import case_history, events, instances, processes, versions
+from app.services import case_history, events, instances, messages, processes, versions
 from workflows.errors import EngineError
 from workflows.instance import Instance
 from workflows.migration import migrate, plan
@@ -82,19 +86,23 @@ def migrate_case(user: User, case_id: int, key: str, number: int, now) -> dict:
     before_rows = db.session.execute(select(TASKS.c.element, TASKS.c.draft, TASKS.c.claimed_by, TASKS.c.due_at)
                                      .where(TASKS.c.case_id == rec.id, TASKS.c.state == "open")
                                      .order_by(TASKS.c.id)).all()
+    held = messages.held_since(rec.id)  # a timely message held: the engine moves at its instant, the hold stays
     try:
-        moved, p = migrate(inst, processes.version_info(target.id).bundle, now)
+        moved, p = migrate(inst, processes.version_info(target.id).bundle, held[1] if held else now)
     except EngineError as exc:
         raise Invalid(f"case {case_id} cannot move to version {number}: {exc}",
                       errors={"case_id": case_id, "reasons": str(exc)}) from None
     rec.process_version_id = target.id
     instances.save(rec, moved, now)
+    if held:
+        messages.hold_timers(rec.id, held[0])
     _restore_rows(rec.id, before_rows, now)
     events.append(rec, "case.migrated", user.id, now, element=None,
                   data={"from": {"key": key, "version": source.version, "id": source.id},
                         "to": {"key": key, "version": target.version, "id": target.id},
                         "waiting": p.waiting, "changed": p.changed},
-                  state=rec.state, replay={"op": "migrate", "to": target.id})
+                  state=rec.state, replay={"op": "migrate", "to": target.id,
+                                           **({"at": held[1].isoformat()} if held else {})})
     if moved.completed:  # a restored due time had passed: the case ends as the timer says
         year = db.session.scalar(select(Campaign.year).where(Campaign.id == rec.campaign_id))
         instances.record_outcome(rec, user.id, now, year)

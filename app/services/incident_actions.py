@@ -57,7 +57,9 @@ def retry(user: User, incident_id: int, now: datetime | None = None) -> dict:
                            .values(attempts=0, next_attempt_at=None, incident_id=None))
         timers.fire_now(inc.case_id, now)
     elif inc.kind == "message":  # the same message again (services/messages.py); a new failure counts an attempt
-        messages.deliver(instances.load(inc.case_id), inc.data["message"], inc.data["payload"], inc.actor_id, now)
+        at = (inc.data or {}).get("at")  # a timely message (an objection) is taken at the instant it came
+        messages.deliver(instances.load(inc.case_id), inc.data["message"], inc.data["payload"], inc.actor_id, now,
+                         at=datetime.fromisoformat(at) if at else None)
     elif inc.kind == "outbox":
             outbox.release_for_incident(inc.id)  # the next drain carries it out (after this commit)
     else:

@@ -195,22 +195,30 @@ def save(rec: CaseRecord, inst: Instance, now: datetime, existing: dict[str, int
     _mirror_message_waits(rec, inst, now)
 
 
-_CASE_TIMERS = select(TIMERS.c.id, TIMERS.c.element, TIMERS.c.due_at).where(TIMERS.c.case_id == bindparam("_case"))
+_CASE_TIMERS = select(TIMERS.c.id, TIMERS.c.element, TIMERS.c.due_at, TIMERS.c.attempts, TIMERS.c.incident_id,
+                      TIMERS.c.next_attempt_at).where(TIMERS.c.case_id == bindparam("_case"))
 
 
 def _mirror_timers(rec: CaseRecord, waiting: list[tuple[str, datetime]], now: datetime) -> None:
     """The case's timer rows made equal to the waiting timers: a timer still waiting (same element, same due time)
-    keeps its row and so its `started_at` (the heatmap times a firing from it); a new or re-armed one starts now."""
+    keeps its row and so its `started_at` (the heatmap times a firing from it); a new or re-armed one starts now.
+    A kept row is freed as a rewritten one was: a case that stepped is no longer held by a failed firing or a
+    held message (attempts, retry time and incident cleared)."""
     rows = execute(_CASE_TIMERS, {"_case": rec.id}).all() if rec.id is not None else []
     wanted = list(waiting)
-    stale = []
-    for tid, el, due in rows:
+    stale, freed = [], []
+    for tid, el, due, attempts, incident_id, next_attempt in rows:
         if (el, due) in wanted:
             wanted.remove((el, due))
+            if attempts or incident_id is not None or next_attempt is not None:
+                freed.append(tid)
         else:
             stale.append(tid)
     if stale:
         execute(delete(TIMERS).where(TIMERS.c.id.in_(stale)))
+    if freed:
+        execute(update(TIMERS).where(TIMERS.c.id.in_(freed)).values(attempts=0, incident_id=None,
+                                                                     next_attempt_at=None))
     if wanted:
         execute(insert(TIMERS), [{"case_id": rec.id, "element": el, "due_at": due, "started_at": now}
                                  for el, due in wanted])

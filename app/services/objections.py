@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Case, Enterprise, Objection, User
+from app.models import Case, Enterprise, Incident, Objection, User
 from app.services import cases, clock, events, instances, messages, visibility
 
 NOTICE_STATUSES = ("public_notice", "objection_review")
@@ -52,12 +52,21 @@ def lodge(actor: User, case_id: int, reason, files=()) -> Objection:
     db.session.add(obj)
     db.session.flush()
     payload = {"objection_id": obj.id, "reason": obj.reason, "attachments": evidence}
-    if rec.status == "public_notice":
-        messages.deliver_or_hold(rec, "objection_lodged", payload, actor.id, now)  # the objection stands either way
-    else:  # already under review: the pending decision covers this one too
+    if rec.status == "public_notice" and not _delivery_held(rec.id):
+        # the objection stands either way; lodged in the notice period, it counts from now (a held one too)
+        messages.deliver_or_hold(rec, "objection_lodged", payload, actor.id, now, timely=True)
+    else:  # already under review, or an earlier objection is held with an incident (its retry delivers that one):
+        # the pending decision covers this one too
         events.append(rec, "objection.lodged", actor.id, now, data=payload)
         instances.commit_case(rec)
     return obj
+
+
+def _delivery_held(case_id: int) -> bool:
+    """Whether an earlier objection's message waits in an open incident of the case (services/messages.py)."""
+    held = db.session.scalars(select(Incident.data).where(Incident.case_id == case_id, Incident.kind == "message",
+                                                          Incident.state == "open"))
+    return any((data or {}).get("message") == "objection_lodged" for data in held)
 
 
 def _may_view(actor: User, case_id: int) -> bool:

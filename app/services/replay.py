@@ -5,7 +5,7 @@ What each event re-runs is in its `replay` field (see `events.replay_info`):
     start    Instance.start(bundle, replay.data, at)
     complete the waiting human task of `element` completed with `data` at `at`
     advance  engine steps at `at` (a timer firing)
-    message  the message `replay.name` with payload `data` and `replay.correlations`
+    message  the message `replay.name` with payload `data` and `replay.correlations` (at `replay.at` when given)
     rewind   the state after event `replay.to` again (an administrator's rewind; the events in between stay)
 Events without an op (claims, uploads, the closing event) leave the instance as it was. A step whose recomputed
 digest differs from the recorded one stops the replay there (`ReplayMismatch`, 409): an edited row, a process
@@ -13,6 +13,7 @@ version changed under the history, or an action the replay does not know. A wron
 """
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -82,12 +83,19 @@ def _pick_task(inst: Instance, ev: CaseEvent):
     return ready[ref]
 
 
+def _engine_at(ev: CaseEvent):
+    """The instant the engine ran the event at: its own, or the earlier one its op names (a held timely message and
+    the migration of its case, services/messages.py)."""
+    at = (ev.replay or {}).get("at")
+    return datetime.fromisoformat(at) if at else ev.at
+
+
 def _apply(inst: Instance | None, ev: CaseEvent, snapshots: dict[int, str]) -> Instance | None:
     op = (ev.replay or {}).get("op")
     info = processes.version_info(ev.process_version_id)
     if op == "migrate" and inst is not None:  # a case moved to another version: the same migration again
         try:
-            return migrate(inst, info.bundle, ev.at)[0]
+            return migrate(inst, info.bundle, _engine_at(ev))[0]
         except EngineError as exc:
             _fail(ev, f"the engine refused the recorded migration: {exc}")
     if inst is not None and inst.bundle is not info.bundle and op not in ("start", "rewind"):
@@ -116,7 +124,7 @@ def _apply(inst: Instance | None, ev: CaseEvent, snapshots: dict[int, str]) -> I
             corrections.apply(inst, ev.replay["field"], copy.deepcopy(ev.replay.get("value")))
         elif op == "message":
             inst.send_message(ev.replay["name"], copy.deepcopy(ev.data), ev.replay.get("correlations") or {},
-                              ev.at)
+                              _engine_at(ev))
     except (EngineError, TaskNotReady) as exc:
         _fail(ev, f"the engine refused the recorded step: {exc}")
     return inst

@@ -6,7 +6,11 @@
        <spiffworkflow:parameter id="recipients" type="str" value="&quot;enterprise&quot;"/> ...
    A parameter's value is an expression evaluated in the sandbox: what a person types is a text (written quoted);
    a value that begins with = is written as the expression after it. The deploy check refuses an unknown operator
-   or a wrong parameter naming the element (editor.js shows it). No inline scripts (CSP). */
+   or a wrong parameter naming the element (editor.js shows it). No inline scripts (CSP).
+   Each parameter shows its label from the registry (services/operators.register refuses a parameter without one),
+   never its identifier; a parameter the operator does not have (or any of an operator not registered) is shown as
+   未知参数 / 未知操作 with its name as code, kept as written until the administrator empties it. In a help text,
+   `backquoted` parts are what a person types: shown as code. */
 (function () {
   "use strict";
   var panel = document.getElementById("prop-service");
@@ -32,54 +36,98 @@
   });
 
   function spec(name) { return catalogue.filter(function (op) { return op.name === name; })[0] || null; }
+  function say(param, key) { return (english && param[key + "_en"]) || param[key] || ""; }
   function operatorOf(bo) {
     var ext = bo.extensionElements;
     return ((ext && ext.values) || []).filter(function (v) { return v.$type === OP; })[0] || null;
   }
-  function paramsOf(op) {
+  function paramsOf(op) {  // name -> {value (an expression), type} as the diagram has them
     var out = {};
-    ((op && op.parameterList && op.parameterList.parameters) || []).forEach(function (x) { out[x.id] = x.value || ""; });
+    ((op && op.parameterList && op.parameterList.parameters) || []).forEach(function (x) {
+      out[x.id] = { value: x.value || "", type: x.type || "str" };
+    });
     return out;
   }
-  function shown(expr) {  // a quoted text shows as the text; any other expression after =
+  function shown(expr, type) {  // a quoted text shows as the text (a number as itself); any other expression after =
     var t = (expr || "").trim();
     if (!t) { return ""; }
+    if (type === "int" && /^-?\d+$/.test(t)) { return t; }
     if (/^"(?:[^"\\]|\\.)*"$/.test(t)) { try { return JSON.parse(t); } catch (err) { return "=" + t; } }
     return "=" + t;
   }
-  function written(text) {
+  function written(text, type) {
     if (text.charAt(0) === "=") { return text.slice(1).trim(); }
+    if (type === "int" && /^-?\d+$/.test(text)) { return text; }  // a whole number typed for a number parameter
     return text ? JSON.stringify(text) : "";
   }
+  function code(text) {
+    var c = document.createElement("code");
+    c.setAttribute("translate", "no");
+    c.textContent = text;
+    return c;
+  }
+  function helpText(text) {  // `backquoted` parts are typed as they are: code, not prose
+    var span = document.createElement("span");
+    span.className = "hint";
+    text.split("`").forEach(function (part, i) {
+      if (part) { span.appendChild(i % 2 ? code(part) : document.createTextNode(part)); }
+    });
+    return span;
+  }
 
-  function renderParams(name, values) {
+  function field(param, value, unknown) {
+    var label = document.createElement("label");
+    var caption = document.createElement("span");
+    if (unknown) {  // not the operator's: marked in words, its name only as code beside it
+      label.className = "op-unknown";
+      caption.appendChild(document.createTextNode(p.labelUnknown + " "));
+      caption.appendChild(code(param.name));
+    } else {
+      caption.textContent = say(param, "label") + (param.required ? " *" : "");
+    }
+    label.appendChild(caption);
+    label.appendChild(document.createTextNode(" "));
+    var input = param.name === "template" && !unknown ? document.createElement("textarea") : document.createElement("input");
+    input.id = "f-op-" + param.name;
+    input.dataset.param = param.name;
+    input.dataset.type = param.type;
+    if (input.tagName === "TEXTAREA") { input.rows = 3; }
+    if (param.name === "recipients" && !unknown) { input.setAttribute("list", "op-recipients"); }
+    input.spellcheck = false;
+    input.value = shown(value, param.type);
+    input.addEventListener("change", function () { if (current) { write(current); } });
+    label.appendChild(input);
+    var help = unknown ? p.msgUnknown : say(param, "help");
+    if (help) { label.appendChild(helpText(help)); }
+    return label;
+  }
+
+  function renderParams(name, given) {
     var box = $("f-op-params");
     box.textContent = "";
     var op = spec(name);
-    $("f-op-hint").textContent = op ? p.msgExpr : p.msgNone;
-    if (!op) { return; }
-    op.params.forEach(function (param) {
-      var label = document.createElement("label");
-      var key = "label" + param.name.split("_").map(function (w) { return w.charAt(0).toUpperCase() + w.slice(1); }).join("");
-      label.appendChild(document.createTextNode((p[key] || param.name) + (param.required ? " *" : "") + " "));
-      var input = param.name === "template" ? document.createElement("textarea") : document.createElement("input");
-      input.id = "f-op-" + param.name;
-      input.dataset.param = param.name;
-      input.dataset.type = param.type;
-      if (input.tagName === "TEXTAREA") { input.rows = 3; }
-      if (param.name === "recipients") { input.setAttribute("list", "op-recipients"); }
-      input.spellcheck = false;
-      input.value = shown(values[param.name]);
-      input.addEventListener("change", function () { if (current) { write(current); } });
-      label.appendChild(input);
-      if (param.help) {
-        var help = document.createElement("span");
-        help.className = "hint";
-        help.textContent = param.help;
-        label.appendChild(help);
-      }
-      box.appendChild(label);
+    $("f-op-hint").textContent = op ? p.msgExpr : (name ? p.msgUnknownOp : p.msgNone);
+    if (!name) { return; }
+    var known = {};
+    (op ? op.params : []).forEach(function (param) {
+      known[param.name] = true;
+      box.appendChild(field(param, (given[param.name] || {}).value, false));
     });
+    Object.keys(given).forEach(function (other) {
+      if (!known[other]) { box.appendChild(field({ name: other, type: given[other].type }, given[other].value, true)); }
+    });
+  }
+
+  function showOperator(name) {  // an operator the registry does not have stays selectable as it is, marked
+    Array.prototype.forEach.call(select.querySelectorAll("option.op-unknown"), function (o) { o.remove(); });
+    if (name && !spec(name)) {
+      var o = document.createElement("option");
+      o.value = name;
+      o.className = "op-unknown";
+      o.textContent = p.labelUnknownOp + " " + name;
+      select.appendChild(o);
+    }
+    select.value = name || "";
   }
 
   function write(element) {
@@ -93,7 +141,7 @@
       var list = moddle.create("spiffworkflow:Parameters", { parameters: [] });
       op.$parent = ext; list.$parent = op; op.parameterList = list;
       Array.prototype.forEach.call($("f-op-params").querySelectorAll("[data-param]"), function (input) {
-        var value = written(input.value.trim());
+        var value = written(input.value.trim(), input.dataset.type);
         if (!value) { return; }  // left out: the deploy check names a required one that is missing
         var x = moddle.create("spiffworkflow:Parameter", { id: input.dataset.param, type: input.dataset.type, value: value });
         x.$parent = list;
@@ -111,16 +159,21 @@
     panel.hidden = !current;
     if (!current) { return; }
     var op = operatorOf(current.businessObject);
-    select.value = op && spec(op.id) ? op.id : "";
+    showOperator(op ? op.id : "");
     renderParams(select.value, paramsOf(op));
   }
 
   select.addEventListener("change", function () {
     if (!current) { return; }
-    var kept = {};  // what was typed for a parameter of the same name is kept across operators
+    var kept = {};  // what was typed for a parameter the chosen operator also has is kept across operators
+    var op = spec(select.value);
+    var names = (op ? op.params : []).map(function (param) { return param.name; });
     Array.prototype.forEach.call($("f-op-params").querySelectorAll("[data-param]"), function (input) {
-      kept[input.dataset.param] = written(input.value.trim());
+      if (names.indexOf(input.dataset.param) >= 0) {
+        kept[input.dataset.param] = { value: written(input.value.trim(), input.dataset.type), type: input.dataset.type };
+      }
     });
+    showOperator(select.value);
     renderParams(select.value, kept);
     write(current);
   });

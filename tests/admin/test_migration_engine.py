@@ -47,3 +47,47 @@ def test_plan_refuses_a_missing_waiting_task_and_a_changed_completed_one():
     assert plan(inst, parse_bpmn(BASIC)).ok
     p = plan(inst, renamed)  # the completed self-assessment is gone from the target
     assert not p.ok and any("self_assessment has run and does not exist" in r for r in p.reasons), p.reasons
+
+
+NOTICE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:message id="objection" name="objection" />
+  <bpmn:process id="notice" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="set_until" name="Set"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>notice_until = "2021-01-01T00:00:00+00:00"</bpmn:script></bpmn:scriptTask>
+    <bpmn:eventBasedGateway id="gateway"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing><bpmn:outgoing>f4</bpmn:outgoing></bpmn:eventBasedGateway>
+    <bpmn:intermediateCatchEvent id="period" name="Notice"><bpmn:incoming>f3</bpmn:incoming>
+      <bpmn:outgoing>f5</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDate>notice_until</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="objected" name="Objection"><bpmn:incoming>f4</bpmn:incoming>
+      <bpmn:outgoing>f6</bpmn:outgoing><bpmn:messageEventDefinition messageRef="objection" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end_noticed"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end_objected"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="set_until" />
+    <bpmn:sequenceFlow id="f2" sourceRef="set_until" targetRef="gateway" />
+    <bpmn:sequenceFlow id="f3" sourceRef="gateway" targetRef="period" />
+    <bpmn:sequenceFlow id="f4" sourceRef="gateway" targetRef="objected" />
+    <bpmn:sequenceFlow id="f5" sourceRef="period" targetRef="end_noticed" />
+    <bpmn:sequenceFlow id="f6" sourceRef="objected" targetRef="end_objected" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_an_event_gateway_migrates_at_the_callers_instant_not_the_machines():
+    """A notice period (a timeDate under an event-based gateway) that ends after the instant the migration runs at
+    keeps waiting, although the machine's clock is past it: the reset re-evaluates the timer at `now` (a held
+    objection's case was certified by its migration, tests/incidents/test_objection_incidents.py)."""
+    early = datetime(2020, 6, 1, tzinfo=timezone.utc)  # before the period's end; the machine's clock is after it
+    v1, v2 = parse_bpmn(NOTICE), parse_bpmn(NOTICE.replace(b'name="Objection"', b'name="Objection 2"'))
+    inst = Instance.start(v1, {}, early)
+    due = {"period": datetime(2021, 1, 1, tzinfo=timezone.utc)}
+    assert dict(inst.waiting_timers()) == due
+    moved, p = migrate(inst, v2, early)
+    assert p.ok and not moved.completed
+    assert dict(moved.waiting_timers()) == due
+    later, _ = migrate(Instance.load(moved.dump(), v2), v1, datetime(2021, 1, 2, tzinfo=timezone.utc))
+    assert later.completed and later.end_event() == "end_noticed"  # past its end: the period ends as it says
