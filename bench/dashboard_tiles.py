@@ -32,8 +32,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--cases", type=int, default=500_000)
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--reuse", help="a directory a previous run stored its database in (kept): skip storing")
     args = p.parse_args()
-    tmp = tempfile.mkdtemp(prefix="tierflow-dashboard-")
+    tmp = args.reuse or tempfile.mkdtemp(prefix="tierflow-dashboard-")
     from sqlalchemy import func, select
 
     from app import create_app
@@ -46,8 +47,15 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": f"{tmp}/files",
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False})
     with app.app_context():
-        fresh_database(url)
-        store_review_queue(args.cases)
+        if args.reuse:
+            from flask_migrate import upgrade
+            upgrade(revision="heads")  # a migration added since the store was written
+        else:
+            t = time.perf_counter()
+            fresh_database(url)
+            store_review_queue(args.cases)
+            print(f"stored {args.cases:,} cases in {time.perf_counter() - t:.0f} s in {tmp} "
+                  f"(run again with --reuse {tmp})", flush=True)
         camp = db.session.scalar(select(Campaign).order_by(Campaign.id).limit(1))
         national = db.session.scalar(select(User).where(User.username == "miit-1"))
         floor = _time(lambda: db.session.scalar(select(func.count()).select_from(Case).where(

@@ -21,6 +21,7 @@ Who sees figures (the one rule, `sees`): national reviewers, administrators and 
 provincial or co-department reviewer its own province, an SOE reviewer its own group, the SASAC reviewer the SOE
 groups. Other tiles keep their name and place, without figures and without a link.
 """
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
@@ -51,6 +52,14 @@ GRID: dict[str, tuple[int, int]] = {
     "460000": (2, 7),  # 海南
 }
 COLUMNS, ROWS = 8, 8
+SHORT_SUFFIX = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|自治区|省|市)$")
+
+
+def short_zh(name_zh: str) -> str:
+    """The province's short Chinese name as a chart writes it (山东省 -> 山东, 新疆维吾尔自治区 -> 新疆; XPCC 兵团)."""
+    if name_zh.endswith("兵团"):
+        return "兵团"
+    return SHORT_SUFFIX.sub("", name_zh) or name_zh
 FIGURES = ("applications", "certified", "in_review", "overdue", "quota")
 DEFAULT_TIER, DEFAULT_FIGURE = "excellent", "applications"
 QUOTA_TIERS = ("excellent", "lighthouse")
@@ -246,6 +255,7 @@ def tile_map(actor: User, tier: str | None, year, figure: str | None) -> dict:
                 "level": None if v is None else level(v, top), **extra}
 
     tiles = [tile(f"province:{r.code}", code=r.code, name_zh=r.name_zh, name_en=r.name_en, kind=r.kind,
+                  short_zh=short_zh(r.name_zh),
                   col=GRID.get(r.code, (COLUMNS - 1, ROWS - 1))[0], row=GRID.get(r.code, (COLUMNS - 1, ROWS - 1))[1])
              for r in regions]
     soe = [tile(f"soe:{g.key}", code=g.key, name_zh=g.name, name_en=g.name, kind="soe") for g in groups]

@@ -281,3 +281,11 @@ def test_a_provinces_calendar_includes_its_extension(clock):
     assert sd["recommendation_deadline"].isoformat() == "2025-08-08"
     assert sd["review_working_days"]["days"] == 15  # five more working days, 4–8 August
     assert zj["recommendation_deadline"].isoformat() == national["recommendation_deadline"].isoformat() == "2025-08-01"
+
+
+def test_short_names_as_a_chart_writes_them():
+    from app.services.tile_map import short_zh
+
+    assert [short_zh(n) for n in ("山东省", "北京市", "新疆维吾尔自治区", "广西壮族自治区", "宁夏回族自治区",
+                                  "内蒙古自治区", "西藏自治区", "新疆生产建设兵团", "黑龙江省")] == \
+        ["山东", "北京", "新疆", "广西", "宁夏", "内蒙古", "西藏", "兵团", "黑龙江"]
