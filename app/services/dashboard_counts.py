@@ -10,8 +10,9 @@ Cheap at national scale (500,000 cases; docs/PERFORMANCE.md):
   SQLite walk every case of the province and probe its tasks: 0.5 s);
 - the funnel's "submitted" column (a completed enterprise task) is counted only when the caller shows it (the
   landing page; the dashboard has its own funnel, services/funnel.py);
-- above CACHE_ABOVE cases in the reader's scope the result is kept CACHE_SECONDS per reader (the page says "figures
-  as of"), like the tile map's figures (services/tile_map.py): the clock is services/clock.py, so tests move it.
+- above CACHE_ABOVE cases in the reader's scope the result is kept CACHE_SECONDS per case filter (every national
+  reader shares one; the page says "figures as of"), like the tile map's figures (services/tile_map.py): the clock is
+  services/clock.py, so tests move it.
 """
 from datetime import timedelta
 from types import SimpleNamespace
@@ -56,7 +57,11 @@ def dashboard(actor: User, funnel: bool = True) -> dict:
     the counts were kept (None: counted now)."""
     require_dashboard(actor)
     now = clock.now()
-    key = (settings().database_url, actor.id, funnel)
+    national = actor.role in NATIONAL_READERS
+    # readers whose case filter is the same see the same numbers: one entry for them all (every national reader; a
+    # province's reviewers and co-departments), keyed by the filter itself
+    key = (settings().database_url, national, funnel,
+           str(case_filter(actor).compile(compile_kwargs={"literal_binds": True})))
     hit = _cache.get(key)
     if hit is not None and hit[0] + timedelta(seconds=CACHE_SECONDS) > now:
         return dict(hit[1], as_of=hit[0])
