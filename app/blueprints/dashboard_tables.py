@@ -23,8 +23,11 @@ def tile_name(tile: dict) -> str:
 
 
 def tile_short(tile: dict) -> str:
-    """The name the exported PNG writes on a square: the short Chinese name (山东), in English the English name."""
-    return tile["name_en"] if lang() == "en" else tile.get("short_zh") or tile["name_zh"]
+    """The name the exported PNG writes on a square: the short Chinese name (山东), in English the English name (the
+    XPCC's abbreviation)."""
+    if lang() == "en":
+        return "XPCC" if tile.get("kind") == "xpcc" else tile["name_en"]
+    return tile.get("short_zh") or tile["name_zh"]
 
 
 def quota_text(f: dict | None) -> str:

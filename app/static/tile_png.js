@@ -73,11 +73,28 @@
     ctx.fillStyle = look.color;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    ctx.font = fitFont(ctx, name, 14, w - 8);
-    ctx.fillText(name, x + w / 2, y + h / 2 - (value ? 10 : 0));
+    var lines = [name];
+    ctx.font = "14px " + font;
+    if (name.indexOf(" ") > 0 && ctx.measureText(name).width > w - 8) {  // an English name: wrapped at its spaces
+      ctx.font = "12px " + font;
+      lines = [];
+      name.split(" ").forEach(function (word) {
+        var last = lines.length - 1;
+        if (last >= 0 && ctx.measureText(lines[last] + " " + word).width <= w - 8) {
+          lines[last] += " " + word;
+        } else {
+          lines.push(word);
+        }
+      });
+    }
+    var top = y + h / 2 - (value ? 10 : 0) - (lines.length - 1) * 7;
+    lines.forEach(function (line, i) {
+      ctx.font = fitFont(ctx, line, lines.length > 1 ? 12 : 14, w - 8);
+      ctx.fillText(line, x + w / 2, top + i * 14);
+    });
     if (value) {
       ctx.font = fitFont(ctx, value, 15, w - 8, "bold");
-      ctx.fillText(value, x + w / 2, y + h / 2 + 12);
+      ctx.fillText(value, x + w / 2, y + h / 2 + 12 + (lines.length - 1) * 4);
     }
   }
 

@@ -146,3 +146,42 @@ def test_the_tile_map_downloads_as_a_png_coloured_as_on_screen(page):
     assert any(sum(p) < 200 for p in img.crop((0, 0, width, TOP * SCALE)).get_flattened_data())
     img.save(ARTIFACTS / "dashboard-tile-map-export.png")
     assert not errors, errors
+
+
+@pytest.mark.browser
+def test_a_provincial_reviewers_png_holds_no_other_provinces_figures(page):
+    from PIL import Image
+
+    from app.services.tile_map import GRID
+
+    _shandong_basic_case()
+    sign_in(page, "zj-reviewer")
+    page.goto("/dashboard?tier=basic&campaign=2026&figure=in_review")
+    page.locator("#png-tiles").wait_for(state="visible")
+    with page.expect_download() as download:
+        page.click("#png-tiles")
+    img = Image.open(download.value.path()).convert("RGB")
+    own = _rgb(page.locator("#tile-330000").evaluate("e => getComputedStyle(e).backgroundColor"))
+    assert _pixel(img, *GRID["330000"]) == own
+    # Shandong (one case in review) is drawn as the page shows it to Zhejiang: white, no figure, no colour step
+    assert _pixel(img, *GRID["370000"]) == (255, 255, 255)
+    col, row = GRID["370000"]
+    x0, y0 = (PAD + col * (TILE + GAP)) * SCALE, (TOP + row * (TILE + GAP)) * SCALE
+    square = img.crop((x0 + 8, y0 + 8, x0 + (TILE - 8) * SCALE, y0 + (TILE - 8) * SCALE))
+    assert (180, 40, 45) not in set(square.get_flattened_data())  # no lvl-4 red inside it
+
+
+@pytest.mark.browser
+def test_the_png_in_english(page):
+    sign_in(page, "miit-1")
+    page.goto("/dashboard?tier=basic&campaign=2026")
+    with page.expect_navigation():
+        page.click("button:has-text('English')")
+    page.goto("/dashboard?tier=basic&campaign=2026")
+    assert page.get_attribute("#tile-650000", "data-short") == "Xinjiang"
+    assert page.get_attribute("#tile-660000", "data-short") == "XPCC"
+    with page.expect_download() as download:
+        page.click("#png-tiles")
+    data = open(download.value.path(), "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    (ARTIFACTS / "dashboard-tile-map-export-en.png").write_bytes(data)
