@@ -136,12 +136,12 @@ def figures(tier: str, campaign: Campaign, scopes: list[str]) -> tuple[dict[str,
     hit = _cache.get(key)
     if hit is not None and hit[0] + timedelta(seconds=CACHE_SECONDS) > now:
         return {s: hit[1].get(s, _blank()) for s in scopes}, hit[0]
-    found, total = _count(tier, campaign, scopes, now)
+    tallied, total = _tally(tier, campaign, now)
     if total <= CACHE_ABOVE:
-        return found, None
+        return _fill(tier, campaign, scopes, tallied), None
+    # kept for every reader: the rows were counted once for all recommenders; only the quotas are per recommender
     every = all_scopes()
-    if not set(every) <= set(scopes):
-        found = _count(tier, campaign, every, now)[0]
+    found = _fill(tier, campaign, every + [s for s in scopes if s not in every], tallied)
     if len(_cache) > 100:
         _cache.clear()
     _cache[key] = (now, found)
@@ -154,9 +154,10 @@ def all_scopes() -> list[str]:
     return [f"province:{c}" for c in regions] + [f"soe:{k}" for k in groups]
 
 
-def _count(tier: str, campaign: Campaign, scopes: list[str], now: datetime) -> tuple[dict[str, dict], int]:
-    """The figures of `scopes`, and the number of the tier's cases in the campaign."""
-    out = {s: _blank() for s in scopes}
+def _tally(tier: str, campaign: Campaign, now: datetime) -> tuple[dict[str, dict], int]:
+    """The counted figures of every recommender with a case of the tier in the campaign (two grouped statements,
+    whoever reads), and the number of those cases."""
+    out: dict[str, dict] = {}
     total = 0
     outcome = OUTCOME[tier]
     rows = db.session.execute(
@@ -167,11 +168,10 @@ def _count(tier: str, campaign: Campaign, scopes: list[str], now: datetime) -> t
         .group_by(Case.province_code, Case.soe_group_key))
     for province, group, n, done, open_ in rows:
         total += n
-        f = out.get(_recommender(tier, province, group))
-        if f is not None:
-            f["applications"] += n
-            f["certified"] += int(done or 0)
-            f["in_review"] += int(open_ or 0)
+        f = out.setdefault(_recommender(tier, province, group), _blank())
+        f["applications"] += n
+        f["certified"] += int(done or 0)
+        f["in_review"] += int(open_ or 0)
     late = db.session.execute(
         select(Case.province_code, Case.soe_group_key, func.count()).select_from(HumanTask)
         .join(Case, Case.id == HumanTask.case_id)
@@ -179,12 +179,16 @@ def _count(tier: str, campaign: Campaign, scopes: list[str], now: datetime) -> t
                Case.tier == tier, Case.campaign_id == campaign.id)
         .group_by(Case.province_code, Case.soe_group_key))
     for province, group, n in late:
-        f = out.get(_recommender(tier, province, group))
-        if f is not None:
-            f["overdue"] += n
+        out.setdefault(_recommender(tier, province, group), _blank())["overdue"] += n
+    return out, total
+
+
+def _fill(tier: str, campaign: Campaign, scopes: list[str], tallied: dict[str, dict]) -> dict[str, dict]:
+    """The figures of `scopes` (in that order) from the tally, with their quotas for the quota tiers."""
+    out = {s: dict(tallied.get(s) or _blank()) for s in scopes}
     if tier in QUOTA_TIERS:
         _quotas(tier, campaign, out)
-    return out, total
+    return out
 
 
 def _quotas(tier: str, campaign: Campaign, out: dict[str, dict]) -> None:
