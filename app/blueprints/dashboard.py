@@ -48,7 +48,7 @@ def _selection():
 
 
 def _counts():
-    view = inbox.dashboard(current_user._get_current_object())
+    view = inbox.dashboard(current_user._get_current_object(), funnel=False)  # the page draws funnel.funnel
     return view, {
         "tier": (_("Cases per tier"), _("Tier"), [(_(t), n) for t, n in view["tier"]]),
         "status": (_("Cases per status"), _("Status"), [(_(s), n) for s, n in view["status"]]),

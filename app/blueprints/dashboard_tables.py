@@ -22,6 +22,14 @@ def tile_name(tile: dict) -> str:
     return tile["name_en"] if lang() == "en" else tile["name_zh"]
 
 
+def tile_short(tile: dict) -> str:
+    """The name the exported PNG writes on a square: the short Chinese name (山东), in English the English name (the
+    XPCC's abbreviation)."""
+    if lang() == "en":
+        return "XPCC" if tile.get("kind") == "xpcc" else tile["name_en"]
+    return tile.get("short_zh") or tile["name_zh"]
+
+
 def quota_text(f: dict | None) -> str:
     """"3 / 20 (15%)", "3 / unknown", "not applicable"."""
     if f is None:

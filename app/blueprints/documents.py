@@ -134,6 +134,26 @@ def generate_case(list_id, case_id):
     return redirect(url_for("lists_web.detail", list_id=list_id) + "#documents")
 
 
+@bp.post("/cases/<int:case_id>/documents")
+@login_required
+def generate_for_case(case_id):
+    """The case page's button: a new version of the case's certification notice (asked first, data-confirm)."""
+    try:
+        with unit_of_work():
+            out = documents.generate_for_case(_me(), case_id, "certification_notice", site_url=request.url_root)
+        flash(_("Generated: %(title)s, version %(version)s (DOCX and PDF).",
+                title=documents.FILE_TITLES[out["kind"]], version=out["version"]), "info")
+    except Invalid as exc:
+        _flash_error(exc)
+    return redirect(url_for("web.case", case_id=case_id) + "#documents")
+
+
+@bp.app_template_global("case_documents")
+def case_documents(case):
+    """The documents part of the case page (app/templates/web/case.html includes documents/_case_section.html)."""
+    return documents.case_section(_me(), case)
+
+
 @bp.app_template_global("list_documents")
 def list_documents(lst):
     """The documents part of the list page (app/templates/lists/detail.html includes documents/_list_section.html)."""

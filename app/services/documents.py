@@ -299,6 +299,23 @@ def list_section(actor: User, lst: CaseList) -> dict:
             "case_docs": {cid: _grouped(rows) for cid, rows in case_docs.items()}}
 
 
+def case_section(actor: User, case: Case) -> dict:
+    """The case page's certification notices: may this reader generate one now (a certified or accepted case and
+    the reader its certifier or an administrator: `generate_for_case`'s rule), and the versions generated so far,
+    newest first, whose files the reader may open (the files are the case's attachments). One statement when the
+    case has no document."""
+    from app.services import visibility
+
+    rows = list(db.session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)))
+    if rows:
+        seen = visibility.for_case(actor, case)
+        rows = [d for d in rows if d.attachment_id is None or seen.attachment(d.attachment_id)]
+    groups = _grouped(rows)
+    for i, g in enumerate(groups):
+        g["latest"] = i == 0 or groups[i - 1]["kind"] != g["kind"]
+    return {"may_generate": case.status in CERTIFIED and _may_generate_case(actor, case), "groups": groups}
+
+
 def get_file(actor: User, document_id: int):
     """(the document row, its path) for whoever may see its list or case; 404 otherwise."""
     d = db.session.get(Document, document_id)

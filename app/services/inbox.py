@@ -18,10 +18,18 @@ from sqlalchemy import case, func, select
 
 from app.errors import Forbidden, Invalid, ServiceError
 from app.extensions import db
-from app.models import TIERS, Campaign, Case, Enterprise, HumanTask, Region, SoeGroup, User
+from app.models import Case, Enterprise, HumanTask, Region, User
 from app.services import clock, tasks, users
 from app.services.clock import SHANGHAI
-from app.services.scope import NATIONAL_READERS, acting_clause, case_filter
+from app.services.dashboard_counts import (  # noqa: F401
+    CERTIFIED,
+    DASHBOARD_ROLES,
+    FINAL,
+    RECOMMENDER_ROLES,
+    dashboard,
+    require_dashboard,
+)
+from app.services.scope import acting_clause
 
 DUE_SOON_DAYS = 3
 VIEWS = ("group", "mine", "unclaimed")  # the shared queue of my role and scope, claimed by me, claimed by nobody
@@ -29,8 +37,6 @@ STATES = ("open", "completed")  # open tasks of my queue, or the tasks I complet
 SORTS = ("due", "-due", "case")
 PAGE_SIZES = (20, 50, 100)
 BULK_LIMIT = 500
-FINAL = ("certified", "rejected", "withdrawn", "expired", "accepted")
-CERTIFIED = ("certified", "cultivating", "accepted")
 PATH_ACTIONS = ("task.completed", "timer.fired", "message.received")
 
 
@@ -363,65 +369,7 @@ def bulk_complete(actor: User, task_ids, data, transaction) -> list[dict]:
     return results
 
 
-# -- dashboard --------------------------------------------------------------------------------------------------------
-
-DASHBOARD_ROLES = ("provincial_reviewer", "co_department_reviewer", "soe_reviewer", "national_reviewer",
-                   "sasac_reviewer", "admin", "auditor")
-RECOMMENDER_ROLES = ("provincial_reviewer", "soe_reviewer")
-
-
-def require_dashboard(actor: User) -> None:
-    if actor.role not in DASHBOARD_ROLES:
-        raise Forbidden("the dashboard is for reviewers and national staff")
-
-
-def dashboard(actor: User) -> dict:
-    """Counts of the cases within the caller's scope per tier, status, province and campaign; a funnel per tier
-    (applied → submitted → decided → certified); overdue open tasks per recommender scope."""
-    require_dashboard(actor)
-    now = clock.now()
-    scope = case_filter(actor)
-
-    def grouped(col, *joins):
-        q = select(col, func.count()).select_from(Case)
-        for target, on in joins:
-            q = q.join(target, on)
-        return [(k, n) for k, n in db.session.execute(q.where(scope).group_by(col).order_by(col))]
-
-    submitted = select(HumanTask.case_id).where(HumanTask.role == "enterprise", HumanTask.state == "completed")
-    funnel = [{"tier": t, "applied": a, "submitted": int(s or 0), "decided": int(d or 0), "certified": int(c or 0)}
-              for t, a, s, d, c in db.session.execute(
-                  select(Case.tier, func.count(),
-                         func.sum(case((Case.id.in_(submitted), 1), else_=0)),
-                         func.sum(case((Case.status.in_(FINAL + ("cultivating",)), 1), else_=0)),
-                         func.sum(case((Case.status.in_(CERTIFIED), 1), else_=0)))
-                  .where(scope).group_by(Case.tier))]
-    provinces = grouped(Case.province_code)
-    names = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_([p for p, _ in provinces])))}
-    overdue_q = (select(HumanTask.scope, func.count())
-                 .where(HumanTask.state == "open", HumanTask.due_at <= now, HumanTask.role.in_(RECOMMENDER_ROLES))
-                 .group_by(HumanTask.scope).order_by(func.count().desc(), HumanTask.scope))
-    if actor.role not in NATIONAL_READERS:
-        overdue_q = overdue_q.where(HumanTask.case_id.in_(select(Case.id).where(scope)))
-    late = [(s, n, *s.split(":", 2)[:2]) for s, n in db.session.execute(overdue_q)]
-    regions = {r.code: r for r in db.session.scalars(select(Region).where(
-        Region.code.in_({key for _s, _n, kind, key in late if kind == "province"})))}
-    groups = dict(db.session.execute(select(SoeGroup.key, SoeGroup.name).where(
-        SoeGroup.key.in_({key for _s, _n, kind, key in late if kind == "soe"}))).all())
-    overdue = [{"scope": s, "kind": kind, "key": key, "region": regions.get(key) if kind == "province" else None,
-                "name": groups.get(key) if kind == "soe" else None, "count": n} for s, n, kind, key in late]
-    order = {t: i for i, t in enumerate(TIERS)}
-    per_tier = sorted(grouped(Case.tier), key=lambda kv: order.get(kv[0], 99))
-    return {
-        "tier": per_tier,
-        "status": grouped(Case.status),
-        "province": [(code, names.get(code), n) for code, n in provinces],
-        "campaign": grouped(Campaign.year, (Campaign, Campaign.id == Case.campaign_id)),
-        "funnel": sorted(funnel, key=lambda row: order.get(row["tier"], 99)),
-        "overdue": overdue,
-        "total": sum(n for _, n in per_tier),
-    }
-
+# -- dashboard: app/services/dashboard_counts.py (re-exported here for the pages and services that read it) ---------
 
 # -- case page --------------------------------------------------------------------------------------------------------
 

@@ -77,3 +77,42 @@ def test_an_administrator_edits_the_template_and_downloads_the_announcement(page
     assert "王五 010-68200000" in docx_text
     assert page.input_value("#doc-contact") == "王五 010-68200000"  # kept for the next document
     assert not errors, errors
+
+
+@pytest.mark.browser
+def test_an_administrator_generates_a_certification_notice_from_the_case_page(page):
+    from tests.api.test_case_notice import certified_basic_case
+
+    case_id = certified_basic_case()
+    name = db.session.get(Case, case_id).enterprise.name
+    errors = watch_errors(page)
+    sign_in(page, "admin")
+    page.goto(f"/cases/{case_id}")
+    assert page.locator("#no-notice").count() == 1
+    button = page.locator("#generate-notice")
+    assert button.inner_text() == "生成认定通知书"
+    # asked first: Esc changes nothing
+    button.click()
+    page.locator("#confirm-dialog").wait_for(state="visible")
+    page.keyboard.press("Escape")
+    page.locator("#confirm-dialog").wait_for(state="hidden")
+    assert page.locator("#notice-versions").count() == 0
+    with page.expect_navigation():
+        button.click()
+        assert name in confirm(page)
+    assert page.locator(".flash.info").count() == 1
+    rows = page.locator("#notice-versions tbody tr")
+    assert rows.count() == 1 and "第1版" in rows.first.inner_text() and "北京时间" in rows.first.inner_text()
+    with page.expect_navigation():  # again: a new version, the first kept as the earlier one
+        page.click("#generate-notice")
+        confirm(page)
+    assert rows.count() == 2
+    assert "第2版 · 最新版本" in rows.nth(0).inner_text() and "第1版 · 较早版本" in rows.nth(1).inner_text()
+    screenshot(page, "case-certification-notice")
+    assert AXE is None or _axe(page) == []
+    with page.expect_download() as dl:
+        rows.first.locator(".download-pdf").click()
+    assert dl.value.suggested_filename.endswith(".pdf")
+    text = pdf_text(Path(dl.value.path()).read_bytes())
+    assert name in text and "认定通知书" in text
+    assert not errors, errors

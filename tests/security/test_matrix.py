@@ -612,6 +612,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("documents_api.api_save_template", "POST"): Rule(api(admin_only(404)), "POST", body=_json({"body": "x"})),
     ("documents.generate", "POST"): Rule(page(doc_rule(302)), "POST", "list", body=_web_form({"kind": "letter"})),
     ("documents.generate_case", "POST"): Rule(page(notice_rule(302)), "POST", "case", body=_web_form({})),
+    ("documents.generate_for_case", "POST"): Rule(page(notice_rule(302)), "POST", "case", body=_web_form({})),
     ("documents.generate_notices", "POST"): Rule(page(lambda u, o: (302, False) if o in LIST_VISIBLE.get(u, "")
                                                       else (404, False)), "POST", "list", body=_web_form({})),
     ("documents.download", "GET"): Rule(page(NOT_YOURS)),

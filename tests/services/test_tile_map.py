@@ -281,3 +281,39 @@ def test_a_provinces_calendar_includes_its_extension(clock):
     assert sd["recommendation_deadline"].isoformat() == "2025-08-08"
     assert sd["review_working_days"]["days"] == 15  # five more working days, 4–8 August
     assert zj["recommendation_deadline"].isoformat() == national["recommendation_deadline"].isoformat() == "2025-08-01"
+
+
+def test_short_names_as_a_chart_writes_them():
+    from app.services.tile_map import short_zh
+
+    assert [short_zh(n) for n in ("山东省", "北京市", "新疆维吾尔自治区", "广西壮族自治区", "宁夏回族自治区",
+                                  "内蒙古自治区", "西藏自治区", "新疆生产建设兵团", "黑龙江省")] == \
+        ["山东", "北京", "新疆", "广西", "宁夏", "内蒙古", "西藏", "兵团", "黑龙江"]
+
+
+def test_a_provincial_readers_counting_run_counts_once_for_every_reader(monkeypatch, clock):
+    """Above CACHE_ABOVE the entry kept is every recommender's: a provincial reviewer's counting run reads the cases
+    and the overdue tasks once (two grouped statements, not twice), and a national reader then gets every square."""
+    from sqlalchemy import event
+
+    monkeypatch.setattr(tile_map, "CACHE_ABOVE", 1)
+    monkeypatch.setattr(tile_map, "_cache", {})
+    submitted_basic("acme")
+    submitted_basic("qingdao-home")
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        if "GROUP BY cases.province_code, cases.soe_group_key" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        mine = tile_map.tile_map(user("zj-reviewer"), "basic", 2026, None)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(seen) == 2 and mine["as_of"] == clock.at
+    assert _tiles(mine)["province:330000"]["figures"]["applications"] == 1
+    assert _tiles(mine)["province:370000"]["figures"] is None
+    national = tile_map.tile_map(user("miit-1"), "basic", 2026, None)
+    assert national["as_of"] == mine["as_of"]
+    assert _tiles(national)["province:370000"]["figures"]["applications"] == 1
