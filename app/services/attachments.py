@@ -73,9 +73,10 @@ def upload(actor: User, case_id: int, filename: str, stream) -> Attachment:
     return store(actor, case, filename, stream)
 
 
-def store(actor: User, case, filename: str, stream) -> Attachment:
+def store(actor: User, case, filename: str, stream, action: str = "attachment.uploaded") -> Attachment:
     """Check, hash and keep one file for a case whose access the caller has already decided (an upload by the
-    case's own people, or the evidence of an objection during a public notice)."""
+    case's own people, or the evidence of an objection during a public notice). `action`: the event it is
+    recorded as (`document.attached` for a document the system generated: nobody uploaded it)."""
     name = _safe_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     inner = [part.strip().lower() for part in name.split(".")[1:-1]]
@@ -119,7 +120,7 @@ def store(actor: User, case, filename: str, stream) -> Attachment:
                      uploaded_by=actor.id, uploaded_at=now)
     db.session.add(att)
     db.session.flush()
-    events.append(case, "attachment.uploaded", actor.id, now,
+    events.append(case, action, actor.id, now,
                   data={"attachment": att.id, "sha256": sha, "filename": name, "size": size})
     instances.flush_orm()
     return att

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CaseEvent, HumanTask, User
-from app.services import attachments, cases, inbox, processes, timeline, users, visibility
+from app.services import attachments, cases, documents, inbox, processes, timeline, users, visibility
 from app.services import events as event_rows
 
 
@@ -58,7 +58,8 @@ def case_page(actor: User, case_id: int, lang: str) -> dict:
     titles.update({t.element: (t.title_en if lang == "en" and t.title_en else t.title)
                    for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))})
     summary = cases.case_json(case)
-    files = [f for f in attachments.of_case(actor, case.id) if seen.attachment(f.id)]
+    generated = documents.attachment_ids(case.id)  # listed with their versions, not as application materials
+    files = [f for f in attachments.of_case(actor, case.id) if seen.attachment(f.id) and f.id not in generated]
     return {
         "case": case, "info": summary, "history": history, "anonymous": anonymous,
         "actors": users.usernames(e.actor_id for e in history if e.seq not in anonymous), "files": files,

@@ -7,7 +7,7 @@ Each generation is a new version (the earlier kept): two `documents` rows (DOCX,
 Into the chain: a list's documents are a `document.generated` event on the system chain (subject `list:<id>`,
 with the list's content hash, the template version and both SHA-256) — one event, not one per listed case, as the
 document is the list's; a case's notice is a case event `document.rendered` with both SHA-256 (its files are also
-the case's attachments, each with its own `attachment.uploaded` event)."""
+the case's attachments, each with its own `document.attached` event)."""
 import hashlib
 import io
 import os
@@ -236,7 +236,7 @@ def render_case(actor: User | None, case: Case, kind: str, template_key: str, co
     now = clock.now()
     made = {}
     for fmt, data in (("docx", docx), ("pdf", pdf)):
-        att = attachments.store(actor, case, f"{stem}.{fmt}", io.BytesIO(data))
+        att = attachments.store(actor, case, f"{stem}.{fmt}", io.BytesIO(data), action="document.attached")
         made[fmt] = Document(kind=kind, case_id=case.id, version=version, format=fmt, template_id=tmpl.id,
                              filename=att.filename, sha256=att.sha256, size=att.size, attachment_id=att.id,
                              created_by=actor.id if actor else None, created_at=now)
@@ -250,6 +250,12 @@ def render_case(actor: User | None, case: Case, kind: str, template_key: str, co
            for fmt, d in made.items()}})
     instances.commit_case(rec)
     return result(made)
+
+
+def attachment_ids(case_id: int) -> set[int]:
+    """The case's attachments that are generated documents (the case page lists them with their versions)."""
+    return set(db.session.scalars(select(Document.attachment_id).where(Document.case_id == case_id,
+                                                                       Document.attachment_id.is_not(None))))
 
 
 def result(made: dict) -> dict:

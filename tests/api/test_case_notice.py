@@ -67,6 +67,9 @@ def test_the_certifier_and_the_administrator_generate_from_the_case_page(app):
     r = admin.get(f"/documents/{pdf}/download")
     assert r.status_code == 200 and r.data.startswith(b"%PDF-")
     assert events.verify_case(case_id)[0]
+    # generated, not uploaded: not among the application materials, and the history says so
+    assert "认定通知书-" not in page.split('id="documents"')[0]  # (the materials come before the documents)
+    assert "附上生成的文书" in page and "上传材料" not in page
 
     # readers who may not generate see the versions their files allow, never the button
     for name in ("miit-1", "acme", "auditor"):
