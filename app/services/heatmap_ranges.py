@@ -21,7 +21,9 @@ def _month(d: date) -> str:
 def spans(since: date | None, until: date | None) -> list[tuple[str, str, str]]:
     """(grain, first period, last period) covering the days from `since` to `until` (both included): the whole
     months inside as one month span, the days before and after them as day spans."""
-    lo, hi = since or EARLIEST, min(until or LATEST, LATEST)
+    lo, hi = max(since or EARLIEST, EARLIEST), min(until or LATEST, LATEST)
+    if lo > hi:  # wholly before 1900 or after 9000: no step was completed then
+        return []
     ends_month = (hi + timedelta(days=1)).day == 1
     if (lo.year, lo.month) == (hi.year, hi.month) and not (lo.day == 1 and ends_month):
         return [("d", lo.isoformat(), hi.isoformat())]
@@ -55,8 +57,9 @@ def done(key: str, campaign_id: int | None, views: list[str], since: date | None
     """(element, bucket, passed, late) of the steps completed within the range, summed over the scopes."""
     parts = []
     national = views == ["*"]
-    stretches = spans(since, until) if national else [("d", (since or EARLIEST).isoformat(),
-                                                          min(until or LATEST, LATEST).isoformat())]
+    stretches = spans(since, until)
+    if not national and stretches:
+        stretches = [("d", max(since or EARLIEST, EARLIEST).isoformat(), min(until or LATEST, LATEST).isoformat())]
     for grain, first, last in stretches:
         for scope in views:
             q = select(R.c.element, R.c.bucket_s, R.c.passed, R.c.late).where(
@@ -64,6 +67,8 @@ def done(key: str, campaign_id: int | None, views: list[str], since: date | None
             if campaign_id is not None:
                 q = q.where(R.c.campaign_id == campaign_id)
             parts.append(q)
+    if not parts:
+        return []
     u = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     return db.session.execute(select(u.c.element, u.c.bucket_s, func.sum(u.c.passed), func.sum(u.c.late))
                               .group_by(u.c.element, u.c.bucket_s)).all()

@@ -123,3 +123,14 @@ def test_legend_and_durations_read_as_words():
     assert duration(3 * 86400 + 4 * 3600 + 59) == "3天4小时"
     assert duration(2 * 3600 + 5 * 60) == "2小时5分钟"
     assert duration(0) == "0分钟"
+
+
+@pytest.mark.parametrize("query", ["?since=9999-12-31", "?until=0001-01-01", "?since=0001-01-01&until=9999-12-31",
+                                   "?since=9999-12-30&until=9999-12-31", "?since=0001-01-01&until=0001-01-31",
+                                   "?since=1899-12-31&until=1900-01-01"])
+def test_the_ends_of_the_calendar_are_an_answer_not_an_error(client, auth_headers, query):
+    """Dates at the ends of what a date can hold (a month after 9999-12 does not exist) answer 200."""
+    for who in ("admin", "zj-reviewer"):
+        r = client.get(URL.format(BASIC) + query, headers=auth_headers(who))
+        assert r.status_code == 200, (query, who, r.get_json())
+        assert all(cell["passed"] >= 0 for cell in r.get_json()["elements"].values())

@@ -27,7 +27,9 @@ def test_a_range_is_whole_months_and_the_days_at_its_ends():
     assert spans(date(2024, 2, 1), date(2024, 2, 29)) == [("m", "2024-02", "2024-02")]  # a leap year's February
     assert spans(None, date(2026, 4, 12)) == [("m", "1900-01", "2026-03"), ("d", "2026-04-01", "2026-04-12")]
     assert spans(date(2026, 4, 12), None) == [("m", "2026-05", "9000-12"), ("d", "2026-04-12", "2026-04-30")]
-    assert spans(date(1, 1, 2), date(1, 1, 2)) == [("d", "0001-01-02", "0001-01-02")]
+    assert spans(date(1, 1, 2), date(1, 1, 2)) == []  # wholly outside 1900-9000: nothing was completed then
+    assert spans(date(9999, 12, 31), None) == [] and spans(None, date(1, 1, 31)) == []
+    assert spans(date(1, 1, 1), date(9999, 12, 31)) == [("m", "1900-01", "9000-12")]
 
 
 def _raw(username, key, f):
