@@ -159,8 +159,12 @@ def _where(table, key: str, tier: str | None, campaign_id: int | None, f: Filter
 
 
 def _range(f: Filters) -> tuple[datetime | None, datetime | None]:
-    lo = datetime.combine(f.since, time(0), tzinfo=SHANGHAI) if f.since else None
-    hi = datetime.combine(f.until + timedelta(days=1), time(0), tzinfo=SHANGHAI) if f.until else None
+    """The range as instants; clamped to 1900-9000 as the summary's (a day at the calendar's ends has no UTC
+    instant on one side)."""
+    since = max(f.since, heatmap_ranges.EARLIEST) if f.since else None
+    until = min(f.until, heatmap_ranges.LATEST) if f.until else None
+    lo = datetime.combine(since, time(0), tzinfo=SHANGHAI) if since else None
+    hi = datetime.combine(until + timedelta(days=1), time(0), tzinfo=SHANGHAI) if until else None
     return lo, hi
 
 
