@@ -42,11 +42,13 @@ def lease_ttl() -> timedelta:
 
 def acquire_lease(holder: str, now: datetime, ttl: timedelta) -> bool:
     """Renew our lease or take an expired one (in the caller's transaction); False while another holds it. A lease
-    that expires further ahead than one ttl was written by a clock set later than ours: it counts as expired."""
+    that expires more than one ttl further ahead than ours would was written by a clock set later than ours (a
+    simulated future): it counts as expired. A tick whose reading of the clock is stale (a starved process read it
+    before the holder renewed) sees the renewed lease less than one ttl ahead of that: held."""
     L = SchedulerLease.__table__
     res = db.session.execute(
         update(L).where(L.c.name == LEASE, or_(L.c.holder == holder, L.c.expires_at <= now,
-                                               L.c.expires_at > now + ttl))
+                                               L.c.expires_at > now + 2 * ttl))
         .values(acquired_at=case((L.c.holder == holder, L.c.acquired_at), else_=now), holder=holder,
                 expires_at=now + ttl))
     if res.rowcount:

@@ -174,3 +174,25 @@ def test_a_sweep_that_loses_its_lease_stops_and_the_new_holder_goes_on(app, cloc
     res = scheduler.sweep(DUE, holder="b")
     assert len(res.fired) == len(ids) - 1  # b fires the rest; none twice
     assert sum(count_events(c, "timer.fired") for c in ids) == len(ids)
+
+
+def test_a_tick_whose_clock_reading_is_stale_does_not_steal_a_renewed_lease(app):
+    """A starved scheduler reads the time, then waits for the CPU while the holder renews: the holder's new expiry
+    is later than the stale reading plus one ttl, and must still count as held (test_load_pg saw two schedulers
+    sweep this way); only a lease more than one ttl further ahead than that (a clock set far later) is taken."""
+    from app.services.scheduler import acquire_lease
+
+    ttl = timedelta(seconds=app.config["SCHEDULER_LEASE_SECONDS"])
+    t = DUE
+    with unit_of_work():
+        assert acquire_lease("a", t, ttl)
+    with unit_of_work():
+        assert acquire_lease("a", t + timedelta(seconds=5), ttl)  # a renews a little later
+    with unit_of_work():
+        assert not acquire_lease("b", t, ttl)  # b's reading from before a's renewal
+    assert lease_holder()[0] == "a"
+    with unit_of_work():
+        assert acquire_lease("a", t + 3 * ttl, ttl)  # a clock set far ahead wrote it
+    with unit_of_work():
+        assert acquire_lease("b", t + timedelta(seconds=1), ttl)
+    assert lease_holder()[0] == "b"
