@@ -172,6 +172,19 @@ def store(path: str, n_cases: int, with_triggers: bool = False) -> None:
     con.close()
 
 
+def _median_walk(done) -> None:
+    """The service's percentile walk over (element, bucket, passed, late) rows, as the floors time it."""
+    per: dict = {}
+    for el, b, n, _late in done:
+        per.setdefault(el, []).append((b, n))
+    for counts in per.values():
+        total, seen = sum(n for _, n in counts), 0
+        for _b, n in counts:
+            seen += n
+            if seen * 2 >= total:
+                break
+
+
 def _summary_floor(con, campaign_id, province, soe, runs):
     """The service's aggregation over the summary table in plain SQL (and its percentile walk), timed."""
     where, args = "model_key = ?", [KEY]
@@ -190,15 +203,7 @@ def _summary_floor(con, campaign_id, province, soe, runs):
                            "AND bucket_s >= 0 GROUP BY element, bucket_s", args).fetchall()
         con.execute(f"SELECT element, bucket_s, sum(passed) FROM heatmap_timer_cells WHERE {where} "  # noqa: S608
                     "GROUP BY element, bucket_s", args).fetchall()
-        per: dict = {}
-        for el, b, n, _late in done:
-            per.setdefault(el, []).append((b, n))
-        for counts in per.values():
-            total, seen = sum(n for _, n in counts), 0
-            for _b, n in counts:
-                seen += n
-                if seen * 2 >= total:
-                    break
+        _median_walk(done)
         out.append((time.perf_counter() - t) * 1000)
     return out
 
@@ -228,15 +233,7 @@ def _range_floor(con, campaign_id, province, soe, since, until, runs):
         t = time.perf_counter()
         con.execute("SELECT element, sum(waiting) FROM heatmap_cells WHERE model_key = ? AND bucket_s = -1 "
                     "GROUP BY element", (KEY,)).fetchall()
-        per: dict = {}
-        for el, b, n, _late in con.execute(sql, args).fetchall():
-            per.setdefault(el, []).append((b, n))
-        for counts in per.values():
-            total, seen = sum(n for _, n in counts), 0
-            for _b, n in counts:
-                seen += n
-                if seen * 2 >= total:
-                    break
+        _median_walk(con.execute(sql, args).fetchall())
         out.append((time.perf_counter() - t) * 1000)
     return out
 

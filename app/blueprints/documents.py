@@ -101,8 +101,7 @@ def generate(list_id):
         with unit_of_work():
             out = documents.generate_for_list(_me(), list_id, request.form.get("kind"), request.form.get("contact"),
                                               site_url=request.url_root)
-        flash(_("Generated: %(title)s, version %(version)s (DOCX and PDF).",
-                title=documents.FILE_TITLES[out["kind"]], version=out["version"]), "info")
+        _flash_generated(out)
     except Invalid as exc:
         _flash_error(exc)
     return redirect(url_for("lists_web.detail", list_id=list_id) + "#documents")
@@ -141,11 +140,15 @@ def generate_for_case(case_id):
     try:
         with unit_of_work():
             out = documents.generate_for_case(_me(), case_id, "certification_notice", site_url=request.url_root)
-        flash(_("Generated: %(title)s, version %(version)s (DOCX and PDF).",
-                title=documents.FILE_TITLES[out["kind"]], version=out["version"]), "info")
+        _flash_generated(out)
     except Invalid as exc:
         _flash_error(exc)
     return redirect(url_for("web.case", case_id=case_id) + "#documents")
+
+
+def _flash_generated(out: dict) -> None:
+    flash(_("Generated: %(title)s, version %(version)s (DOCX and PDF).",
+            title=documents.FILE_TITLES[out["kind"]], version=out["version"]), "info")
 
 
 @bp.app_template_global("case_documents")
