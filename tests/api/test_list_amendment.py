@@ -40,7 +40,8 @@ def approved_case(client, ent, prov) -> int:
 
 def amendments(list_id: int) -> list[SystemEvent]:
     return list(db.session.scalars(select(SystemEvent).where(SystemEvent.action == "list.amended",
-                                                             SystemEvent.subject == f"list {list_id}")))
+                                                             SystemEvent.subject == f"list {list_id}")
+                                   .order_by(SystemEvent.seq)))  # in the chain's order (PostgreSQL keeps none)
 
 
 def test_a_list_is_amended_until_the_deadline_then_freezes(app, client, auth_headers):
